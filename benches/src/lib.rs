@@ -1,0 +1,1 @@
+//! Benchmarks for btf-core (work in progress).

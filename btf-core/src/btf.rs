@@ -1,0 +1,638 @@
+//! [`Btf`]: one parsed blob, in place, optionally layered on a base.
+
+use crate::endian::Endian;
+use crate::error::{Error, Result};
+use crate::header::{Header, Sections};
+use crate::id::{Kind, StrOffset, TypeId};
+use crate::types::Type;
+use crate::walk::{self, NoSink, OffsetSink, SliceSink, WalkInput};
+use crate::wire::{BtfKindLayout, BtfType};
+use core::sync::atomic::{AtomicU8, Ordering};
+use zerocopy::FromBytes;
+
+/// How many bases deep a split chain may go (vmlinux ← module is 1).
+pub(crate) const MAX_SPLIT_DEPTH: usize = 32;
+
+/// Where record offsets come from.
+#[derive(Clone, Debug)]
+pub(crate) enum Offsets<'a> {
+    /// None kept: a lookup by id walks the section.
+    Walk,
+    /// Caller storage, or an owned [`BtfIndex`](crate::BtfIndex) borrowed.
+    Borrowed(&'a [u32]),
+    /// Owned, one `u32` per type.
+    #[cfg(feature = "alloc")]
+    Owned(alloc::vec::Vec<u32>),
+}
+
+impl Offsets<'_> {
+    #[inline]
+    fn as_slice(&self) -> Option<&[u32]> {
+        match self {
+            Offsets::Walk => None,
+            Offsets::Borrowed(s) => Some(s),
+            #[cfg(feature = "alloc")]
+            Offsets::Owned(v) => Some(v),
+        }
+    }
+}
+
+/// A parsed BTF blob, read in place.
+///
+/// `Btf` borrows the blob's bytes (a file buffer, an mmap of
+/// `/sys/kernel/btf/vmlinux`, a section of a firmware image) and never copies
+/// them. A split blob (a kernel module's BTF) borrows its base too: many
+/// modules can share one base by reference. Both byte orders are read in
+/// place through this one type.
+///
+/// Parsing checks the header, the sections, and every record: that it fits,
+/// that its kind is known or sized by a layout section, and that every type
+/// id and name offset in it exists. After that, the type views cannot read
+/// out of bounds, and lookups fail only with errors that name the id or
+/// offset concerned.
+///
+/// ```no_run
+/// use btf_core::{Btf, Kind};
+/// let bytes = std::fs::read("/sys/kernel/btf/vmlinux")?;
+/// let vmlinux = Btf::parse(&bytes)?;
+/// let task = vmlinux.find_by_name_kind("task_struct", Kind::STRUCT).expect("task_struct");
+/// println!("task_struct is {} bytes", vmlinux.size_of(task.id())?);
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+pub struct Btf<'a> {
+    data: &'a [u8],
+    header: Header,
+    endian: Endian,
+    sections: Sections<'a>,
+    base: Option<&'a Btf<'a>>,
+    depth: usize,
+    first_id: u32,
+    count: u32,
+    str_start: u32,
+    offsets: Offsets<'a>,
+    /// 0 not yet known, 1 sorted by name, 2 not sorted.
+    pub(crate) sorted: AtomicU8,
+    /// 0 not yet known, else the pointer size in bytes.
+    pub(crate) ptr_size: AtomicU8,
+    #[cfg(feature = "alloc")]
+    pub(crate) names: Option<crate::names::NameIndex>,
+}
+
+impl Clone for Btf<'_> {
+    fn clone(&self) -> Self {
+        Btf {
+            data: self.data,
+            header: self.header,
+            endian: self.endian,
+            sections: self.sections,
+            base: self.base,
+            depth: self.depth,
+            first_id: self.first_id,
+            count: self.count,
+            str_start: self.str_start,
+            offsets: self.offsets.clone(),
+            sorted: AtomicU8::new(self.sorted.load(Ordering::Relaxed)),
+            ptr_size: AtomicU8::new(self.ptr_size.load(Ordering::Relaxed)),
+            #[cfg(feature = "alloc")]
+            names: self.names.clone(),
+        }
+    }
+}
+
+impl core::fmt::Debug for Btf<'_> {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("Btf")
+            .field("endian", &self.endian)
+            .field("len", &self.data.len())
+            .field("first_id", &self.first_id)
+            .field("type_count", &self.count)
+            .field("split", &self.base.is_some())
+            .finish_non_exhaustive()
+    }
+}
+
+/// Collects the layout sections visible to a blob: its own, then its bases'.
+fn layouts<'a>(own: &'a [BtfKindLayout], base: Option<&'a Btf<'a>>) -> LayoutList<'a> {
+    let mut list = LayoutList { items: [&[]; MAX_SPLIT_DEPTH + 1], len: 0 };
+    list.push(own);
+    let mut b = base;
+    while let Some(btf) = b {
+        list.push(btf.sections.layout);
+        b = btf.base;
+    }
+    list
+}
+
+struct LayoutList<'a> {
+    items: [&'a [BtfKindLayout]; MAX_SPLIT_DEPTH + 1],
+    len: usize,
+}
+
+impl<'a> LayoutList<'a> {
+    fn push(&mut self, l: &'a [BtfKindLayout]) {
+        if l.is_empty() {
+            return;
+        }
+        if let Some(slot) = self.items.get_mut(self.len) {
+            *slot = l;
+            self.len = self.len.saturating_add(1);
+        }
+    }
+
+    fn as_slice(&self) -> &[&'a [BtfKindLayout]] {
+        self.items.get(..self.len).unwrap_or_default()
+    }
+}
+
+impl<'a> Btf<'a> {
+    /// Parses a base (non-split) blob.
+    ///
+    /// With the `alloc` feature this builds an owned index of 4 bytes per
+    /// type, so [`type_by_id`](Self::type_by_id) is O(1). Without it, no
+    /// index is kept and lookups by id walk the section; see
+    /// [`parse_with_storage`](Self::parse_with_storage) for O(1) lookups
+    /// with storage you provide.
+    ///
+    /// # Errors
+    ///
+    /// Any of the header, section and record errors of [`Error`], naming the
+    /// byte offset and type id concerned.
+    pub fn parse(data: &'a [u8]) -> Result<Btf<'a>> {
+        #[cfg(feature = "alloc")]
+        {
+            Self::parse_owned(data, None)
+        }
+        #[cfg(not(feature = "alloc"))]
+        {
+            Self::parse_unindexed(data, None)
+        }
+    }
+
+    /// Parses a split blob on top of `base`: its ids continue from the
+    /// base's last id, its string offsets from the end of the base's strings,
+    /// and lookups of lower ids and offsets fall through to the base.
+    ///
+    /// Indexing is as for [`parse`](Self::parse).
+    ///
+    /// # Errors
+    ///
+    /// As [`parse`](Self::parse); references are checked against the base
+    /// as well.
+    pub fn parse_split(data: &'a [u8], base: &'a Btf<'a>) -> Result<Btf<'a>> {
+        #[cfg(feature = "alloc")]
+        {
+            Self::parse_owned(data, Some(base))
+        }
+        #[cfg(not(feature = "alloc"))]
+        {
+            Self::parse_unindexed(data, Some(base))
+        }
+    }
+
+    /// Parses a blob, on `base` if given, keeping no index: nothing is
+    /// allocated, and [`type_by_id`](Self::type_by_id) walks the section
+    /// (O(n)). Iteration is unaffected.
+    ///
+    /// # Errors
+    ///
+    /// As [`parse`](Self::parse).
+    pub fn parse_unindexed(data: &'a [u8], base: Option<&'a Btf<'a>>) -> Result<Btf<'a>> {
+        Self::parse_inner(data, base, &mut NoSink)
+    }
+
+    /// Parses a blob, on `base` if given, writing the id index into
+    /// `storage`, one `u32` per own type: O(1) lookups with no allocation.
+    ///
+    /// Size the storage with [`type_count`](Self::type_count) of an
+    /// unindexed parse.
+    ///
+    /// ```
+    /// # let blob = btf_core::testing::tiny_blob();
+    /// use btf_core::Btf;
+    /// let count = Btf::parse_unindexed(&blob, None)?.type_count();
+    /// let mut storage = [0u32; 16];
+    /// let btf = Btf::parse_with_storage(&blob, None, &mut storage[..count as usize])?;
+    /// assert_eq!(btf.type_count(), count);
+    /// # Ok::<(), btf_core::Error>(())
+    /// ```
+    ///
+    /// # Errors
+    ///
+    /// As [`parse`](Self::parse), and [`Error::IndexTooSmall`] when
+    /// `storage` has fewer entries than the blob has types.
+    pub fn parse_with_storage(
+        data: &'a [u8],
+        base: Option<&'a Btf<'a>>,
+        storage: &'a mut [u32],
+    ) -> Result<Btf<'a>> {
+        let provided = storage.len();
+        let mut sink = SliceSink { slots: storage.iter_mut(), overflow: false };
+        let mut btf = Self::parse_inner(data, base, &mut sink)?;
+        if sink.overflow {
+            return Err(Error::IndexTooSmall { needed: btf.count, provided });
+        }
+        drop(sink);
+        let filled = storage.get(..btf.count as usize).unwrap_or_default();
+        btf.offsets = Offsets::Borrowed(filled);
+        Ok(btf)
+    }
+
+    #[cfg(feature = "alloc")]
+    fn parse_owned(data: &'a [u8], base: Option<&'a Btf<'a>>) -> Result<Btf<'a>> {
+        // Every record is at least 12 bytes, which bounds the index by a
+        // third of the type section; one reservation avoids regrowth, and
+        // the unused tail is given back below.
+        let header = Header::parse(data)?;
+        let type_len = header.sections(data, base.is_some())?.types.len();
+        let mut offsets = alloc::vec::Vec::new();
+        // A failed reservation is not fatal: the vector then grows as needed.
+        let _ = offsets.try_reserve_exact(type_len / 12);
+        let mut btf = Self::parse_inner(data, base, &mut offsets)?;
+        offsets.shrink_to_fit();
+        btf.offsets = Offsets::Owned(offsets);
+        Ok(btf)
+    }
+
+    /// Attaches a prebuilt [`BtfIndex`](crate::BtfIndex) to its blob in O(1),
+    /// without walking the records again. This lets a value own both the
+    /// bytes and the index and hand out `Btf` views on demand.
+    ///
+    /// # Errors
+    ///
+    /// Header errors as for [`parse`](Self::parse), and
+    /// [`Error::IndexMismatch`] when the index was built for a blob of
+    /// another length or on another base.
+    #[cfg(feature = "alloc")]
+    pub fn with_index(
+        data: &'a [u8],
+        base: Option<&'a Btf<'a>>,
+        index: &'a crate::BtfIndex,
+    ) -> Result<Btf<'a>> {
+        let header = Header::parse(data)?;
+        let sections = header.sections(data, base.is_some())?;
+        let (first_id, str_start, depth) = layering(base)?;
+        if !index.matches(data.len(), first_id, str_start) {
+            return Err(Error::IndexMismatch);
+        }
+        let offsets = index.offsets();
+        let count = u32::try_from(offsets.len()).map_err(|_| Error::IndexMismatch)?;
+        Ok(Btf::assemble(
+            data,
+            header,
+            sections,
+            base,
+            depth,
+            first_id,
+            count,
+            str_start,
+            Offsets::Borrowed(offsets),
+        ))
+    }
+
+    /// Turns this parse into an owned [`BtfIndex`](crate::BtfIndex) that
+    /// [`with_index`](Self::with_index) can attach to the same bytes later.
+    #[cfg(feature = "alloc")]
+    pub fn into_index(mut self) -> crate::BtfIndex {
+        let offsets = match core::mem::replace(&mut self.offsets, Offsets::Walk) {
+            Offsets::Owned(v) => v,
+            Offsets::Borrowed(s) => s.to_vec(),
+            Offsets::Walk => {
+                let mut off = 0u32;
+                self.types()
+                    .map(|t| {
+                        let at = off;
+                        // Records lie in the type section, whose length is a u32.
+                        off = off.saturating_add(t.record().len() as u32);
+                        at
+                    })
+                    .collect()
+            }
+        };
+        crate::BtfIndex::from_parts(offsets, self.data.len(), self.first_id, self.str_start)
+    }
+
+    fn parse_inner<S: OffsetSink>(
+        data: &'a [u8],
+        base: Option<&'a Btf<'a>>,
+        sink: &mut S,
+    ) -> Result<Btf<'a>> {
+        let header = Header::parse(data)?;
+        let sections = header.sections(data, base.is_some())?;
+        let (first_id, str_start, depth) = layering(base)?;
+        let layouts = layouts(sections.layout, base);
+        let input = WalkInput {
+            types: sections.types,
+            types_at: sections.types_at,
+            first_id,
+            str_end: u64::from(str_start) + sections.strings.len() as u64,
+            layouts: layouts.as_slice(),
+        };
+        let count = walk::walk(header.endian, &input, sink)?;
+        Ok(Btf::assemble(
+            data,
+            header,
+            sections,
+            base,
+            depth,
+            first_id,
+            count,
+            str_start,
+            Offsets::Walk,
+        ))
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn assemble(
+        data: &'a [u8],
+        header: Header,
+        sections: Sections<'a>,
+        base: Option<&'a Btf<'a>>,
+        depth: usize,
+        first_id: u32,
+        count: u32,
+        str_start: u32,
+        offsets: Offsets<'a>,
+    ) -> Btf<'a> {
+        Btf {
+            data,
+            endian: header.endian,
+            header,
+            sections,
+            base,
+            depth,
+            first_id,
+            count,
+            str_start,
+            offsets,
+            sorted: AtomicU8::new(0),
+            ptr_size: AtomicU8::new(0),
+            #[cfg(feature = "alloc")]
+            names: None,
+        }
+    }
+
+    /// The blob's bytes, as given.
+    #[inline]
+    pub fn data(&self) -> &'a [u8] {
+        self.data
+    }
+
+    /// The decoded header.
+    #[inline]
+    pub fn header(&self) -> &Header {
+        &self.header
+    }
+
+    /// The blob's byte order.
+    #[inline]
+    pub fn endian(&self) -> Endian {
+        self.endian
+    }
+
+    /// The base this blob is split on, if any.
+    #[inline]
+    pub fn base(&self) -> Option<&'a Btf<'a>> {
+        self.base
+    }
+
+    /// Whether this is a split blob.
+    #[inline]
+    pub fn is_split(&self) -> bool {
+        self.base.is_some()
+    }
+
+    /// The number of types this blob itself holds (not counting `void` or
+    /// the base's types).
+    #[inline]
+    pub fn type_count(&self) -> u32 {
+        self.count
+    }
+
+    /// The first id this blob holds: 1 for a base, the base's last id + 1
+    /// for a split.
+    #[inline]
+    pub fn first_id(&self) -> TypeId {
+        TypeId::new(self.first_id)
+    }
+
+    /// The last id this blob or its bases hold (0 when there are none).
+    #[inline]
+    pub fn last_id(&self) -> TypeId {
+        // The walk checked that ids fit in 32 bits.
+        TypeId::new(self.first_id.saturating_add(self.count).saturating_sub(1))
+    }
+
+    /// The string offset this blob's own strings start at (the base's total
+    /// string length; 0 for a base).
+    #[inline]
+    pub fn str_start(&self) -> u32 {
+        self.str_start
+    }
+
+    /// This blob's own string section.
+    #[inline]
+    pub fn strings(&self) -> &'a [u8] {
+        self.sections.strings
+    }
+
+    /// This blob's own type section.
+    #[inline]
+    pub fn type_section(&self) -> &'a [u8] {
+        self.sections.types
+    }
+
+    /// This blob's own kind layout section (empty when it has none).
+    #[inline]
+    pub fn layout(&self) -> &'a [BtfKindLayout] {
+        self.sections.layout
+    }
+
+    /// Whether lookups by id are O(1) for this blob's own types.
+    #[inline]
+    pub fn is_indexed(&self) -> bool {
+        self.offsets.as_slice().is_some()
+    }
+
+    /// The string at `offset`, resolving through the base for lower offsets.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::StringOutOfRange`], [`Error::InvalidUtf8`].
+    pub fn str_at(&self, offset: StrOffset) -> Result<&'a str> {
+        let bytes = self.str_bytes_at(offset)?;
+        core::str::from_utf8(bytes).map_err(|_| Error::InvalidUtf8 { offset })
+    }
+
+    /// The bytes of the string at `offset` (without its NUL), resolving
+    /// through the base for lower offsets.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::StringOutOfRange`].
+    pub fn str_bytes_at(&self, offset: StrOffset) -> Result<&'a [u8]> {
+        let mut btf = self;
+        while offset.get() < btf.str_start {
+            match btf.base {
+                Some(base) => btf = base,
+                None => break,
+            }
+        }
+        let rel = offset.get().wrapping_sub(btf.str_start) as usize;
+        let tail = btf
+            .sections
+            .strings
+            .get(rel..)
+            .filter(|t| !t.is_empty())
+            .ok_or(Error::StringOutOfRange { offset })?;
+        let end = memchr::memchr(0, tail).unwrap_or(tail.len());
+        Ok(tail.get(..end).unwrap_or_default())
+    }
+
+    /// The type with `id`, from this blob or, for lower ids, its bases.
+    /// Id 0 gives the `void` view.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::NoSuchType`] when no blob in the chain holds `id`.
+    #[inline]
+    pub fn type_by_id(&self, id: TypeId) -> Result<Type<'_>> {
+        let raw = id.get();
+        if raw < self.first_id {
+            return match self.base {
+                Some(base) => base.type_by_id(id),
+                None if raw == 0 => Ok(Type::void(self)),
+                None => Err(Error::NoSuchType { id }),
+            };
+        }
+        let idx = raw.wrapping_sub(self.first_id);
+        if idx >= self.count {
+            return Err(Error::NoSuchType { id });
+        }
+        let off = match self.offsets.as_slice() {
+            Some(offsets) => *offsets.get(idx as usize).ok_or(Error::NoSuchType { id })? as usize,
+            None => return self.types().nth(idx as usize).ok_or(Error::NoSuchType { id }),
+        };
+        self.record_at(id, off).ok_or(Error::IndexMismatch)
+    }
+
+    /// The record of `id` at `off` in the type section, sized from its own
+    /// header.
+    #[inline]
+    fn record_at(&self, id: TypeId, off: usize) -> Option<Type<'_>> {
+        let rest = self.sections.types.get(off..)?;
+        let (rec, _) = BtfType::ref_from_prefix(rest).ok()?;
+        let (kind, vlen) = walk::decode_info(rec.info.get(self.endian));
+        let len = self.record_len(kind, vlen)?;
+        Some(Type::new(self, id, rest.get(..len)?))
+    }
+
+    /// Size of a record of `kind` with `vlen` in this blob.
+    #[inline]
+    pub(crate) fn record_len(&self, kind: Kind, vlen: u32) -> Option<usize> {
+        let size = if kind.is_known() {
+            walk::record_size(kind, vlen, &[])
+        } else {
+            walk::record_size(kind, vlen, layouts(self.sections.layout, self.base).as_slice())
+        };
+        size.and_then(|n| usize::try_from(n).ok())
+    }
+
+    /// Iterates this blob's own types, in id order. Allocates nothing.
+    ///
+    /// ```
+    /// # let blob = btf_core::testing::tiny_blob();
+    /// let btf = btf_core::Btf::parse(&blob)?;
+    /// for ty in btf.types() {
+    ///     println!("[{}] {} '{}'", ty.id(), ty.kind(), ty.name()?);
+    /// }
+    /// # Ok::<(), btf_core::Error>(())
+    /// ```
+    pub fn types(&self) -> Types<'_> {
+        Types { btf: self, off: 0, next_id: self.first_id, left: self.count }
+    }
+
+    /// The range of this blob's own ids.
+    pub fn type_ids(&self) -> impl DoubleEndedIterator<Item = TypeId> + ExactSizeIterator {
+        (self.first_id..self.first_id.saturating_add(self.count)).map(TypeId::new)
+    }
+
+    /// How deep the split chain under this blob is (0 for a base).
+    #[inline]
+    pub fn split_depth(&self) -> usize {
+        self.depth
+    }
+
+    /// The kind layouts visible to this blob, own first.
+    pub(crate) fn kind_layout(&self, kind: Kind) -> Option<&'a BtfKindLayout> {
+        let mut b = Some(self);
+        while let Some(btf) = b {
+            if let Some(l) = btf.sections.layout.get(usize::from(kind.get())) {
+                return Some(l);
+            }
+            b = btf.base;
+        }
+        None
+    }
+}
+
+/// Ids, string start and depth for a blob on `base`.
+fn layering(base: Option<&Btf<'_>>) -> Result<(u32, u32, usize)> {
+    match base {
+        None => Ok((1, 0, 0)),
+        Some(b) => {
+            let depth = b.depth.saturating_add(1);
+            if depth > MAX_SPLIT_DEPTH {
+                return Err(Error::IndexMismatch);
+            }
+            let first = b
+                .first_id
+                .checked_add(b.count)
+                .ok_or(Error::TooManyTypes { offset: 0 })?;
+            let strs = u32::try_from(b.sections.strings.len())
+                .ok()
+                .and_then(|n| b.str_start.checked_add(n))
+                .ok_or(Error::StringOutOfRange { offset: StrOffset::new(u32::MAX) })?;
+            Ok((first, strs, depth))
+        }
+    }
+}
+
+/// Iterator over a blob's own types, from [`Btf::types`].
+#[derive(Clone)]
+pub struct Types<'b> {
+    btf: &'b Btf<'b>,
+    off: usize,
+    next_id: u32,
+    left: u32,
+}
+
+impl<'b> Iterator for Types<'b> {
+    type Item = Type<'b>;
+
+    #[inline]
+    fn next(&mut self) -> Option<Type<'b>> {
+        if self.left == 0 {
+            return None;
+        }
+        let ty = self.btf.record_at(TypeId::new(self.next_id), self.off);
+        match ty {
+            Some(ty) => {
+                self.off = self.off.saturating_add(ty.record().len());
+                self.next_id = self.next_id.wrapping_add(1);
+                self.left -= 1;
+                Some(ty)
+            }
+            None => {
+                self.left = 0;
+                None
+            }
+        }
+    }
+
+    fn size_hint(&self) -> (usize, Option<usize>) {
+        (self.left as usize, Some(self.left as usize))
+    }
+}
+
+impl ExactSizeIterator for Types<'_> {}
+impl core::iter::FusedIterator for Types<'_> {}

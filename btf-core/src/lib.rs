@@ -1,0 +1,97 @@
+//! A zero-copy reader for the Linux BPF Type Format (BTF).
+//!
+//! `btf-core` reads BTF blobs in place — a file buffer, an mmap of
+//! `/sys/kernel/btf/vmlinux`, a section of a firmware image — in either byte
+//! order, on any target, with or without an allocator. Kernel module BTF
+//! (split BTF) is layered on a shared base by reference.
+//!
+//! ```no_run
+//! use btf_core::{Btf, Kind, TypeKind};
+//!
+//! let bytes = std::fs::read("/sys/kernel/btf/vmlinux")?;
+//! let vmlinux = Btf::parse(&bytes)?;
+//! let task = vmlinux.find_by_name_kind("task_struct", Kind::STRUCT).expect("no task_struct");
+//! if let TypeKind::Struct(s) = task.as_kind() {
+//!     for m in s.members().take(3) {
+//!         println!("{} at bit {}", m.name()?, m.bit_offset());
+//!     }
+//! }
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+//!
+//! # Layout of the crate
+//!
+//! | module | concern |
+//! |---|---|
+//! | [`wire`] | the kernel's on-disk structs, alignment 1 |
+//! | `endian` | byte order: [`Endian`], [`U16`], [`U32`] |
+//! | `header` | [`Header`] and section bounds |
+//! | `walk` | the validating walk over the type section |
+//! | `btf` | [`Btf`]: one blob, split layering, ids, strings, iteration |
+//! | `types` | [`Type`] and [`TypeKind`] views, element iterators |
+//! | `names` | lookups by name: hash index, binary search, scan |
+//! | `resolve` | sizes, alignments, skipping modifiers and typedefs |
+//! | `index` | [`BtfIndex`], an owned re-attachable id index |
+//!
+//! # Features
+//!
+//! - no features: `core` only. Lookups by id walk the section unless you
+//!   give [`Btf::parse_with_storage`] a `&mut [u32]`.
+//! - `alloc`: [`Btf::parse`] keeps an owned id index (4 bytes per type),
+//!   [`Btf::index_names`] builds a hash index of names (hashbrown),
+//!   [`BtfIndex`].
+//! - `std` (default): implies `alloc`; `std` support in dependencies.
+//!   [`Error`] implements `core::error::Error`, which is
+//!   `std::error::Error`, in every configuration.
+//!
+//! # Dependencies
+//!
+//! `zerocopy` views the wire structs without `unsafe`; `memchr` finds string
+//! ends; `hashbrown` (with `alloc`) holds the name index.
+//!
+//! # Guarantees
+//!
+//! No `unsafe` code. Bad input yields an [`Error`] that names the byte
+//! offset and type id concerned; parsing never panics, never reads out of
+//! bounds, and allocates at most a third of the input's size.
+#![no_std]
+#![forbid(unsafe_code)]
+#![deny(missing_docs)]
+#![cfg_attr(not(test), warn(clippy::unwrap_used, clippy::expect_used))]
+
+#[cfg(feature = "alloc")]
+extern crate alloc;
+#[cfg(test)]
+extern crate std;
+
+mod btf;
+mod endian;
+mod error;
+mod fmt;
+mod header;
+mod id;
+#[cfg(feature = "alloc")]
+mod index;
+mod names;
+mod resolve;
+mod types;
+mod walk;
+pub mod wire;
+
+#[cfg(feature = "alloc")]
+#[doc(hidden)]
+pub mod testing;
+
+pub use crate::btf::{Btf, Types};
+pub use crate::endian::{Endian, U16, U32};
+pub use crate::error::{Error, Result, Section};
+pub use crate::header::Header;
+pub use crate::id::{Kind, StrOffset, TypeId};
+#[cfg(feature = "alloc")]
+pub use crate::index::BtfIndex;
+pub use crate::resolve::MAX_RESOLVE_DEPTH;
+pub use crate::types::{
+    Array, Composite, Ctx, DeclTag, Element, Elements, Enum, Enum64, EnumValue, Enumerator,
+    Enumerator64, Enumerators, Enumerators64, Func, FuncProto, Fwd, Int, Linkage, Member, Members,
+    Param, Params, Type, TypeKind, TypeTag, Unknown, Var, VarSecinfo, VarSecinfos,
+};

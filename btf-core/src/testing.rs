@@ -1,0 +1,129 @@
+//! A minimal raw blob encoder for tests, doctests and fuzz seeds.
+//!
+//! It writes exactly the words it is given, valid or not, so tests can
+//! produce both well-formed blobs and precise corruptions. Not part of the
+//! stable API.
+
+use crate::endian::Endian;
+use alloc::vec::Vec;
+
+/// Builds a blob word by word.
+#[derive(Clone, Debug)]
+pub struct RawBlob {
+    endian: Endian,
+    str_base: u32,
+    strings: Vec<u8>,
+    types: Vec<u8>,
+    layout: Option<Vec<u8>>,
+}
+
+impl RawBlob {
+    /// A base blob: strings start with the empty string.
+    pub fn new(endian: Endian) -> RawBlob {
+        RawBlob { endian, str_base: 0, strings: alloc::vec![0], types: Vec::new(), layout: None }
+    }
+
+    /// A split blob whose string offsets start at `str_base` (the base's
+    /// total string length) and whose own strings start empty.
+    pub fn split(endian: Endian, str_base: u32) -> RawBlob {
+        RawBlob { endian, str_base, strings: Vec::new(), types: Vec::new(), layout: None }
+    }
+
+    /// Adds a string, returning its offset as records refer to it.
+    pub fn str(&mut self, s: &str) -> u32 {
+        let off = self.str_base + self.strings.len() as u32;
+        self.strings.extend_from_slice(s.as_bytes());
+        self.strings.push(0);
+        off
+    }
+
+    /// Appends a 12-byte record header.
+    pub fn ty(&mut self, name_off: u32, kind: u8, kflag: bool, vlen: u32, size_or_type: u32) -> &mut Self {
+        let info = (u32::from(kflag) << 31) | (u32::from(kind) << 24) | (vlen & 0x00ff_ffff);
+        self.word(name_off).word(info).word(size_or_type)
+    }
+
+    /// Appends one trailing word.
+    pub fn word(&mut self, w: u32) -> &mut Self {
+        self.types.extend_from_slice(&self.endian.write_u32(w));
+        self
+    }
+
+    /// Appends trailing words.
+    pub fn words(&mut self, ws: &[u32]) -> &mut Self {
+        for &w in ws {
+            self.word(w);
+        }
+        self
+    }
+
+    /// Gives the blob a 32-byte header and this kind layout section
+    /// (`(info_sz, elem_sz)` per kind, from kind 0).
+    pub fn layout(&mut self, entries: &[(u8, u8)]) -> &mut Self {
+        let mut bytes = Vec::new();
+        for &(info_sz, elem_sz) in entries {
+            bytes.push(info_sz);
+            bytes.push(elem_sz);
+            bytes.extend_from_slice(&self.endian.write_u16(0));
+        }
+        self.layout = Some(bytes);
+        self
+    }
+
+    /// The kernel's layout table for kinds 0..=19.
+    pub fn known_layout() -> Vec<(u8, u8)> {
+        (0..=19u8)
+            .map(|k| crate::Kind::new(k).record_layout().unwrap_or((0, 0)))
+            .collect()
+    }
+
+    /// Encodes: header, types, layout (if any), strings, tightly packed.
+    pub fn build(&self) -> Vec<u8> {
+        let e = self.endian;
+        let hdr_len: u32 = if self.layout.is_some() { 32 } else { 24 };
+        let type_len = self.types.len() as u32;
+        let layout_len = self.layout.as_ref().map_or(0, |l| l.len() as u32);
+        let str_off = type_len + layout_len;
+        let mut out = Vec::new();
+        out.extend_from_slice(&e.write_u16(crate::wire::BTF_MAGIC));
+        out.push(1);
+        out.push(0);
+        for w in [hdr_len, 0, type_len, str_off, self.strings.len() as u32] {
+            out.extend_from_slice(&e.write_u32(w));
+        }
+        if self.layout.is_some() {
+            out.extend_from_slice(&e.write_u32(type_len));
+            out.extend_from_slice(&e.write_u32(layout_len));
+        }
+        out.extend_from_slice(&self.types);
+        if let Some(l) = &self.layout {
+            out.extend_from_slice(l);
+        }
+        out.extend_from_slice(&self.strings);
+        out
+    }
+}
+
+/// A small valid blob for examples: `int`, `struct point { int x; int y; }`,
+/// `typedef struct point point_t`, a pointer to `point_t`, and
+/// `enum color { RED, GREEN = -1 }` (signed).
+pub fn tiny_blob() -> Vec<u8> {
+    tiny_blob_in(Endian::Little)
+}
+
+/// [`tiny_blob`] in the given byte order.
+pub fn tiny_blob_in(endian: Endian) -> Vec<u8> {
+    let mut b = RawBlob::new(endian);
+    let int = b.str("int");
+    let point = b.str("point");
+    let (x, y) = (b.str("x"), b.str("y"));
+    let point_t = b.str("point_t");
+    let color = b.str("color");
+    let (red, green) = (b.str("RED"), b.str("GREEN"));
+    b.ty(int, 1, false, 0, 4).word(0x0100_0020); // [1] int: signed, 32 bits
+    b.ty(point, 4, false, 2, 8).words(&[x, 1, 0, y, 1, 32]); // [2] struct point
+    b.ty(point_t, 8, false, 0, 2); // [3] typedef point_t
+    b.ty(0, 2, false, 0, 3); // [4] point_t *
+    b.ty(color, 6, true, 2, 4).words(&[red, 0, green, u32::MAX]); // [5] enum color
+    b.build()
+}
