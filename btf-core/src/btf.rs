@@ -113,7 +113,10 @@ impl core::fmt::Debug for Btf<'_> {
 
 /// Collects the layout sections visible to a blob: its own, then its bases'.
 fn layouts<'a>(own: &'a [BtfKindLayout], base: Option<&'a Btf<'a>>) -> LayoutList<'a> {
-    let mut list = LayoutList { items: [&[]; MAX_SPLIT_DEPTH + 1], len: 0 };
+    let mut list = LayoutList {
+        items: [&[]; MAX_SPLIT_DEPTH + 1],
+        len: 0,
+    };
     list.push(own);
     let mut b = base;
     while let Some(btf) = b {
@@ -226,10 +229,16 @@ impl<'a> Btf<'a> {
         storage: &'a mut [u32],
     ) -> Result<Btf<'a>> {
         let provided = storage.len();
-        let mut sink = SliceSink { slots: storage.iter_mut(), overflow: false };
+        let mut sink = SliceSink {
+            slots: storage.iter_mut(),
+            overflow: false,
+        };
         let mut btf = Self::parse_inner(data, base, &mut sink)?;
         if sink.overflow {
-            return Err(Error::IndexTooSmall { needed: btf.count, provided });
+            return Err(Error::IndexTooSmall {
+                needed: btf.count,
+                provided,
+            });
         }
         drop(sink);
         let filled = storage.get(..btf.count as usize).unwrap_or_default();
@@ -510,7 +519,12 @@ impl<'a> Btf<'a> {
         }
         let off = match self.offsets.as_slice() {
             Some(offsets) => *offsets.get(idx as usize).ok_or(Error::NoSuchType { id })? as usize,
-            None => return self.types().nth(idx as usize).ok_or(Error::NoSuchType { id }),
+            None => {
+                return self
+                    .types()
+                    .nth(idx as usize)
+                    .ok_or(Error::NoSuchType { id });
+            }
         };
         self.record_at(id, off).ok_or(Error::IndexMismatch)
     }
@@ -532,7 +546,11 @@ impl<'a> Btf<'a> {
         let size = if kind.is_known() {
             walk::record_size(kind, vlen, &[])
         } else {
-            walk::record_size(kind, vlen, layouts(self.sections.layout, self.base).as_slice())
+            walk::record_size(
+                kind,
+                vlen,
+                layouts(self.sections.layout, self.base).as_slice(),
+            )
         };
         size.and_then(|n| usize::try_from(n).ok())
     }
@@ -548,7 +566,12 @@ impl<'a> Btf<'a> {
     /// # Ok::<(), btf_core::Error>(())
     /// ```
     pub fn types(&self) -> Types<'_> {
-        Types { btf: self, off: 0, next_id: self.first_id, left: self.count }
+        Types {
+            btf: self,
+            off: 0,
+            next_id: self.first_id,
+            left: self.count,
+        }
     }
 
     /// The range of this blob's own ids.
@@ -591,7 +614,9 @@ fn layering(base: Option<&Btf<'_>>) -> Result<(u32, u32, usize)> {
             let strs = u32::try_from(b.sections.strings.len())
                 .ok()
                 .and_then(|n| b.str_start.checked_add(n))
-                .ok_or(Error::StringOutOfRange { offset: StrOffset::new(u32::MAX) })?;
+                .ok_or(Error::StringOutOfRange {
+                    offset: StrOffset::new(u32::MAX),
+                })?;
             Ok((first, strs, depth))
         }
     }

@@ -98,6 +98,8 @@ pub enum Error {
         first: Section,
         /// The section that starts inside it.
         second: Section,
+        /// The second section's offset from the end of the header.
+        offset: u32,
     },
     /// The string section's last byte is not NUL.
     StringsNotTerminated {
@@ -223,7 +225,10 @@ impl fmt::Display for Error {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match *self {
             Error::HeaderTruncated { len } => {
-                write!(f, "blob of {len} bytes is too short for a btf header (24 bytes)")
+                write!(
+                    f,
+                    "blob of {len} bytes is too short for a btf header (24 bytes)"
+                )
             }
             Error::BadMagic { found } => write!(
                 f,
@@ -231,27 +236,43 @@ impl fmt::Display for Error {
                 found[0], found[1]
             ),
             Error::UnsupportedVersion { version } => {
-                write!(f, "unsupported btf version {version} at offset 2 (expected 1)")
+                write!(
+                    f,
+                    "unsupported btf version {version} at offset 2 (expected 1)"
+                )
             }
             Error::UnsupportedFlags { flags } => {
-                write!(f, "unsupported header flags {flags:#x} at offset 3 (expected 0)")
+                write!(
+                    f,
+                    "unsupported header flags {flags:#x} at offset 3 (expected 0)"
+                )
             }
             Error::HeaderLength { hdr_len, len } => write!(
                 f,
                 "header length {hdr_len} at offset 4 is invalid for a blob of {len} bytes"
             ),
-            Error::HeaderNotZero { offset } => write!(
-                f,
-                "unknown header field at offset {offset} is not zero"
-            ),
-            Error::SectionOutOfBounds { section, offset, len, available } => write!(
+            Error::HeaderNotZero { offset } => {
+                write!(f, "unknown header field at offset {offset} is not zero")
+            }
+            Error::SectionOutOfBounds {
+                section,
+                offset,
+                len,
+                available,
+            } => write!(
                 f,
                 "{section} at offset {offset} with length {len} runs past the {available} bytes after the header"
             ),
             Error::SectionMisaligned { section, offset } => {
                 write!(f, "{section} offset {offset} is not 4-byte aligned")
             }
-            Error::SectionsOverlap { first, second } => write!(f, "{second} overlaps the {first}"),
+            Error::SectionsOverlap {
+                first,
+                second,
+                offset,
+            } => {
+                write!(f, "{second} at offset {offset} overlaps the {first}")
+            }
             Error::StringsNotTerminated { offset } => write!(
                 f,
                 "string section does not end with NUL (last byte at offset {offset})"
@@ -260,7 +281,12 @@ impl fmt::Display for Error {
                 f,
                 "base string section at offset {offset} does not start with NUL"
             ),
-            Error::RecordTruncated { id, offset, needed, available } => write!(
+            Error::RecordTruncated {
+                id,
+                offset,
+                needed,
+                available,
+            } => write!(
                 f,
                 "type [{id}] at offset {offset} needs {needed} bytes but only {available} remain in the type section"
             ),
@@ -283,7 +309,11 @@ impl fmt::Display for Error {
                 f,
                 "type [{id}] refers at offset {offset} to type [{target}], which does not exist"
             ),
-            Error::NameOutOfRange { id, offset, name_off } => write!(
+            Error::NameOutOfRange {
+                id,
+                offset,
+                name_off,
+            } => write!(
                 f,
                 "type [{id}] has name offset {name_off} at offset {offset}, past the end of the strings"
             ),

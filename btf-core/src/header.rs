@@ -71,7 +71,9 @@ impl Header {
             found => return Err(Error::BadMagic { found }),
         };
         if raw.version != BTF_VERSION {
-            return Err(Error::UnsupportedVersion { version: raw.version });
+            return Err(Error::UnsupportedVersion {
+                version: raw.version,
+            });
         }
         if raw.flags != 0 {
             return Err(Error::UnsupportedFlags { flags: raw.flags });
@@ -81,11 +83,17 @@ impl Header {
             .ok()
             .filter(|&n| n >= CLASSIC_LEN)
             .and_then(|n| data.get(..n))
-            .ok_or(Error::HeaderLength { hdr_len, len: data.len() })?;
+            .ok_or(Error::HeaderLength {
+                hdr_len,
+                len: data.len(),
+            })?;
         let (layout, known) = match hdr_bytes.get(CLASSIC_LEN..LAYOUT_LEN) {
             Some(ext) => {
-                let ext = BtfHeaderLayout::ref_from_bytes(ext)
-                    .map_err(|_| Error::HeaderLength { hdr_len, len: data.len() })?;
+                let ext =
+                    BtfHeaderLayout::ref_from_bytes(ext).map_err(|_| Error::HeaderLength {
+                        hdr_len,
+                        len: data.len(),
+                    })?;
                 (
                     Some((ext.layout_off.get(endian), ext.layout_len.get(endian))),
                     LAYOUT_LEN,
@@ -97,7 +105,9 @@ impl Header {
         // demands: a non-zero one would be a field we would misread.
         let rest = hdr_bytes.get(known..).unwrap_or_default();
         if let Some(pos) = rest.iter().position(|&b| b != 0) {
-            return Err(Error::HeaderNotZero { offset: known.saturating_add(pos) });
+            return Err(Error::HeaderNotZero {
+                offset: known.saturating_add(pos),
+            });
         }
         Ok(Header {
             endian,
@@ -136,7 +146,10 @@ impl Header {
                 });
             }
             if section != Section::Strings && off % 4 != 0 {
-                return Err(Error::SectionMisaligned { section, offset: off });
+                return Err(Error::SectionMisaligned {
+                    section,
+                    offset: off,
+                });
             }
         }
         // Overlap: order the non-empty sections by offset and compare
@@ -144,9 +157,15 @@ impl Header {
         list.sort_unstable_by_key(|&(_, off, len)| (len == 0, off));
         for pair in list.windows(2) {
             if let [(first, off_a, len_a), (second, off_b, len_b)] = *pair {
-                if len_a != 0 && len_b != 0 && u64::from(off_a) + u64::from(len_a) > u64::from(off_b)
+                if len_a != 0
+                    && len_b != 0
+                    && u64::from(off_a) + u64::from(len_a) > u64::from(off_b)
                 {
-                    return Err(Error::SectionsOverlap { first, second });
+                    return Err(Error::SectionsOverlap {
+                        first,
+                        second,
+                        offset: off_b,
+                    });
                 }
             }
         }

@@ -195,16 +195,16 @@ impl Kind {
     #[inline]
     pub const fn record_layout(self) -> Option<(u8, u8)> {
         Some(match self.0 {
-            1 => (4, 0),                     // INT: encoding word
-            2 | 7..=12 | 16 | 18 => (0, 0),  // PTR, FWD, TYPEDEF, modifiers, FUNC, FLOAT, TYPE_TAG
-            3 => (12, 0),                    // ARRAY
-            4 | 5 => (0, 12),                // STRUCT, UNION: members
-            6 => (0, 8),                     // ENUM
-            13 => (0, 8),                    // FUNC_PROTO: params
-            14 => (4, 0),                    // VAR: linkage
-            15 => (0, 12),                   // DATASEC: var_secinfo
-            17 => (4, 0),                    // DECL_TAG: component_idx
-            19 => (0, 12),                   // ENUM64
+            1 => (4, 0),                    // INT: encoding word
+            2 | 7..=12 | 16 | 18 => (0, 0), // PTR, FWD, TYPEDEF, modifiers, FUNC, FLOAT, TYPE_TAG
+            3 => (12, 0),                   // ARRAY
+            4 | 5 => (0, 12),               // STRUCT, UNION: members
+            6 => (0, 8),                    // ENUM
+            13 => (0, 8),                   // FUNC_PROTO: params
+            14 => (4, 0),                   // VAR: linkage
+            15 => (0, 12),                  // DATASEC: var_secinfo
+            17 => (4, 0),                   // DECL_TAG: component_idx
+            19 => (0, 12),                  // ENUM64
             _ => return None,
         })
     }
@@ -234,6 +234,7 @@ impl fmt::Display for Kind {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::string::ToString;
 
     #[test]
     fn kind_tables_agree() {

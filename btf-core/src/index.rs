@@ -57,7 +57,17 @@ impl BtfIndex {
         &self.offsets
     }
 
-    pub(crate) fn from_parts(offsets: Vec<u32>, data_len: usize, first_id: u32, str_start: u32) -> Self {
-        BtfIndex { offsets, data_len, first_id, str_start }
+    pub(crate) fn from_parts(
+        offsets: Vec<u32>,
+        data_len: usize,
+        first_id: u32,
+        str_start: u32,
+    ) -> Self {
+        BtfIndex {
+            offsets,
+            data_len,
+            first_id,
+            str_start,
+        }
     }
 }

@@ -96,7 +96,8 @@ impl<'a> Btf<'a> {
                     prev = name;
                     ok
                 });
-                self.sorted.store(if sorted { SORTED } else { UNSORTED }, Ordering::Relaxed);
+                self.sorted
+                    .store(if sorted { SORTED } else { UNSORTED }, Ordering::Relaxed);
                 sorted
             }
         }
@@ -149,13 +150,19 @@ impl NameIndex {
         let hasher = hashbrown::DefaultHashBuilder::default();
         let named = btf.types().filter(|t| !t.name_bytes().is_empty()).count();
         let mut table = hashbrown::HashTable::with_capacity(named);
-        let name_of = |id: u32| btf.type_by_id(TypeId::new(id)).map(|t| t.name_bytes()).unwrap_or_default();
+        let name_of = |id: u32| {
+            btf.type_by_id(TypeId::new(id))
+                .map(|t| t.name_bytes())
+                .unwrap_or_default()
+        };
         for t in btf.types() {
             let name = t.name_bytes();
             if name.is_empty() {
                 continue;
             }
-            table.insert_unique(hasher.hash_one(name), t.id().get(), |&id| hasher.hash_one(name_of(id)));
+            table.insert_unique(hasher.hash_one(name), t.id().get(), |&id| {
+                hasher.hash_one(name_of(id))
+            });
         }
         NameIndex { table, hasher }
     }

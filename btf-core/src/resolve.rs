@@ -114,7 +114,12 @@ impl<'a> Btf<'a> {
                 }
                 _ => match ty.size() {
                     Some(size) => u64::from(size),
-                    None => return Err(Error::NoSize { id: ty.id(), kind: ty.kind() }),
+                    None => {
+                        return Err(Error::NoSize {
+                            id: ty.id(),
+                            kind: ty.kind(),
+                        });
+                    }
                 },
             };
             return size
@@ -175,7 +180,10 @@ impl<'a> Btf<'a> {
                 }
                 Ok(max_align)
             }
-            _ => Err(Error::NoSize { id: ty.id(), kind: ty.kind() }),
+            _ => Err(Error::NoSize {
+                id: ty.id(),
+                kind: ty.kind(),
+            }),
         }
     }
 
@@ -204,7 +212,9 @@ impl<'a> Btf<'a> {
             return Some(base.pointer_size() as u8);
         }
         self.types().find_map(|t| {
-            let size = t.size().filter(|&s| t.kind() == Kind::INT && (s == 4 || s == 8))?;
+            let size = t
+                .size()
+                .filter(|&s| t.kind() == Kind::INT && (s == 4 || s == 8))?;
             LONG_NAMES.contains(&t.name_bytes()).then_some(size as u8)
         })
     }

@@ -20,13 +20,25 @@ pub struct RawBlob {
 impl RawBlob {
     /// A base blob: strings start with the empty string.
     pub fn new(endian: Endian) -> RawBlob {
-        RawBlob { endian, str_base: 0, strings: alloc::vec![0], types: Vec::new(), layout: None }
+        RawBlob {
+            endian,
+            str_base: 0,
+            strings: alloc::vec![0],
+            types: Vec::new(),
+            layout: None,
+        }
     }
 
     /// A split blob whose string offsets start at `str_base` (the base's
     /// total string length) and whose own strings start empty.
     pub fn split(endian: Endian, str_base: u32) -> RawBlob {
-        RawBlob { endian, str_base, strings: Vec::new(), types: Vec::new(), layout: None }
+        RawBlob {
+            endian,
+            str_base,
+            strings: Vec::new(),
+            types: Vec::new(),
+            layout: None,
+        }
     }
 
     /// Adds a string, returning its offset as records refer to it.
@@ -38,7 +50,14 @@ impl RawBlob {
     }
 
     /// Appends a 12-byte record header.
-    pub fn ty(&mut self, name_off: u32, kind: u8, kflag: bool, vlen: u32, size_or_type: u32) -> &mut Self {
+    pub fn ty(
+        &mut self,
+        name_off: u32,
+        kind: u8,
+        kflag: bool,
+        vlen: u32,
+        size_or_type: u32,
+    ) -> &mut Self {
         let info = (u32::from(kflag) << 31) | (u32::from(kind) << 24) | (vlen & 0x00ff_ffff);
         self.word(name_off).word(info).word(size_or_type)
     }

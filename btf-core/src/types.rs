@@ -48,7 +48,11 @@ impl<'a> Type<'a> {
 
     /// The `void` view (id 0).
     pub(crate) fn void(btf: &'a Btf<'a>) -> Type<'a> {
-        Type { btf, id: TypeId::VOID, rec: &VOID_RECORD }
+        Type {
+            btf,
+            id: TypeId::VOID,
+            rec: &VOID_RECORD,
+        }
     }
 
     #[inline(always)]
@@ -122,7 +126,9 @@ impl<'a> Type<'a> {
     /// checked the offset.
     #[inline]
     pub fn name_bytes(&self) -> &'a [u8] {
-        self.btf.str_bytes_at(self.name_offset()).unwrap_or_default()
+        self.btf
+            .str_bytes_at(self.name_offset())
+            .unwrap_or_default()
     }
 
     /// The raw `size_or_type` word.
@@ -142,7 +148,9 @@ impl<'a> Type<'a> {
     /// modifiers, FUNC, FUNC_PROTO's return type, VAR, DECL_TAG, TYPE_TAG).
     #[inline]
     pub fn referenced_type(&self) -> Option<TypeId> {
-        self.kind().has_type().then(|| TypeId::new(self.size_or_type()))
+        self.kind()
+            .has_type()
+            .then(|| TypeId::new(self.size_or_type()))
     }
 
     /// The whole record: the 12-byte header and the kind's trailing data.
@@ -158,14 +166,21 @@ impl<'a> Type<'a> {
     }
 
     fn ctx(&self) -> Ctx<'a> {
-        Ctx { btf: self.btf, kflag: self.kflag() }
+        Ctx {
+            btf: self.btf,
+            kflag: self.kflag(),
+        }
     }
 
     fn elements<E: Element<'a>>(&self) -> Elements<'a, E> {
         let elems = <[E::Wire]>::ref_from_prefix_with_elems(self.data(), self.vlen() as usize)
             .map(|(s, _)| s)
             .unwrap_or_default();
-        Elements { ctx: self.ctx(), iter: elems.iter(), _e: PhantomData }
+        Elements {
+            ctx: self.ctx(),
+            iter: elems.iter(),
+            _e: PhantomData,
+        }
     }
 
     fn trailer<T: FromBytes + KnownLayout + Immutable>(&self) -> Option<&'a T> {
@@ -207,17 +222,26 @@ impl<'a> Type<'a> {
                     index: TypeId::new(a.index_type.get(e)),
                     nelems: a.nelems.get(e),
                 },
-                None => Array { elem: TypeId::VOID, index: TypeId::VOID, nelems: 0 },
+                None => Array {
+                    elem: TypeId::VOID,
+                    index: TypeId::VOID,
+                    nelems: 0,
+                },
             }),
             4 => TypeKind::Struct(Composite { ty: *self }),
             5 => TypeKind::Union(Composite { ty: *self }),
             6 => TypeKind::Enum(Enum { ty: *self }),
-            7 => TypeKind::Fwd(Fwd { is_union: self.kflag() }),
+            7 => TypeKind::Fwd(Fwd {
+                is_union: self.kflag(),
+            }),
             8 => TypeKind::Typedef(ty),
             9 => TypeKind::Volatile(ty),
             10 => TypeKind::Const(ty),
             11 => TypeKind::Restrict(ty),
-            12 => TypeKind::Func(Func { proto: ty, linkage: Linkage(self.vlen()) }),
+            12 => TypeKind::Func(Func {
+                proto: ty,
+                linkage: Linkage(self.vlen()),
+            }),
             13 => TypeKind::FuncProto(FuncProto { ty: *self }),
             14 => TypeKind::Var(Var {
                 ty,
@@ -232,7 +256,10 @@ impl<'a> Type<'a> {
                     .map_or(-1, |d| d.component_idx.get(e) as i32),
                 attr: self.kflag(),
             }),
-            18 => TypeKind::TypeTag(TypeTag { ty, attr: self.kflag() }),
+            18 => TypeKind::TypeTag(TypeTag {
+                ty,
+                attr: self.kflag(),
+            }),
             19 => TypeKind::Enum64(Enum64 { ty: *self }),
             _ => TypeKind::Unknown(Unknown { ty: *self }),
         }
@@ -548,13 +575,21 @@ impl<'a> Unknown<'a> {
 
     /// The fixed data after the 12-byte header (`info_sz` bytes).
     pub fn info_data(&self) -> &'a [u8] {
-        let n = self.ty.btf().kind_layout(self.kind()).map_or(0, |l| l.info_sz);
+        let n = self
+            .ty
+            .btf()
+            .kind_layout(self.kind())
+            .map_or(0, |l| l.info_sz);
         self.ty.data().get(..usize::from(n)).unwrap_or_default()
     }
 
     /// The `vlen` elements after that, as bytes (`vlen × elem_sz`).
     pub fn elem_data(&self) -> &'a [u8] {
-        let n = self.ty.btf().kind_layout(self.kind()).map_or(0, |l| l.info_sz);
+        let n = self
+            .ty
+            .btf()
+            .kind_layout(self.kind())
+            .map_or(0, |l| l.info_sz);
         self.ty.data().get(usize::from(n)..).unwrap_or_default()
     }
 }
@@ -590,13 +625,19 @@ pub struct Elements<'a, E: Element<'a>> {
 
 impl<'a, E: Element<'a>> Clone for Elements<'a, E> {
     fn clone(&self) -> Self {
-        Elements { ctx: self.ctx, iter: self.iter.clone(), _e: PhantomData }
+        Elements {
+            ctx: self.ctx,
+            iter: self.iter.clone(),
+            _e: PhantomData,
+        }
     }
 }
 
 impl<'a, E: Element<'a>> fmt::Debug for Elements<'a, E> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Elements").field("len", &self.iter.len()).finish()
+        f.debug_struct("Elements")
+            .field("len", &self.iter.len())
+            .finish()
     }
 }
 
@@ -699,7 +740,10 @@ macro_rules! named_element {
             /// The name's bytes (empty when anonymous).
             #[inline]
             pub fn name_bytes(&self) -> &'a [u8] {
-                self.ctx.btf.str_bytes_at(self.name_offset()).unwrap_or_default()
+                self.ctx
+                    .btf
+                    .str_bytes_at(self.name_offset())
+                    .unwrap_or_default()
             }
         }
 
@@ -738,7 +782,11 @@ impl Member<'_> {
     #[inline]
     pub fn bit_offset(&self) -> u32 {
         let off = self.raw_offset();
-        if self.ctx.kflag { off & 0x00ff_ffff } else { off }
+        if self.ctx.kflag {
+            off & 0x00ff_ffff
+        } else {
+            off
+        }
     }
 
     /// The bitfield width in bits, or 0 when the member is not a bitfield
@@ -746,7 +794,11 @@ impl Member<'_> {
     /// the member's INT type instead).
     #[inline]
     pub fn bitfield_size(&self) -> u32 {
-        if self.ctx.kflag { self.raw_offset() >> 24 } else { 0 }
+        if self.ctx.kflag {
+            self.raw_offset() >> 24
+        } else {
+            0
+        }
     }
 }
 
@@ -817,7 +869,11 @@ impl Enumerator64<'_> {
     /// The value, signed when the enum's kind flag is set.
     pub fn value(&self) -> EnumValue {
         let v = self.raw_value();
-        if self.ctx.kflag { EnumValue::Signed(v as i64) } else { EnumValue::Unsigned(v) }
+        if self.ctx.kflag {
+            EnumValue::Signed(v as i64)
+        } else {
+            EnumValue::Unsigned(v)
+        }
     }
 }
 
@@ -879,5 +935,4 @@ impl<'a> Type<'a> {
             _ => None,
         }
     }
-
 }

@@ -95,7 +95,11 @@ pub(crate) fn decode_info(info: u32) -> (Kind, u32) {
 
 /// Walks the type section, pushing each record's offset into `sink`, and
 /// returns the number of records.
-pub(crate) fn walk(endian: Endian, input: &WalkInput<'_, '_>, sink: &mut impl OffsetSink) -> Result<u32> {
+pub(crate) fn walk(
+    endian: Endian,
+    input: &WalkInput<'_, '_>,
+    sink: &mut impl OffsetSink,
+) -> Result<u32> {
     let fast = match endian {
         Endian::Little => walk_in::<Le, false>(input, sink),
         Endian::Big => walk_in::<Be, false>(input, sink),
@@ -234,7 +238,11 @@ fn walk_in<O: Order, const PRECISE: bool>(
             }
             6 => {
                 for (i, e) in elems::<BtfEnum>(body).iter().enumerate() {
-                    check.name(id, at.saturating_add(i.saturating_mul(8)), e.name_off.get_in::<O>())?;
+                    check.name(
+                        id,
+                        at.saturating_add(i.saturating_mul(8)),
+                        e.name_off.get_in::<O>(),
+                    )?;
                 }
             }
             13 => {
@@ -247,12 +255,20 @@ fn walk_in<O: Order, const PRECISE: bool>(
             }
             15 => {
                 for (i, v) in elems::<BtfVarSecinfo>(body).iter().enumerate() {
-                    check.ty(id, at.saturating_add(i.saturating_mul(12)), v.type_.get_in::<O>())?;
+                    check.ty(
+                        id,
+                        at.saturating_add(i.saturating_mul(12)),
+                        v.type_.get_in::<O>(),
+                    )?;
                 }
             }
             19 => {
                 for (i, e) in elems::<BtfEnum64>(body).iter().enumerate() {
-                    check.name(id, at.saturating_add(i.saturating_mul(12)), e.name_off.get_in::<O>())?;
+                    check.name(
+                        id,
+                        at.saturating_add(i.saturating_mul(12)),
+                        e.name_off.get_in::<O>(),
+                    )?;
                 }
             }
             // INT, FWD, FLOAT: no references; unknown kinds: none we can see.
@@ -266,7 +282,11 @@ fn walk_in<O: Order, const PRECISE: bool>(
         })?;
         off = off.saturating_add(12).saturating_add(body.len());
     }
-    Ok(Folded { count, max_name: check.max_name, max_ref: check.max_ref })
+    Ok(Folded {
+        count,
+        max_name: check.max_name,
+        max_ref: check.max_ref,
+    })
 }
 
 /// Counts records, checking only that each can be sized and fits.
@@ -274,7 +294,9 @@ fn count_records<O: Order>(input: &WalkInput<'_, '_>) -> Result<u32> {
     let mut sizes = crate::walk::RecordIter::<O>::new(input.types, input.layouts);
     let mut count = 0u32;
     while let Some(r) = sizes.next() {
-        r.map_err(|_| Error::TooManyTypes { offset: input.types_at })?;
+        r.map_err(|_| Error::TooManyTypes {
+            offset: input.types_at,
+        })?;
         count = count.saturating_add(1);
     }
     Ok(count)
@@ -291,7 +313,12 @@ pub(crate) struct RecordIter<'a, 'l, O> {
 
 impl<'a, 'l, O: Order> RecordIter<'a, 'l, O> {
     pub(crate) fn new(types: &'a [u8], layouts: &'l [&'a [BtfKindLayout]]) -> Self {
-        RecordIter { types, layouts, off: 0, _order: core::marker::PhantomData }
+        RecordIter {
+            types,
+            layouts,
+            off: 0,
+            _order: core::marker::PhantomData,
+        }
     }
 }
 
@@ -322,7 +349,13 @@ impl<O: Order> Iterator for RecordIter<'_, '_, O> {
     }
 }
 
-fn truncated(input: &WalkInput<'_, '_>, id: u32, off: usize, needed: u64, available: usize) -> Error {
+fn truncated(
+    input: &WalkInput<'_, '_>,
+    id: u32,
+    off: usize,
+    needed: u64,
+    available: usize,
+) -> Error {
     Error::RecordTruncated {
         id: TypeId::new(id),
         offset: input.types_at.saturating_add(off),

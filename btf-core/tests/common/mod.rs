@@ -1,0 +1,184 @@
+//! Helpers shared by the integration tests.
+#![allow(dead_code, unreachable_pub)]
+
+use btf_core::{Btf, Endian, TypeKind};
+use std::path::PathBuf;
+
+/// Whether a test that needs `what` should run. Outside CI a missing
+/// prerequisite skips the test with a printed reason; in CI (env `CI` set)
+/// it fails, so nothing is skipped silently.
+pub fn require(available: bool, what: &str) -> bool {
+    if available {
+        return true;
+    }
+    if std::env::var_os("CI").is_some() {
+        panic!("CI must provide {what}");
+    }
+    eprintln!("SKIPPED: {what} is not available here");
+    false
+}
+
+/// The Debian corpus directory (`scripts/fetch-corpus.sh`), from
+/// `BTF_CORPUS` or `target/btf-corpus` at the workspace root.
+pub fn corpus_dir() -> PathBuf {
+    match std::env::var_os("BTF_CORPUS") {
+        Some(p) => PathBuf::from(p),
+        None => PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../target/btf-corpus"),
+    }
+}
+
+/// Byte-swaps a blob into the other order. Every field after the header is
+/// a 32-bit word in the type section, so swapping each word there (and the
+/// header fields, and the layout entries' u16 flags) is a full conversion;
+/// strings are bytes.
+pub fn swap_blob(data: &[u8]) -> Vec<u8> {
+    let hdr = btf_core::Header::parse(data).expect("header before swap");
+    let mut out = data.to_vec();
+    out.swap(0, 1);
+    let hdr_len = hdr.hdr_len as usize;
+    for w in out[4..hdr_len.min(32)].chunks_exact_mut(4) {
+        w.reverse();
+    }
+    let t0 = hdr_len + hdr.type_off as usize;
+    for w in out[t0..t0 + hdr.type_len as usize].chunks_exact_mut(4) {
+        w.reverse();
+    }
+    if let Some((off, len)) = hdr.layout {
+        let l0 = hdr_len + off as usize;
+        for e in out[l0..l0 + len as usize].chunks_exact_mut(4) {
+            e.swap(2, 3);
+        }
+    }
+    let other = match hdr.endian {
+        Endian::Little => Endian::Big,
+        Endian::Big => Endian::Little,
+    };
+    assert_eq!(btf_core::Header::parse(&out).map(|h| h.endian), Ok(other));
+    out
+}
+
+/// A full, order-independent description of one type, to compare two
+/// parses of the same content.
+pub fn describe(btf: &Btf<'_>, id: btf_core::TypeId) -> String {
+    let t = btf.type_by_id(id).expect("type by id");
+    let mut s = format!(
+        "[{}] {} {:?} vlen={} kflag={} st={}",
+        t.id(),
+        t.kind(),
+        t.name().unwrap_or("<bad utf8>"),
+        t.vlen(),
+        t.kflag(),
+        t.size_or_type()
+    );
+    match t.as_kind() {
+        TypeKind::Int(i) => s += &format!(" {i:?}"),
+        TypeKind::Array(a) => s += &format!(" {a:?}"),
+        TypeKind::Struct(c) | TypeKind::Union(c) => {
+            for m in c.members() {
+                s += &format!(
+                    " {}:{}@{}/{}",
+                    m.name().unwrap_or("?"),
+                    m.ty(),
+                    m.bit_offset(),
+                    m.bitfield_size()
+                );
+            }
+        }
+        TypeKind::Enum(e) => {
+            for v in e.values() {
+                s += &format!(" {}={}", v.name().unwrap_or("?"), v.value());
+            }
+        }
+        TypeKind::Enum64(e) => {
+            for v in e.values() {
+                s += &format!(" {}={}", v.name().unwrap_or("?"), v.value());
+            }
+        }
+        TypeKind::FuncProto(p) => {
+            for a in p.params() {
+                s += &format!(" {}:{}", a.name().unwrap_or("?"), a.ty());
+            }
+        }
+        TypeKind::Datasec(d) => {
+            for v in d.entries() {
+                s += &format!(" {}@{}+{}", v.ty(), v.offset(), v.size());
+            }
+        }
+        TypeKind::Var(v) => s += &format!(" {v:?}"),
+        TypeKind::Func(f) => s += &format!(" {f:?}"),
+        TypeKind::DeclTag(d) => s += &format!(" {d:?}"),
+        TypeKind::TypeTag(d) => s += &format!(" {d:?}"),
+        TypeKind::Fwd(d) => s += &format!(" {d:?}"),
+        TypeKind::Unknown(u) => s += &format!(" {:?} {:?}", u.info_data(), u.elem_data()),
+        _ => {}
+    }
+    if let Ok(size) = btf.size_of(id) {
+        s += &format!(" size_of={size}");
+    }
+    if let Ok(align) = btf.align_of(id) {
+        s += &format!(" align_of={align}");
+    }
+    s
+}
+
+/// Checks everything a reader offers on every own type of `btf`: views,
+/// ids, lookups by name, resolution. Returns per-kind counts.
+pub fn exercise(btf: &Btf<'_>) -> std::collections::BTreeMap<String, u32> {
+    let mut kinds = std::collections::BTreeMap::new();
+    let mut n = 0u32;
+    for (t, id) in btf.types().zip(btf.type_ids()) {
+        assert_eq!(t.id(), id);
+        n += 1;
+        *kinds.entry(t.kind().to_string()).or_insert(0) += 1;
+        let again = btf.type_by_id(id).expect("type by id");
+        assert_eq!(
+            again.record(),
+            t.record(),
+            "type_by_id({id}) differs from iteration"
+        );
+        let name = t.name_bytes();
+        // Lookups are linear without an index: keep the test O(n) on big blobs.
+        let cheap = btf.has_name_index() || btf.type_count() < 5000;
+        if cheap && !name.is_empty() {
+            let found = btf
+                .find_by_name_bytes(name, Some(t.kind()))
+                .expect("find_by_name_bytes");
+            assert_eq!(found.name_bytes(), name);
+            assert!(
+                found.id() <= id,
+                "found a later id for {:?}",
+                String::from_utf8_lossy(name)
+            );
+        }
+        // Resolution must terminate with a value or an error, never panic.
+        let _ = btf.size_of(id);
+        let _ = btf.align_of(id);
+        let _ = btf.skip_mods_and_typedefs(id);
+    }
+    assert_eq!(n, btf.type_count());
+    kinds
+}
+
+/// Runs bpftool and returns its stdout, or `None` when bpftool is missing.
+pub fn bpftool(args: &[&str]) -> Option<String> {
+    let out = std::process::Command::new("bpftool")
+        .args(args)
+        .output()
+        .ok()?;
+    assert!(
+        out.status.success(),
+        "bpftool {args:?} failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    Some(String::from_utf8(out.stdout).expect("bpftool output is utf-8"))
+}
+
+/// Per-kind counts of a `format raw` dump.
+pub fn raw_dump_kinds(dump: &str) -> std::collections::BTreeMap<String, u32> {
+    let mut kinds = std::collections::BTreeMap::new();
+    for line in dump.lines().filter(|l| l.starts_with('[')) {
+        let kind = line.split_whitespace().nth(1).expect("kind column");
+        *kinds.entry(kind.to_string()).or_insert(0) += 1;
+    }
+    kinds
+}

@@ -1,0 +1,103 @@
+//! The Debian kernel corpus: vmlinux and every module's BTF from the
+//! current `linux-image-amd64` package, extracted by
+//! `scripts/fetch-corpus.sh`, with type counts from bpftool.
+
+mod common;
+
+use btf_core::Btf;
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+/// The corpus directory, if it is complete.
+fn corpus() -> Option<PathBuf> {
+    let dir = common::corpus_dir();
+    let ok = dir.join("COMPLETE").is_file();
+    common::require(
+        ok,
+        &format!(
+            "the Debian corpus at {} (run scripts/fetch-corpus.sh)",
+            dir.display()
+        ),
+    )
+    .then_some(dir)
+}
+
+fn read_tsv(path: &Path) -> BTreeMap<String, u32> {
+    let text = std::fs::read_to_string(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    text.lines()
+        .skip(1)
+        .map(|l| {
+            let (k, v) = l.split_once('\t').expect("two columns");
+            (k.to_string(), v.parse().expect("a count"))
+        })
+        .collect()
+}
+
+#[test]
+fn vmlinux_counts_match_bpftool() {
+    let Some(dir) = corpus() else { return };
+    let bytes = std::fs::read(dir.join("vmlinux.btf")).unwrap();
+    let mut vmlinux = Btf::parse(&bytes).unwrap();
+    vmlinux.index_names();
+    let kinds = common::exercise(&vmlinux);
+    assert_eq!(kinds, read_tsv(&dir.join("vmlinux-kinds.tsv")));
+    assert_eq!(
+        vmlinux.type_count(),
+        read_tsv(&dir.join("counts.tsv"))["vmlinux"]
+    );
+}
+
+#[test]
+fn every_module_parses_on_vmlinux_with_bpftools_count() {
+    let Some(dir) = corpus() else { return };
+    let counts = read_tsv(&dir.join("counts.tsv"));
+    let bytes = std::fs::read(dir.join("vmlinux.btf")).unwrap();
+    let mut vmlinux = Btf::parse(&bytes).unwrap();
+    vmlinux.index_names();
+    let mut modules = 0;
+    let mut types = 0u64;
+    for (name, &want) in counts.iter().filter(|(n, _)| *n != "vmlinux") {
+        let path = dir.join("modules").join(format!("{name}.btf"));
+        let blob = std::fs::read(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+        let mut module =
+            Btf::parse_split(&blob, &vmlinux).unwrap_or_else(|e| panic!("module {name}: {e}"));
+        assert_eq!(module.type_count(), want, "module {name}");
+        assert_eq!(
+            module.first_id().get(),
+            vmlinux.type_count() + 1,
+            "module {name}"
+        );
+        module.index_names();
+        common::exercise(&module);
+        modules += 1;
+        types += u64::from(want);
+    }
+    assert!(modules > 1000, "only {modules} modules in the corpus");
+    eprintln!("{modules} modules, {types} types, all parsed on vmlinux");
+}
+
+#[test]
+fn modules_read_the_same_in_the_other_byte_order() {
+    let Some(dir) = corpus() else { return };
+    let counts = read_tsv(&dir.join("counts.tsv"));
+    let le_bytes = std::fs::read(dir.join("vmlinux.btf")).unwrap();
+    let be_bytes = common::swap_blob(&le_bytes);
+    let (le, be) = (
+        Btf::parse(&le_bytes).unwrap(),
+        Btf::parse(&be_bytes).unwrap(),
+    );
+    // Every 20th module keeps this test short; the parse test covers all.
+    for name in counts.keys().filter(|n| *n != "vmlinux").step_by(20) {
+        let blob = std::fs::read(dir.join("modules").join(format!("{name}.btf"))).unwrap();
+        let swapped = common::swap_blob(&blob);
+        let a = Btf::parse_split(&blob, &le).unwrap();
+        let b = Btf::parse_split(&swapped, &be).unwrap();
+        for id in a.type_ids() {
+            assert_eq!(
+                common::describe(&a, id),
+                common::describe(&b, id),
+                "module {name}"
+            );
+        }
+    }
+}
