@@ -65,6 +65,9 @@ extern crate alloc;
 extern crate std;
 
 mod btf;
+pub mod dump;
+#[cfg(feature = "elf")]
+pub mod elf;
 mod endian;
 mod error;
 mod fmt;
@@ -77,6 +80,8 @@ mod resolve;
 mod types;
 mod walk;
 pub mod wire;
+#[cfg(feature = "alloc")]
+pub mod write;
 
 #[cfg(feature = "alloc")]
 #[doc(hidden)]

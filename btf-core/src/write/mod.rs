@@ -1,0 +1,1 @@
+//! Building and encoding BTF (work in progress).
