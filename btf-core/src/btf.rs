@@ -229,18 +229,19 @@ impl<'a> Btf<'a> {
         storage: &'a mut [u32],
     ) -> Result<Btf<'a>> {
         let provided = storage.len();
-        let mut sink = SliceSink {
-            slots: storage.iter_mut(),
-            overflow: false,
+        let (mut btf, overflow) = {
+            let mut sink = SliceSink {
+                slots: storage.iter_mut(),
+                overflow: false,
+            };
+            (Self::parse_inner(data, base, &mut sink)?, sink.overflow)
         };
-        let mut btf = Self::parse_inner(data, base, &mut sink)?;
-        if sink.overflow {
+        if overflow {
             return Err(Error::IndexTooSmall {
                 needed: btf.count,
                 provided,
             });
         }
-        drop(sink);
         let filled = storage.get(..btf.count as usize).unwrap_or_default();
         btf.offsets = Offsets::Borrowed(filled);
         Ok(btf)

@@ -156,17 +156,16 @@ impl Header {
         // neighbours.
         list.sort_unstable_by_key(|&(_, off, len)| (len == 0, off));
         for pair in list.windows(2) {
-            if let [(first, off_a, len_a), (second, off_b, len_b)] = *pair {
-                if len_a != 0
-                    && len_b != 0
-                    && u64::from(off_a) + u64::from(len_a) > u64::from(off_b)
-                {
-                    return Err(Error::SectionsOverlap {
-                        first,
-                        second,
-                        offset: off_b,
-                    });
-                }
+            if let [(first, off_a, len_a), (second, off_b, len_b)] = *pair
+                && len_a != 0
+                && len_b != 0
+                && u64::from(off_a) + u64::from(len_a) > u64::from(off_b)
+            {
+                return Err(Error::SectionsOverlap {
+                    first,
+                    second,
+                    offset: off_b,
+                });
             }
         }
         let slice = |off: u32, len: u32| -> &'a [u8] {
@@ -215,13 +214,13 @@ impl Header {
 fn check_layout(entries: &[BtfKindLayout], at: usize) -> Result<()> {
     for (k, entry) in entries.iter().enumerate() {
         let kind = Kind::new(u8::try_from(k).unwrap_or(u8::MAX));
-        if let Some((info_sz, elem_sz)) = kind.record_layout() {
-            if (entry.info_sz, entry.elem_sz) != (info_sz, elem_sz) {
-                return Err(Error::LayoutMismatch {
-                    kind,
-                    offset: at.saturating_add(k.saturating_mul(4)),
-                });
-            }
+        if let Some((info_sz, elem_sz)) = kind.record_layout()
+            && (entry.info_sz, entry.elem_sz) != (info_sz, elem_sz)
+        {
+            return Err(Error::LayoutMismatch {
+                kind,
+                offset: at.saturating_add(k.saturating_mul(4)),
+            });
         }
     }
     Ok(())

@@ -116,7 +116,7 @@ impl<'a> Type<'a> {
     ///
     /// # Errors
     ///
-    /// [`Error::InvalidUtf8`] when the name is not UTF-8.
+    /// [`Error::InvalidUtf8`](crate::Error::InvalidUtf8) when the name is not UTF-8.
     #[inline]
     pub fn name(&self) -> Result<&'a str> {
         self.btf.str_at(self.name_offset())
@@ -731,7 +731,7 @@ macro_rules! named_element {
             ///
             /// # Errors
             ///
-            /// [`Error::InvalidUtf8`] when it is not UTF-8.
+            /// [`Error::InvalidUtf8`](crate::Error::InvalidUtf8) when it is not UTF-8.
             #[inline]
             pub fn name(&self) -> Result<&'a str> {
                 self.ctx.btf.str_at(self.name_offset())

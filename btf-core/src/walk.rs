@@ -291,9 +291,9 @@ fn walk_in<O: Order, const PRECISE: bool>(
 
 /// Counts records, checking only that each can be sized and fits.
 fn count_records<O: Order>(input: &WalkInput<'_, '_>) -> Result<u32> {
-    let mut sizes = crate::walk::RecordIter::<O>::new(input.types, input.layouts);
+    let sizes = RecordIter::<O>::new(input.types, input.layouts);
     let mut count = 0u32;
-    while let Some(r) = sizes.next() {
+    for r in sizes {
         r.map_err(|_| Error::TooManyTypes {
             offset: input.types_at,
         })?;
