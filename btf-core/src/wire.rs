@@ -4,7 +4,7 @@
 //! blob's [`Endian`](crate::Endian).
 //!
 //! These are exposed for users who want the raw records (for example to
-//! hash or copy them); the type views in [`crate::types`] are the usual way
+//! hash or copy them); the type views ([`Type`](crate::Type), [`TypeKind`](crate::TypeKind)) are the usual way
 //! in.
 
 use crate::endian::{U16, U32};
