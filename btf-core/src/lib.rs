@@ -90,6 +90,11 @@ pub mod write;
 #[doc(hidden)]
 pub mod testing;
 
+/// The README's example, compiled as a doctest so it cannot rot.
+#[cfg(doctest)]
+#[doc = include_str!("../../README.md")]
+struct ReadmeDoctests;
+
 pub use crate::btf::{Btf, Types};
 pub use crate::endian::{Endian, U16, U32};
 pub use crate::error::{Error, Result, Section};
