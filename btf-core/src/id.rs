@@ -192,21 +192,15 @@ impl Kind {
     /// element, for a known kind; `None` for an unknown one.
     ///
     /// FUNC's `vlen` holds its linkage, not a count, so its element size is 0.
-    #[inline]
+    #[inline(always)]
     pub const fn record_layout(self) -> Option<(u8, u8)> {
-        Some(match self.0 {
-            1 => (4, 0),                    // INT: encoding word
-            2 | 7..=12 | 16 | 18 => (0, 0), // PTR, FWD, TYPEDEF, modifiers, FUNC, FLOAT, TYPE_TAG
-            3 => (12, 0),                   // ARRAY
-            4 | 5 => (0, 12),               // STRUCT, UNION: members
-            6 => (0, 8),                    // ENUM
-            13 => (0, 8),                   // FUNC_PROTO: params
-            14 => (4, 0),                   // VAR: linkage
-            15 => (0, 12),                  // DATASEC: var_secinfo
-            17 => (4, 0),                   // DECL_TAG: component_idx
-            19 => (0, 12),                  // ENUM64
-            _ => return None,
-        })
+        // A table lookup: this runs once per record in the parse loop.
+        let (info_sz, elem_sz, known) = RECORD_LAYOUTS[(self.0 & 0x7f) as usize];
+        if known && self.0 < 0x80 {
+            Some((info_sz, elem_sz))
+        } else {
+            None
+        }
     }
 
     /// Whether `size_or_type` holds a size for this kind.
@@ -221,6 +215,26 @@ impl Kind {
         matches!(self.0, 2 | 8..=14 | 17 | 18)
     }
 }
+
+/// `(info_sz, elem_sz, known)` for every 7-bit kind.
+const RECORD_LAYOUTS: [(u8, u8, bool); 128] = {
+    let mut table = [(0, 0, false); 128];
+    let mut k = 1;
+    while k <= Kind::MAX_KNOWN.0 as usize {
+        let (info_sz, elem_sz) = match k {
+            1 => (4, 0),        // INT: encoding word
+            3 => (12, 0),       // ARRAY
+            4 | 5 => (0, 12),   // STRUCT, UNION: members
+            6 | 13 => (0, 8),   // ENUM values, FUNC_PROTO params
+            14 | 17 => (4, 0),  // VAR linkage, DECL_TAG component_idx
+            15 | 19 => (0, 12), // DATASEC entries, ENUM64 values
+            _ => (0, 0),        // PTR, FWD, TYPEDEF, modifiers, FUNC, FLOAT, TYPE_TAG
+        };
+        table[k] = (info_sz, elem_sz, true);
+        k += 1;
+    }
+    table
+};
 
 impl fmt::Display for Kind {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
