@@ -194,7 +194,9 @@ impl Kind {
     /// FUNC's `vlen` holds its linkage, not a count, so its element size is 0.
     #[inline(always)]
     pub const fn record_layout(self) -> Option<(u8, u8)> {
-        // A table lookup: this runs once per record in the parse loop.
+        // A table lookup: this runs once per record in the parse loop. The
+        // mask keeps the index below the table's 128 entries.
+        #[allow(clippy::indexing_slicing)]
         let (info_sz, elem_sz, known) = RECORD_LAYOUTS[(self.0 & 0x7f) as usize];
         if known && self.0 < 0x80 {
             Some((info_sz, elem_sz))
@@ -217,6 +219,7 @@ impl Kind {
 }
 
 /// `(info_sz, elem_sz, known)` for every 7-bit kind.
+#[allow(clippy::indexing_slicing)] // evaluated at compile time
 const RECORD_LAYOUTS: [(u8, u8, bool); 128] = {
     let mut table = [(0, 0, false); 128];
     let mut k = 1;
