@@ -1,0 +1,76 @@
+//! Kernel and module BTF from the running Linux kernel, with file
+//! descriptors owned by types.
+//!
+//! - [`KernelBtf`] is libbpf's `load_module_btfs`: vmlinux from
+//!   `/sys/kernel/btf/vmlinux` (mapped read-only where the kernel allows it)
+//!   and every module's BTF by id, each parsed by `btf-core` as split BTF on
+//!   vmlinux; without privileges the modules come from sysfs.
+//! - [`btf_ids`], [`open_btfs`], [`open_btf`], [`btf_info`], [`read_btf`]
+//!   list, open and read BTF objects; [`load_btf`] loads BTF and returns the
+//!   verifier log when the kernel refuses it.
+//!
+//! # Ownership
+//!
+//! Descriptors come out as [`BtfFd`] (an [`OwnedFd`](std::os::fd::OwnedFd)
+//! inside) and go in as [`AsFd`](std::os::fd::AsFd) borrows; no public
+//! signature has a raw fd. A value that owns a descriptor is built only once
+//! all its other parts exist, so every error path closes each descriptor
+//! exactly once, by dropping it. Fd 0 is never kept (the BPF UAPI reads it as
+//! "no fd"): it is moved above 2.
+//!
+//! # Testing against a fake kernel
+//!
+//! Every kernel call goes through the [`Kernel`] trait; [`Linux`] is the
+//! real one. Implement it to inject failures (the crate's fault-injection
+//! tests fail every call and every allocation in turn).
+//!
+//! All `unsafe` code is in the private `sys` module.
+//!
+//! # Features
+//!
+//! - `cli`: the `btf` command-line tool (clap); `cargo btf` from the
+//!   repository root runs it. Library users do not build clap.
+//!
+//! ```no_run
+//! let set = btf_sys::KernelBtf::load()?;
+//! println!("vmlinux: {} types", set.vmlinux().type_count());
+//! for module in set.modules() {
+//!     let btf = module.btf(&set.vmlinux()).map(|btf| btf.type_count());
+//!     println!("{}: {:?} types", module.name(), btf);
+//! }
+//! # Ok::<(), btf_sys::Error>(())
+//! ```
+
+#![deny(missing_docs)]
+#![deny(unsafe_code)]
+#![deny(unsafe_op_in_unsafe_fn)]
+#![deny(clippy::undocumented_unsafe_blocks)]
+#![cfg_attr(not(test), forbid(clippy::unwrap_used))]
+
+mod error;
+mod ids;
+mod info;
+mod kernel;
+mod load;
+mod set;
+#[allow(unsafe_code)]
+mod sys;
+
+pub use error::{Alloc, Command, Error};
+pub use ids::{BtfId, BtfIds, OpenBtfs, btf_ids, open_btf, open_btfs};
+pub use info::{BtfInfo, BtfObject, btf_info, read_btf};
+pub use kernel::{Kernel, KernelBytes, Linux};
+pub use load::load_btf;
+pub use set::{
+    Discovery, FoundType, KernelBtf, LoadOptions, ModuleBtf, ModuleFailure, Owner, VmlinuxBtf,
+};
+pub use sys::{BtfFd, LoadRejected, RawBtfInfo};
+
+// The values a loader shares between threads.
+const _: () = {
+    const fn send_sync<T: Send + Sync>() {}
+    send_sync::<KernelBtf>();
+    send_sync::<BtfFd>();
+    send_sync::<KernelBytes>();
+    send_sync::<Error>();
+};

@@ -1,0 +1,503 @@
+//! The raw bpf(2) layer: the only `unsafe` code in the workspace.
+//!
+//! Everything the kernel reads or writes during a call lives in Rust values
+//! that this module borrows for exactly that call: the attr struct (zeroed in
+//! full, then filled from safe arguments), `&[u8]` for bytes the kernel reads,
+//! `&mut [u8]` for bytes it writes, with the lengths passed to the kernel never
+//! larger than those slices. Each file descriptor a command returns becomes an
+//! [`OwnedFd`] in one place, [`owned_fd_from_ret`], and then a [`BtfFd`];
+//! nothing else here creates or closes a descriptor.
+//!
+//! Layouts follow the kernel's `include/uapi/linux/bpf.h`; the static asserts
+//! below pin every size and offset, and the zerocopy derives prove the structs
+//! have no padding, so "zeroed in full" means every byte the kernel sees.
+
+use core::ffi::{c_int, c_long, c_void};
+use core::mem::{offset_of, size_of};
+use core::ptr::NonNull;
+use std::fs::File;
+use std::io;
+use std::os::fd::{AsFd, AsRawFd, BorrowedFd, FromRawFd, OwnedFd, RawFd};
+
+use zerocopy::{FromBytes, FromZeros, Immutable, IntoBytes, KnownLayout};
+
+/// `BPF_OBJ_GET_INFO_BY_FD` (Linux 4.13).
+const BPF_OBJ_GET_INFO_BY_FD: c_int = 15;
+/// `BPF_BTF_LOAD` (Linux 4.18).
+const BPF_BTF_LOAD: c_int = 18;
+/// `BPF_BTF_GET_FD_BY_ID` (Linux 4.18).
+const BPF_BTF_GET_FD_BY_ID: c_int = 19;
+/// `BPF_BTF_GET_NEXT_ID` (Linux 5.4).
+const BPF_BTF_GET_NEXT_ID: c_int = 23;
+
+/// The kernel's limit for a verifier log (`UINT_MAX >> 2`).
+pub(crate) const LOG_SIZE_MAX: u32 = u32::MAX >> 2;
+
+/// `union bpf_attr`, the anonymous struct of the `BPF_*_GET_*_ID` commands
+/// (Linux 4.13; `open_flags` 4.15, `fd_by_id_token_fd` 6.16).
+/// `start_id` shares its place with `btf_id`.
+#[repr(C)]
+#[derive(FromZeros, IntoBytes, Immutable, KnownLayout)]
+struct BpfGetIdAttr {
+    start_id: u32,
+    next_id: u32,
+    open_flags: u32,
+    fd_by_id_token_fd: i32,
+}
+
+const _: () = {
+    assert!(size_of::<BpfGetIdAttr>() == 16);
+    assert!(offset_of!(BpfGetIdAttr, start_id) == 0);
+    assert!(offset_of!(BpfGetIdAttr, next_id) == 4);
+    assert!(offset_of!(BpfGetIdAttr, open_flags) == 8);
+    assert!(offset_of!(BpfGetIdAttr, fd_by_id_token_fd) == 12);
+};
+
+/// `union bpf_attr`, the `info` struct of `BPF_OBJ_GET_INFO_BY_FD` (Linux 4.13).
+#[repr(C, align(8))]
+#[derive(FromZeros, IntoBytes, Immutable, KnownLayout)]
+struct BpfInfoAttr {
+    bpf_fd: u32,
+    info_len: u32,
+    info: u64,
+}
+
+const _: () = {
+    assert!(size_of::<BpfInfoAttr>() == 16);
+    assert!(offset_of!(BpfInfoAttr, bpf_fd) == 0);
+    assert!(offset_of!(BpfInfoAttr, info_len) == 4);
+    assert!(offset_of!(BpfInfoAttr, info) == 8);
+};
+
+/// `union bpf_attr`, the struct of `BPF_BTF_LOAD` (Linux 4.18;
+/// `btf_log_true_size` 6.4, `btf_flags` and `btf_token_fd` 6.9).
+#[repr(C, align(8))]
+#[derive(FromZeros, IntoBytes, Immutable, KnownLayout)]
+struct BpfBtfLoadAttr {
+    btf: u64,
+    btf_log_buf: u64,
+    btf_size: u32,
+    btf_log_size: u32,
+    btf_log_level: u32,
+    btf_log_true_size: u32,
+    btf_flags: u32,
+    btf_token_fd: i32,
+}
+
+const _: () = {
+    assert!(size_of::<BpfBtfLoadAttr>() == 40);
+    assert!(offset_of!(BpfBtfLoadAttr, btf) == 0);
+    assert!(offset_of!(BpfBtfLoadAttr, btf_log_buf) == 8);
+    assert!(offset_of!(BpfBtfLoadAttr, btf_size) == 16);
+    assert!(offset_of!(BpfBtfLoadAttr, btf_log_size) == 20);
+    assert!(offset_of!(BpfBtfLoadAttr, btf_log_level) == 24);
+    assert!(offset_of!(BpfBtfLoadAttr, btf_log_true_size) == 28);
+    assert!(offset_of!(BpfBtfLoadAttr, btf_flags) == 32);
+    assert!(offset_of!(BpfBtfLoadAttr, btf_token_fd) == 36);
+};
+
+/// `struct bpf_btf_info` (Linux 4.18; `name`, `name_len`, `kernel_btf` 5.11).
+#[repr(C, align(8))]
+#[derive(FromBytes, IntoBytes, Immutable, KnownLayout)]
+struct BpfBtfInfo {
+    btf: u64,
+    btf_size: u32,
+    id: u32,
+    name: u64,
+    name_len: u32,
+    kernel_btf: u32,
+}
+
+const _: () = {
+    assert!(size_of::<BpfBtfInfo>() == 32);
+    assert!(offset_of!(BpfBtfInfo, btf) == 0);
+    assert!(offset_of!(BpfBtfInfo, btf_size) == 8);
+    assert!(offset_of!(BpfBtfInfo, id) == 12);
+    assert!(offset_of!(BpfBtfInfo, name) == 16);
+    assert!(offset_of!(BpfBtfInfo, name_len) == 24);
+    assert!(offset_of!(BpfBtfInfo, kernel_btf) == 28);
+};
+
+/// The numbers `BPF_OBJ_GET_INFO_BY_FD` reports for a BTF object, as the
+/// kernel wrote them into `struct bpf_btf_info`.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct RawBtfInfo {
+    /// The object's real size in bytes (`btf_size`), whatever buffer was given.
+    pub btf_size: u32,
+    /// The object's id (`id`).
+    pub id: u32,
+    /// The length of the object's name without its NUL (`name_len`).
+    pub name_len: u32,
+    /// 1 for vmlinux and module BTF, 0 for BTF loaded by a program (`kernel_btf`).
+    pub kernel_btf: u32,
+}
+
+/// How the kernel refused `BPF_BTF_LOAD`.
+#[derive(Debug)]
+pub struct LoadRejected {
+    /// The errno of the call.
+    pub error: io::Error,
+    /// The log size the kernel needed (`btf_log_true_size`, Linux 6.4+; 0
+    /// when the kernel does not report it).
+    pub log_true_size: u32,
+}
+
+/// An owned file descriptor of a BTF object.
+///
+/// Dropping it closes the descriptor, exactly once. It is never fd 0, which
+/// the BPF UAPI reads as "no fd", when it comes from this crate's kernel
+/// calls. Borrow it with [`AsFd`] (for example as `attach_btf_obj_fd`), or
+/// take the descriptor out with `OwnedFd::from`.
+#[derive(Debug)]
+pub struct BtfFd {
+    fd: OwnedFd,
+    /// True only for descriptors returned by `BPF_BTF_GET_FD_BY_ID` or
+    /// `BPF_BTF_LOAD` in this module: the kernel made them for a BTF object.
+    from_btf_command: bool,
+}
+
+impl BtfFd {
+    /// Wraps a descriptor obtained elsewhere (passed over a socket, a test
+    /// double, ...). It is checked to be a BTF object before the real kernel
+    /// interface writes through it.
+    pub fn from_owned_fd(fd: OwnedFd) -> BtfFd {
+        BtfFd {
+            fd,
+            from_btf_command: false,
+        }
+    }
+
+    /// Duplicates the descriptor (`F_DUPFD_CLOEXEC`, above stderr).
+    ///
+    /// # Errors
+    /// The `fcntl` errno, for example `EMFILE`.
+    pub fn try_clone(&self) -> io::Result<BtfFd> {
+        Ok(BtfFd {
+            fd: dup_above_stderr(self.fd.as_fd())?,
+            from_btf_command: self.from_btf_command,
+        })
+    }
+
+    fn from_btf_command(fd: OwnedFd) -> BtfFd {
+        BtfFd {
+            fd,
+            from_btf_command: true,
+        }
+    }
+}
+
+impl AsFd for BtfFd {
+    fn as_fd(&self) -> BorrowedFd<'_> {
+        self.fd.as_fd()
+    }
+}
+
+impl From<BtfFd> for OwnedFd {
+    fn from(fd: BtfFd) -> OwnedFd {
+        fd.fd
+    }
+}
+
+impl From<OwnedFd> for BtfFd {
+    fn from(fd: OwnedFd) -> BtfFd {
+        BtfFd::from_owned_fd(fd)
+    }
+}
+
+/// Calls bpf(2); a negative return becomes the errno.
+///
+/// # Safety
+/// `A` must be the kernel's attr layout for `cmd`, and every address inside
+/// `attr` must be null or valid for the accesses the kernel makes for `cmd`
+/// (reads or writes of at most the length given beside it) during the call.
+unsafe fn bpf<A: IntoBytes + Immutable>(cmd: c_int, attr: &mut A) -> io::Result<c_int> {
+    let size = c_long::try_from(size_of::<A>()).map_err(|_| errno(libc::E2BIG))?;
+    let attr_ptr: *mut A = attr;
+    // SAFETY: `attr` is an exclusive borrow of `size` initialized bytes (no
+    // padding, proven by `IntoBytes`) that the kernel may read and write back
+    // into; the caller guarantees the addresses inside it.
+    let ret = unsafe {
+        libc::syscall(
+            libc::SYS_bpf,
+            c_long::from(cmd),
+            attr_ptr.cast::<c_void>(),
+            size,
+        )
+    };
+    if ret < 0 {
+        return Err(io::Error::last_os_error());
+    }
+    // A BTF command returns 0 or a descriptor, both `int` in the kernel.
+    c_int::try_from(ret).map_err(|_| errno(libc::EOVERFLOW))
+}
+
+fn errno(code: c_int) -> io::Error {
+    io::Error::from_raw_os_error(code)
+}
+
+/// The one place a descriptor returned by a syscall becomes owned.
+///
+/// Fd 0 is moved above stderr (`F_DUPFD_CLOEXEC` from 3) and 0 is closed,
+/// because the BPF UAPI reads 0 as "no fd".
+///
+/// # Safety
+/// `ret` must be a descriptor that the calling thread just received from the
+/// kernel and that nothing else owns.
+unsafe fn owned_fd_from_ret(ret: c_int) -> io::Result<OwnedFd> {
+    let raw: RawFd = ret;
+    if raw < 0 {
+        return Err(errno(libc::EBADF));
+    }
+    // SAFETY: the caller hands over sole ownership of `raw`, an open
+    // descriptor; the `OwnedFd` closes it exactly once, when dropped.
+    let fd = unsafe { OwnedFd::from_raw_fd(raw) };
+    if raw != 0 {
+        return Ok(fd);
+    }
+    let moved = dup_above_stderr(fd.as_fd());
+    drop(fd); // closes fd 0, whether the dup worked or not
+    moved
+}
+
+/// `fcntl(fd, F_DUPFD_CLOEXEC, 3)`: a new descriptor numbered 3 or above.
+fn dup_above_stderr(fd: BorrowedFd<'_>) -> io::Result<OwnedFd> {
+    // SAFETY: `fd` is open for the whole call (it is borrowed), and
+    // F_DUPFD_CLOEXEC only creates a new descriptor; it touches no memory.
+    let ret = unsafe { libc::fcntl(fd.as_raw_fd(), libc::F_DUPFD_CLOEXEC, 3 as c_int) };
+    if ret < 0 {
+        return Err(io::Error::last_os_error());
+    }
+    // SAFETY: a successful F_DUPFD_CLOEXEC returns a new descriptor, 3 or
+    // above, that belongs to nobody else yet.
+    unsafe { owned_fd_from_ret(ret) }
+}
+
+/// The address of a buffer for the kernel: null when it is empty.
+fn user_ptr(buf: &[u8]) -> u64 {
+    if buf.is_empty() {
+        0
+    } else {
+        buf.as_ptr() as u64
+    }
+}
+
+/// A length for the kernel, never more than the buffer holds.
+fn user_len(buf: &[u8], max: u32) -> u32 {
+    u32::try_from(buf.len()).unwrap_or(u32::MAX).min(max)
+}
+
+/// `BPF_BTF_GET_NEXT_ID`: the first BTF object id above `start_id`.
+pub(crate) fn btf_get_next_id(start_id: u32) -> io::Result<u32> {
+    let mut attr = BpfGetIdAttr::new_zeroed();
+    attr.start_id = start_id;
+    // SAFETY: the layout is BPF_BTF_GET_NEXT_ID's (asserted above) and holds
+    // no addresses; the kernel writes `next_id` inside `attr`.
+    unsafe { bpf(BPF_BTF_GET_NEXT_ID, &mut attr) }?;
+    Ok(attr.next_id)
+}
+
+/// `BPF_BTF_GET_FD_BY_ID`: a new descriptor for the BTF object `id`.
+pub(crate) fn btf_get_fd_by_id(id: u32) -> io::Result<BtfFd> {
+    let mut attr = BpfGetIdAttr::new_zeroed();
+    attr.start_id = id; // `btf_id`
+    // SAFETY: the layout is BPF_BTF_GET_FD_BY_ID's (asserted above) and holds
+    // no addresses.
+    let ret = unsafe { bpf(BPF_BTF_GET_FD_BY_ID, &mut attr) }?;
+    // SAFETY: a successful BPF_BTF_GET_FD_BY_ID returns a new descriptor that
+    // the kernel hands to us alone.
+    let fd = unsafe { owned_fd_from_ret(ret) }?;
+    Ok(BtfFd::from_btf_command(fd))
+}
+
+/// True when `fd` is a BTF object: made by a BTF command here, or named
+/// `anon_inode:btf` by the kernel.
+fn is_btf_object(fd: &BtfFd) -> io::Result<bool> {
+    if fd.from_btf_command {
+        return Ok(true);
+    }
+    let link = std::fs::read_link(format!("/proc/self/fd/{}", fd.fd.as_raw_fd()))?;
+    Ok(link.as_os_str().as_encoded_bytes() == b"anon_inode:btf")
+}
+
+/// `BPF_OBJ_GET_INFO_BY_FD` on a BTF object: copies at most `btf.len()`
+/// bytes of the object into `btf` and its NUL-terminated name into `name`
+/// (an empty slice asks for nothing), and returns the numbers the kernel
+/// reports. A non-empty `name` too small for the name fails with `ENOSPC`.
+pub(crate) fn btf_get_info(fd: &BtfFd, btf: &mut [u8], name: &mut [u8]) -> io::Result<RawBtfInfo> {
+    // The kernel reads `struct bpf_btf_info` for BTF objects only; another
+    // object type would read our addresses as other fields. Refuse those.
+    if !is_btf_object(fd)? {
+        return Err(errno(libc::EBADFD));
+    }
+    let mut info = BpfBtfInfo::new_zeroed();
+    info.btf = user_ptr(btf);
+    info.btf_size = if info.btf == 0 {
+        0
+    } else {
+        user_len(btf, u32::MAX)
+    };
+    info.name = user_ptr(name);
+    info.name_len = if info.name == 0 {
+        0
+    } else {
+        user_len(name, u32::MAX)
+    };
+    let info_ptr: *mut BpfBtfInfo = &mut info;
+    let mut attr = BpfInfoAttr::new_zeroed();
+    attr.bpf_fd = u32::try_from(fd.fd.as_raw_fd()).map_err(|_| errno(libc::EBADF))?;
+    attr.info_len = 32; // size_of::<BpfBtfInfo>(), asserted above
+    attr.info = info_ptr as u64;
+    // SAFETY: the layout is BPF_OBJ_GET_INFO_BY_FD's (asserted above); the
+    // fd is a BTF object (checked above, and kept open by the borrow), so the
+    // kernel writes at most `info_len` bytes into `info`, at most `btf_size`
+    // bytes to `info.btf` and at most `name_len` bytes to `info.name`, all
+    // inside the exclusive borrows `info`, `btf` and `name`, or nothing
+    // where an address is null.
+    unsafe { bpf(BPF_OBJ_GET_INFO_BY_FD, &mut attr) }?;
+    Ok(RawBtfInfo {
+        btf_size: info.btf_size,
+        id: info.id,
+        name_len: info.name_len,
+        kernel_btf: info.kernel_btf,
+    })
+}
+
+/// `BPF_BTF_LOAD`: loads `btf`, writing the verifier's log at `log_level`
+/// into `log` (an empty slice asks for no log).
+pub(crate) fn btf_load(btf: &[u8], log: &mut [u8], log_level: u32) -> Result<BtfFd, LoadRejected> {
+    let rejected = |error| LoadRejected {
+        error,
+        log_true_size: 0,
+    };
+    let mut attr = BpfBtfLoadAttr::new_zeroed();
+    attr.btf = user_ptr(btf);
+    attr.btf_size = u32::try_from(btf.len()).map_err(|_| rejected(errno(libc::E2BIG)))?;
+    attr.btf_log_buf = user_ptr(log);
+    if attr.btf_log_buf != 0 {
+        attr.btf_log_size = user_len(log, LOG_SIZE_MAX);
+        attr.btf_log_level = log_level;
+    }
+    // SAFETY: the layout is BPF_BTF_LOAD's (asserted above); the kernel reads
+    // `btf_size` bytes at `btf` (all of the shared borrow `btf`) and writes at
+    // most `btf_log_size` bytes at `btf_log_buf` (inside the exclusive borrow
+    // `log`), or nothing where an address is null.
+    let ret = unsafe { bpf(BPF_BTF_LOAD, &mut attr) }.map_err(|error| LoadRejected {
+        error,
+        log_true_size: attr.btf_log_true_size,
+    })?;
+    // SAFETY: a successful BPF_BTF_LOAD returns a new descriptor that the
+    // kernel hands to us alone.
+    let fd = unsafe { owned_fd_from_ret(ret) }.map_err(rejected)?;
+    Ok(BtfFd::from_btf_command(fd))
+}
+
+/// The path whose mapping [`map_vmlinux`] makes.
+pub(crate) const VMLINUX_PATH: &str = "/sys/kernel/btf/vmlinux";
+
+/// `SYSFS_MAGIC` from `include/uapi/linux/magic.h`.
+const SYSFS_MAGIC: i64 = 0x6265_6572;
+
+/// A read-only private mapping of `/sys/kernel/btf/vmlinux`.
+#[derive(Debug)]
+pub(crate) struct Mmap {
+    ptr: NonNull<c_void>,
+    len: usize,
+}
+
+// SAFETY: the mapping is read-only memory owned by this value alone; sharing
+// `&[u8]` views of it across threads and unmapping it from another thread
+// are both sound.
+unsafe impl Send for Mmap {}
+// SAFETY: as above: only shared, read-only access is ever handed out.
+unsafe impl Sync for Mmap {}
+
+impl Mmap {
+    /// The mapped bytes, exactly the file's size.
+    pub(crate) fn as_slice(&self) -> &[u8] {
+        // SAFETY: `ptr` is a live PROT_READ mapping of at least `len` bytes
+        // (mmap rounds up to pages) that lasts until `self` drops. Its pages
+        // are the kernel's read-only `.BTF` section (the file was checked to
+        // be sysfs's `btf/vmlinux`, which maps exactly that), so the bytes
+        // never change while the slice is borrowed.
+        unsafe { core::slice::from_raw_parts(self.ptr.as_ptr().cast::<u8>(), self.len) }
+    }
+}
+
+impl Drop for Mmap {
+    fn drop(&mut self) {
+        // SAFETY: `ptr`/`len` are exactly the mapping made in `map_vmlinux`,
+        // unmapped once, here; no borrow of it outlives `self`.
+        unsafe { libc::munmap(self.ptr.as_ptr(), self.len) };
+    }
+}
+
+/// Maps `/sys/kernel/btf/vmlinux` read-only (Linux 6.16+ allows it).
+///
+/// # Errors
+/// The open, fstatfs or mmap errno; `ENODEV` when the file is not on sysfs
+/// or is empty. Callers fall back to reading the file.
+pub(crate) fn map_vmlinux() -> io::Result<Mmap> {
+    let file = File::open(VMLINUX_PATH)?;
+    let mut fs = zeroed_statfs();
+    // SAFETY: `file` is open for the call and `fs` is a writable `statfs`
+    // that fstatfs fills.
+    if unsafe { libc::fstatfs(file.as_raw_fd(), &mut fs) } != 0 {
+        return Err(io::Error::last_os_error());
+    }
+    #[allow(clippy::unnecessary_cast)] // `f_type`'s integer type differs per target
+    if fs.f_type as i64 != SYSFS_MAGIC {
+        return Err(errno(libc::ENODEV));
+    }
+    let len = usize::try_from(file.metadata()?.len()).map_err(|_| errno(libc::EFBIG))?;
+    if len == 0 {
+        return Err(errno(libc::ENODEV));
+    }
+    // SAFETY: a new private read-only mapping at an address the kernel
+    // picks; it aliases no Rust memory. The file may be closed afterwards.
+    let ptr = unsafe {
+        libc::mmap(
+            core::ptr::null_mut(),
+            len,
+            libc::PROT_READ,
+            libc::MAP_PRIVATE,
+            file.as_raw_fd(),
+            0,
+        )
+    };
+    if ptr == libc::MAP_FAILED {
+        return Err(io::Error::last_os_error());
+    }
+    let ptr = NonNull::new(ptr).ok_or_else(|| errno(libc::ENOMEM))?;
+    Ok(Mmap { ptr, len })
+}
+
+fn zeroed_statfs() -> libc::statfs {
+    // SAFETY: `statfs` is a plain C struct of integers (and integer arrays),
+    // for which all-zero bytes are a valid value.
+    unsafe { core::mem::zeroed() }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn fd_zero_is_moved_above_stderr() {
+        // Put /dev/null at fd 0 (saving stdin), hand 0 to the audited
+        // function, and check it comes back >= 3 with 0 closed. No other test
+        // in this binary opens descriptors, so nothing races for fd 0.
+        let saved = dup_above_stderr(std::io::stdin().as_fd()).expect("dup stdin");
+        let null = File::open("/dev/null").expect("open /dev/null");
+        // SAFETY: dup2 onto 0 replaces stdin, which `saved` keeps a copy of.
+        assert_eq!(unsafe { libc::dup2(null.as_raw_fd(), 0) }, 0);
+        // SAFETY: fd 0 is now our own duplicate of /dev/null and nothing
+        // else in this process owns it (stdin's copy is `saved`).
+        let fd = unsafe { owned_fd_from_ret(0) }.expect("move fd 0");
+        assert!(fd.as_raw_fd() >= 3);
+        // SAFETY: F_GETFD only queries a descriptor number; it touches no memory.
+        let closed = unsafe { libc::fcntl(0, libc::F_GETFD) } == -1;
+        // SAFETY: restores stdin from `saved`, which stays open.
+        assert_eq!(unsafe { libc::dup2(saved.as_raw_fd(), 0) }, 0);
+        assert!(closed, "fd 0 must be closed after the move");
+    }
+}
