@@ -1,0 +1,34 @@
+#!/bin/busybox sh
+# shellcheck shell=dash
+# /init of the initramfs run.sh builds (busybox-static): inserts the modules
+# listed in /modules.order (dependencies first), runs vm_check as root and as
+# an unprivileged user, and powers off. run.sh reads the VMCHECK-INIT lines.
+/bin/busybox mkdir -p /proc /sys /dev /tmp /sbin /usr/bin /usr/sbin
+/bin/busybox --install -s
+export PATH=/bin:/sbin:/usr/bin:/usr/sbin
+mount -t proc proc /proc
+mount -t sysfs sysfs /sys
+mount -t devtmpfs devtmpfs /dev
+chmod 1777 /tmp
+echo "VMCHECK-INIT boot $(uname -r) $(nproc) cpu"
+
+while read -r name; do
+    if insmod "/lib/modules/vmcheck/$name.ko"; then
+        echo "VMCHECK-INIT insmod $name ok"
+    else
+        echo "VMCHECK-INIT insmod $name failed"
+    fi
+done </modules.order
+# shellcheck disable=SC2012
+echo "VMCHECK-INIT btf $(ls /sys/kernel/btf | tr '\n' ' ')"
+
+EXPECT=$(cat /modules.expect)
+/bin/vm_check root --dir /tmp/vmcheck --expect "$EXPECT"
+echo "VMCHECK-INIT exit root $?"
+chmod -R a+rX /tmp/vmcheck 2>/dev/null
+su -s /bin/sh nobody -c "/bin/vm_check user --dir /tmp/vmcheck --expect '$EXPECT'"
+echo "VMCHECK-INIT exit user $?"
+
+echo "VMCHECK-INIT done"
+sync
+poweroff -f
