@@ -32,6 +32,7 @@
 //! | `names` | lookups by name: hash index, binary search, scan |
 //! | `resolve` | sizes, alignments, skipping modifiers and typedefs |
 //! | `index` | [`BtfIndex`], an owned re-attachable id index |
+//! | [`write`] | building and encoding BTF (feature `alloc`) |
 //!
 //! # Features
 //!
