@@ -19,12 +19,29 @@ pub fn require(available: bool, what: &str) -> bool {
 }
 
 /// The Debian corpus directory (`scripts/fetch-corpus.sh`), from
-/// `BTF_CORPUS` or `target/btf-corpus` at the workspace root.
+/// `BTF_CORPUS` or `target/btf-corpus` at the workspace root. When the
+/// default directory is not complete yet, the script is run first (it is
+/// idempotent and atomic), so `cargo test -p btf-core` alone tests the real
+/// corpus; set `BTF_NO_FETCH=1` to skip that.
 pub fn corpus_dir() -> PathBuf {
-    match std::env::var_os("BTF_CORPUS") {
-        Some(p) => PathBuf::from(p),
-        None => PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../target/btf-corpus"),
+    if let Some(p) = std::env::var_os("BTF_CORPUS") {
+        return PathBuf::from(p);
     }
+    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..");
+    let dir = root.join("target/btf-corpus");
+    if !dir.join("COMPLETE").is_file() && std::env::var_os("BTF_NO_FETCH").is_none() {
+        static FETCH: std::sync::Once = std::sync::Once::new();
+        FETCH.call_once(|| {
+            eprintln!("fetching the Debian corpus with scripts/fetch-corpus.sh ...");
+            let status = std::process::Command::new(root.join("scripts/fetch-corpus.sh"))
+                .arg(&dir)
+                .status();
+            if !status.as_ref().is_ok_and(|s| s.success()) {
+                eprintln!("scripts/fetch-corpus.sh failed: {status:?}");
+            }
+        });
+    }
+    dir
 }
 
 /// Byte-swaps a blob into the other order. Every field after the header is
