@@ -150,6 +150,10 @@ impl ByteSink for alloc::vec::Vec<u8> {
 ///
 /// `sink` receives the dump in pieces of up to 32 KiB.
 ///
+/// Each DATASEC entry names its variable, looked up by id: give a `btf`
+/// with an id index ([`Btf::parse`], [`Btf::parse_split`]), as a blob from
+/// [`Btf::parse_unindexed`] walks its type section for every entry.
+///
 /// # Errors
 ///
 /// The first error of `sink`; formatting itself cannot fail.

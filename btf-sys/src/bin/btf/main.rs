@@ -5,12 +5,21 @@
 //! - `btf list`: BTF objects, one per line, as `bpftool btf list` prints
 //!   them (`[name]` marks kernel BTF).
 //! - `btf find NAME`: which object (vmlinux or a module) defines a type.
+//! - `btf dump SOURCE [--base FILE] [--format raw]`: every type of a blob,
+//!   byte for byte as `bpftool btf dump … format raw` prints them. SOURCE is
+//!   a raw BTF file, an ELF file (vmlinux, a module, a BPF object; gzip, zstd
+//!   or xz compressed too), `/sys/kernel/btf/<module>` (on the kernel's
+//!   vmlinux unless `--base` says otherwise) or `id:N` (a kernel BTF object).
 //!
 //! Errors are one line on stderr and exit status 1.
 
 #![forbid(unsafe_code)]
 
+mod dump;
+mod source;
+
 use std::io::{self, BufWriter, Write};
+use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::{Duration, Instant};
 
@@ -18,7 +27,7 @@ use btf_core::{Btf, Kind};
 use btf_sys::{Discovery, KernelBtf, Linux, LoadOptions, Owner};
 use clap::{Parser, Subcommand};
 
-/// The running kernel's BTF: summary, object list, type lookup.
+/// The running kernel's BTF: summary, object list, type lookup, dumps.
 #[derive(Parser)]
 #[command(name = "btf", version)]
 struct Cli {
@@ -44,6 +53,19 @@ enum Cmd {
         #[arg(long)]
         sysfs: bool,
     },
+    /// Print every type of a blob as `bpftool btf dump … format raw` does
+    Dump {
+        /// A raw BTF or ELF file (gzip/zstd/xz too), /sys/kernel/btf/<name>,
+        /// or id:N for a kernel BTF object
+        source: String,
+        /// The base of split BTF (raw BTF or ELF); modules from
+        /// /sys/kernel/btf or by id default to /sys/kernel/btf/vmlinux
+        #[arg(long, short = 'B', value_name = "FILE")]
+        base: Option<PathBuf>,
+        /// Output format
+        #[arg(long, value_enum, default_value_t = dump::Format::Raw)]
+        format: dump::Format,
+    },
 }
 
 /// A failure of the tool: one line for stderr.
@@ -67,14 +89,16 @@ impl From<io::Error> for Failure {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    let stdout = io::stdout();
-    let mut out = BufWriter::new(stdout.lock());
     let result = match cli.command.unwrap_or(Cmd::Summary { sysfs: false }) {
-        Cmd::Summary { sysfs } => summary(&mut out, sysfs),
-        Cmd::List => list(&mut out),
-        Cmd::Find { name, sysfs } => find(&mut out, &name, sysfs),
-    }
-    .and_then(|()| out.flush().map_err(Failure::Io));
+        Cmd::Summary { sysfs } => buffered(|out| summary(out, sysfs)),
+        Cmd::List => buffered(list),
+        Cmd::Find { name, sysfs } => buffered(|out| find(out, &name, sysfs)),
+        Cmd::Dump {
+            source,
+            base,
+            format,
+        } => dump::run(&source, base.as_deref(), format),
+    };
     match result {
         Ok(()) => ExitCode::SUCCESS,
         // `btf list | head`: the reader left, nothing is wrong.
@@ -89,6 +113,15 @@ fn main() -> ExitCode {
             ExitCode::FAILURE
         }
     }
+}
+
+/// Runs a report that writes through a buffer on the locked stdout.
+fn buffered(
+    report: impl FnOnce(&mut BufWriter<io::StdoutLock<'static>>) -> Result<(), Failure>,
+) -> Result<(), Failure> {
+    let mut out = BufWriter::new(io::stdout().lock());
+    report(&mut out)?;
+    out.flush().map_err(Failure::Io)
 }
 
 fn load(sysfs: bool) -> Result<(KernelBtf, Duration), Failure> {

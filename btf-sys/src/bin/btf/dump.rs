@@ -1,0 +1,143 @@
+//! `btf dump SOURCE [--base FILE] [--format raw|c]`.
+//!
+//! The output is byte-identical to `bpftool btf dump … format raw` and is
+//! written straight to standard output in 32 KiB pieces.
+
+use std::io::{self, Write};
+use std::path::Path;
+
+use btf_core::Btf;
+use btf_core::dump::{self, ByteSink};
+use btf_core::elf::BtfSections;
+
+use crate::Failure;
+use crate::source::{self, Loaded};
+
+/// The output formats `--format` names.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub(crate) enum Format {
+    /// One line per type, as `bpftool btf dump … format raw`
+    Raw,
+    /// C declarations, as `bpftool btf dump … format c` (not supported yet)
+    C,
+}
+
+/// Dumps `source` (split on `base`, or on its default base) to stdout.
+pub(crate) fn run(source: &str, base: Option<&Path>, format: Format) -> Result<(), Failure> {
+    if format == Format::C {
+        return Err(Failure::Message(
+            "--format c is not supported yet; use --format raw".to_owned(),
+        ));
+    }
+    let loaded = source::load(source)?;
+    let base_bytes = match (base, loaded.default_base) {
+        (Some(path), _) => Some((path.display().to_string(), source::read_file(path)?)),
+        (None, Some(path)) => Some((path.to_owned(), source::read_file(Path::new(path))?)),
+        (None, None) => None,
+    };
+    let target = Target::of(source, &loaded, base_bytes.is_some())?;
+
+    let base_btf = match (&base_bytes, target.distilled_base) {
+        (Some((name, bytes)), _) => Some(parse_base(name, bytes)?),
+        (None, Some(distilled)) => Some(
+            Btf::parse(distilled)
+                .map_err(|error| Failure::Message(format!("{source}: .BTF.base: {error}")))?,
+        ),
+        (None, None) => None,
+    };
+    // Indexed: a DATASEC entry names its variable's kind and name.
+    let btf = match &base_btf {
+        Some(base) => Btf::parse_split(target.blob, base),
+        None => Btf::parse(target.blob),
+    }
+    .map_err(|error| {
+        Failure::Message(parse_failure(
+            source,
+            target.blob,
+            &error,
+            base_btf.is_some(),
+        ))
+    })?;
+
+    let mut out = Sink(source::stdout_file()?);
+    dump::write_raw(&btf, &mut out)
+        .and_then(|()| out.0.flush())
+        .map_err(|error| match error.kind() {
+            // `btf dump … | head`: main treats this as success.
+            io::ErrorKind::BrokenPipe => Failure::Io(error),
+            _ => Failure::Message(format!("writing the dump of {source}: {error}")),
+        })
+}
+
+/// The BTF blob inside a source's bytes.
+struct Target<'a> {
+    blob: &'a [u8],
+    /// An ELF file's `.BTF.base` (a distilled base), used when no base is
+    /// given.
+    distilled_base: Option<&'a [u8]>,
+}
+
+impl<'a> Target<'a> {
+    fn of(source: &str, loaded: &'a Loaded, have_base: bool) -> Result<Target<'a>, Failure> {
+        let bytes = loaded.bytes.as_slice();
+        if !bytes.starts_with(b"\x7fELF") {
+            return Ok(Target {
+                blob: bytes,
+                distilled_base: None,
+            });
+        }
+        let sections = BtfSections::parse(bytes)
+            .map_err(|error| Failure::Message(format!("{source}: {error}")))?;
+        if have_base && sections.btf_base().is_some() {
+            return Err(Failure::Message(format!(
+                "{source}: .BTF is split on its own .BTF.base (a distilled base); \
+                 relocating it onto --base is not supported yet, so leave out --base"
+            )));
+        }
+        Ok(Target {
+            blob: sections.btf(),
+            distilled_base: sections.btf_base(),
+        })
+    }
+}
+
+/// Parses the base: raw BTF or the `.BTF` of an ELF file.
+fn parse_base<'a>(name: &str, bytes: &'a [u8]) -> Result<Btf<'a>, Failure> {
+    let blob = if bytes.starts_with(b"\x7fELF") {
+        BtfSections::parse(bytes)
+            .map_err(|error| Failure::Message(format!("base {name}: {error}")))?
+            .btf()
+    } else {
+        bytes
+    };
+    Btf::parse(blob).map_err(|error| Failure::Message(format!("base {name}: {error}")))
+}
+
+/// The message for a blob that did not parse, with a hint when it looks
+/// like split BTF given without its base.
+fn parse_failure(source: &str, blob: &[u8], error: &btf_core::Error, based: bool) -> String {
+    let looks_split = !based
+        && btf_core::Header::parse(blob).is_ok_and(|header| {
+            let start = u64::from(header.hdr_len) + u64::from(header.str_off);
+            usize::try_from(start)
+                .ok()
+                .and_then(|start| blob.get(start))
+                .is_some_and(|&first| first != 0)
+        });
+    if looks_split {
+        format!("{source}: {error} (this looks like split btf: give its base with --base)")
+    } else {
+        format!("{source}: {error}")
+    }
+}
+
+/// Standard output as a [`ByteSink`].
+struct Sink<W>(W);
+
+impl<W: Write> ByteSink for Sink<W> {
+    type Error = io::Error;
+
+    fn write_bytes(&mut self, bytes: &[u8]) -> io::Result<()> {
+        self.0.write_all(bytes)
+    }
+}

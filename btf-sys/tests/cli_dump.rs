@@ -1,0 +1,298 @@
+//! `btf dump` (the command-line tool) against bpftool, byte for byte, and
+//! its failures: one line on stderr and a non-zero exit.
+//!
+//! Sources: the running kernel's `/sys/kernel/btf/vmlinux`, the same object
+//! by id (root), and the Debian corpus (`scripts/fetch-corpus.sh`): its
+//! vmlinux, a spread of its modules as raw split BTF and as `.ko` files, and
+//! some of those `.ko` files compressed with gzip, zstd and xz.
+
+#[path = "../../btf-core/tests/common/mod.rs"]
+mod common;
+#[path = "../../btf-core/tests/dump_common/mod.rs"]
+mod dump_common;
+
+use std::io::Read;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+
+use dump_common::{TempDir, assert_same_dump, bpftool_raw, bpftool_raw_batch};
+
+const VMLINUX: &str = "/sys/kernel/btf/vmlinux";
+
+/// Every this-many-th module of the corpus is dumped through the tool (the
+/// library's dump is compared with bpftool on all of them in btf-core).
+const MODULE_STRIDE: usize = 16;
+
+fn btf() -> Command {
+    Command::new(env!("CARGO_BIN_EXE_btf"))
+}
+
+fn dump(source: &Path, base: Option<&Path>) -> Output {
+    let mut cmd = btf();
+    cmd.arg("dump").arg(source);
+    if let Some(base) = base {
+        cmd.arg("--base").arg(base);
+    }
+    cmd.output().expect("run btf")
+}
+
+/// The dump's stdout, after checking it succeeded quietly.
+fn dumped(source: &Path, base: Option<&Path>) -> Vec<u8> {
+    let out = dump(source, base);
+    assert!(
+        out.status.success() && out.stderr.is_empty(),
+        "btf dump {}: {:?}: {}",
+        source.display(),
+        out.status,
+        String::from_utf8_lossy(&out.stderr)
+    );
+    out.stdout
+}
+
+/// Checks a failure: non-zero exit, one line on stderr that starts with
+/// `btf: ` and holds `needle`.
+fn assert_fails(out: &Output, needle: &str) {
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success(), "succeeded; stderr {stderr:?}");
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert!(
+        stderr.starts_with("btf: ") && stderr.ends_with('\n') && stderr.lines().count() == 1,
+        "not one line: {stderr:?}"
+    );
+    assert!(stderr.contains(needle), "{stderr:?} lacks {needle:?}");
+}
+
+fn bpftool() -> bool {
+    common::require(dump_common::have_bpftool(), "bpftool")
+}
+
+fn have(tool: &str) -> bool {
+    let ok = Command::new(tool)
+        .arg("--version")
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status()
+        .is_ok_and(|s| s.success());
+    common::require(ok, tool)
+}
+
+#[test]
+fn running_kernel_vmlinux() {
+    if !common::require(Path::new(VMLINUX).is_file(), VMLINUX) || !bpftool() {
+        return;
+    }
+    let ours = dumped(Path::new(VMLINUX), None);
+    assert_same_dump(&ours, &bpftool_raw(Path::new(VMLINUX), None), VMLINUX);
+    assert!(ours.len() > 1 << 20, "a kernel's dump is megabytes");
+}
+
+#[test]
+fn running_kernel_by_id() {
+    let root = std::fs::metadata("/proc/self")
+        .map(|m| std::os::unix::fs::MetadataExt::uid(&m) == 0)
+        .unwrap_or(false);
+    if !common::require(root, "root (BPF_BTF_GET_FD_BY_ID)") || !bpftool() {
+        return;
+    }
+    let linux = btf_sys::Linux;
+    let vmlinux = btf_sys::open_btfs(&linux)
+        .filter_map(Result::ok)
+        .find_map(|(id, fd)| {
+            let info = btf_sys::btf_info(&linux, &fd).ok()?;
+            (info.kernel_btf && info.name == "vmlinux").then_some(id)
+        })
+        .expect("the kernel lists its vmlinux btf");
+    let source = format!("id:{vmlinux}");
+    let ours = btf().args(["dump", &source]).output().expect("run btf");
+    assert!(ours.status.success(), "{ours:?}");
+    let theirs = Command::new("bpftool")
+        .args(["btf", "dump", "id", &vmlinux.to_string(), "format", "raw"])
+        .output()
+        .expect("run bpftool");
+    assert!(theirs.status.success(), "{theirs:?}");
+    assert_same_dump(&ours.stdout, &theirs.stdout, &source);
+
+    let none = btf().args(["dump", "id:4294967295"]).output().expect("run");
+    assert_fails(&none, "BPF_BTF_GET_FD_BY_ID");
+}
+
+fn corpus() -> Option<PathBuf> {
+    let dir = common::corpus_dir();
+    common::require(dir.join("COMPLETE").is_file(), "the Debian corpus").then_some(dir)
+}
+
+#[test]
+fn corpus_vmlinux() {
+    let Some(dir) = corpus() else { return };
+    if !bpftool() {
+        return;
+    }
+    let path = dir.join("vmlinux.btf");
+    assert_same_dump(
+        &dumped(&path, None),
+        &bpftool_raw(&path, None),
+        "corpus vmlinux",
+    );
+}
+
+/// A spread of modules, raw and as `.ko`, against bpftool's dump of the raw
+/// blob on the same base.
+#[test]
+fn corpus_modules_raw_and_ko() {
+    let Some(dir) = corpus() else { return };
+    if !bpftool() {
+        return;
+    }
+    let base = dir.join("vmlinux.btf");
+    let mut names: Vec<String> = std::fs::read_dir(dir.join("modules"))
+        .expect("corpus modules")
+        .filter_map(|e| e.ok()?.file_name().into_string().ok())
+        .filter_map(|n| n.strip_suffix(".btf").map(str::to_owned))
+        .collect();
+    names.sort();
+    let picked: Vec<&String> = names.iter().step_by(MODULE_STRIDE).collect();
+    assert!(picked.len() > 100, "only {} modules", picked.len());
+    let blobs: Vec<PathBuf> = picked
+        .iter()
+        .map(|n| dir.join("modules").join(format!("{n}.btf")))
+        .collect();
+    let tmp = TempDir::new("cli-modules");
+    let theirs = bpftool_raw_batch(&blobs, Some(&base), &tmp.0.join("batch"));
+    for ((name, blob), theirs) in picked.iter().zip(&blobs).zip(&theirs) {
+        assert!(!theirs.is_empty(), "{name}: bpftool printed nothing");
+        assert_same_dump(&dumped(blob, Some(&base)), theirs, name);
+        let ko = dir.join("ko").join(format!("{name}.ko"));
+        assert_same_dump(&dumped(&ko, Some(&base)), theirs, &format!("{name}.ko"));
+    }
+    eprintln!("{} modules dumped identically, raw and .ko", picked.len());
+}
+
+/// `.ko.gz`, `.ko.zst` and `.ko.xz` dump as the `.ko` does.
+#[test]
+fn compressed_modules() {
+    let Some(dir) = corpus() else { return };
+    if !bpftool() || !have("gzip") || !have("zstd") || !have("xz") {
+        return;
+    }
+    let base = dir.join("vmlinux.btf");
+    let tmp = TempDir::new("cli-compressed");
+    for name in ["nf_tables", "ext4", "3c574_cs"] {
+        let ko = dir.join("ko").join(format!("{name}.ko"));
+        let theirs = bpftool_raw(
+            &dir.join("modules").join(format!("{name}.btf")),
+            Some(&base),
+        );
+        for (tool, suffix) in [("gzip", "gz"), ("zstd", "zst"), ("xz", "xz")] {
+            let packed = tmp.0.join(format!("{name}.ko.{suffix}"));
+            let out = Command::new(tool)
+                .arg("-c")
+                .arg(&ko)
+                .output()
+                .expect("run compressor");
+            assert!(out.status.success(), "{tool}: {out:?}");
+            std::fs::write(&packed, &out.stdout).expect("write compressed module");
+            assert_same_dump(
+                &dumped(&packed, Some(&base)),
+                &theirs,
+                &format!("{name}.ko.{suffix}"),
+            );
+
+            // A truncated stream is a clear error, not a short dump.
+            let cut = tmp.write(
+                &format!("cut-{name}.ko.{suffix}"),
+                &out.stdout[..out.stdout.len() / 2],
+            );
+            assert_fails(&dump(&cut, Some(&base)), "decompression failed");
+        }
+    }
+}
+
+#[test]
+fn split_without_base_says_so() {
+    let Some(dir) = corpus() else { return };
+    let ko = dir.join("ko/nf_tables.ko");
+    assert_fails(&dump(&ko, None), "give its base with --base");
+    let raw = dir.join("modules/nf_tables.btf");
+    assert_fails(&dump(&raw, None), "give its base with --base");
+}
+
+#[test]
+fn bad_sources_fail_with_one_line() {
+    let tmp = TempDir::new("cli-bad");
+    assert_fails(
+        &dump(Path::new("/nonexistent/btf"), None),
+        "/nonexistent/btf: No such file",
+    );
+    let text = tmp.write("text", b"not btf at all, just some words\n");
+    assert_fails(&dump(&text, None), "bad magic");
+    let empty = tmp.write("empty", b"");
+    assert_fails(&dump(&empty, None), "too short");
+    // An ELF file without BTF: this test binary is built without it.
+    let exe = std::env::current_exe().expect("test binary path");
+    assert_fails(&dump(&exe, None), "no .BTF section");
+    if Path::new(VMLINUX).is_file() {
+        let cut = std::fs::read(VMLINUX).expect("read vmlinux");
+        let cut = tmp.write("cut", &cut[..cut.len() / 3]);
+        assert_fails(&dump(&cut, None), "cut");
+        let out = btf()
+            .args(["dump", VMLINUX, "--base"])
+            .arg(&text)
+            .output()
+            .expect("run");
+        assert_fails(&out, "base ");
+    }
+    for bad in ["id:0", "id:x"] {
+        let out = btf().args(["dump", bad]).output().expect("run");
+        assert_fails(&out, "btf object id is a number");
+    }
+    let c = btf()
+        .args(["dump", VMLINUX, "--format", "c"])
+        .output()
+        .expect("run");
+    assert_fails(&c, "--format c is not supported yet");
+    assert!(c.stdout.is_empty());
+}
+
+/// A write error half-way (a full disk) ends the dump with one line and a
+/// non-zero exit; a reader that leaves early (`| head`) is not an error.
+#[test]
+fn output_failures() {
+    if !common::require(Path::new(VMLINUX).is_file(), VMLINUX) {
+        return;
+    }
+    if common::require(Path::new("/dev/full").exists(), "/dev/full") {
+        let full = std::fs::OpenOptions::new()
+            .write(true)
+            .open("/dev/full")
+            .expect("open /dev/full");
+        let out = btf()
+            .args(["dump", VMLINUX])
+            .stdout(full)
+            .output()
+            .expect("run");
+        assert_fails(&out, "No space left on device");
+    }
+
+    let mut child = btf()
+        .args(["dump", VMLINUX])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn");
+    let mut first = [0u8; 64];
+    child
+        .stdout
+        .take()
+        .expect("piped stdout")
+        .read_exact(&mut first)
+        .expect("read the start of the dump");
+    assert!(first.starts_with(b"[1] "));
+    // The pipe's read end is closed now.
+    let out = child.wait_with_output().expect("wait");
+    assert!(out.status.success(), "{out:?}");
+    assert!(
+        out.stderr.is_empty(),
+        "{:?}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
