@@ -231,7 +231,7 @@ impl<'a> Btf<'a> {
         let provided = storage.len();
         let (mut btf, overflow) = {
             let mut sink = SliceSink {
-                slots: storage.iter_mut(),
+                slots: &mut *storage,
                 overflow: false,
             };
             (Self::parse_inner(data, base, &mut sink)?, sink.overflow)
@@ -249,16 +249,30 @@ impl<'a> Btf<'a> {
 
     #[cfg(feature = "alloc")]
     fn parse_owned(data: &'a [u8], base: Option<&'a Btf<'a>>) -> Result<Btf<'a>> {
-        // Every record is at least 12 bytes, which bounds the index by a
-        // third of the type section; one reservation avoids regrowth, and
-        // the unused tail is given back below.
+        // Records average 25 bytes in vmlinux BTF and more in modules: one
+        // slot per 24 bytes of type section usually holds the whole index,
+        // within about 5% of its size. Records beyond go to a second vector,
+        // appended at the end.
         let header = Header::parse(data)?;
         let type_len = header.sections(data, base.is_some())?.types.len();
         let mut offsets = alloc::vec::Vec::new();
-        // A failed reservation is not fatal: the vector then grows as needed.
-        let _ = offsets.try_reserve_exact(type_len / 12);
-        let mut btf = Self::parse_inner(data, base, &mut offsets)?;
-        offsets.shrink_to_fit();
+        // A failed reservation is not fatal: the spill vector takes it all.
+        if offsets.try_reserve_exact(type_len / 24 + 16).is_ok() {
+            offsets.resize(offsets.capacity(), 0);
+        }
+        let mut sink = walk::SpillSink {
+            slots: &mut offsets,
+            spill: alloc::vec::Vec::new(),
+        };
+        let mut btf = Self::parse_inner(data, base, &mut sink)?;
+        let spill = sink.spill;
+        offsets.truncate(btf.count as usize);
+        offsets.extend_from_slice(&spill);
+        // Give back a tail of more than an eighth; a smaller one is cheaper
+        // to keep than to move.
+        if offsets.capacity() - offsets.len() > offsets.len() / 8 {
+            offsets.shrink_to_fit();
+        }
         btf.offsets = Offsets::Owned(offsets);
         Ok(btf)
     }

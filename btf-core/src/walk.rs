@@ -18,8 +18,9 @@ use zerocopy::FromBytes;
 
 /// Where the records' offsets go.
 pub(crate) trait OffsetSink {
-    /// Records the offset (within the type section) of the next record.
-    fn push(&mut self, offset: u32);
+    /// Records the offset (within the type section) of record `index`
+    /// (0 for the first); indexes come in order, one by one.
+    fn put(&mut self, index: u32, offset: u32);
 }
 
 /// Counts only.
@@ -27,30 +28,53 @@ pub(crate) struct NoSink;
 
 impl OffsetSink for NoSink {
     #[inline(always)]
-    fn push(&mut self, _: u32) {}
+    fn put(&mut self, _: u32, _: u32) {}
 }
 
-/// Fills caller storage; past its end, only counts.
+/// Fills a slice; past its end, notes the overflow and only counts.
+///
+/// The walk's own record counter is the index, so storing an offset costs
+/// one bounds check and one store, and the loop keeps its state in
+/// registers.
 pub(crate) struct SliceSink<'s> {
-    pub(crate) slots: core::slice::IterMut<'s, u32>,
+    pub(crate) slots: &'s mut [u32],
     pub(crate) overflow: bool,
 }
 
 impl OffsetSink for SliceSink<'_> {
     #[inline(always)]
-    fn push(&mut self, offset: u32) {
-        match self.slots.next() {
+    fn put(&mut self, index: u32, offset: u32) {
+        match self.slots.get_mut(index as usize) {
             Some(slot) => *slot = offset,
             None => self.overflow = true,
         }
     }
 }
 
+/// Fills a slice, then appends to a vector.
 #[cfg(feature = "alloc")]
-impl OffsetSink for alloc::vec::Vec<u32> {
+pub(crate) struct SpillSink<'s> {
+    pub(crate) slots: &'s mut [u32],
+    pub(crate) spill: alloc::vec::Vec<u32>,
+}
+
+#[cfg(feature = "alloc")]
+impl OffsetSink for SpillSink<'_> {
     #[inline(always)]
-    fn push(&mut self, offset: u32) {
-        alloc::vec::Vec::push(self, offset);
+    fn put(&mut self, index: u32, offset: u32) {
+        match self.slots.get_mut(index as usize) {
+            Some(slot) => *slot = offset,
+            None => self.spill_one(offset),
+        }
+    }
+}
+
+#[cfg(feature = "alloc")]
+impl SpillSink<'_> {
+    #[cold]
+    #[inline(never)]
+    fn spill_one(&mut self, offset: u32) {
+        self.spill.push(offset);
     }
 }
 
@@ -101,11 +125,14 @@ pub(crate) fn walk(
     sink: &mut impl OffsetSink,
 ) -> Result<u32> {
     let fast = match endian {
-        Endian::Little => walk_in::<Le, false>(input, sink),
-        Endian::Big => walk_in::<Be, false>(input, sink),
+        Endian::Little => fast_walk::<Le>(input, sink),
+        Endian::Big => fast_walk::<Be>(input, sink),
     }?;
     let last_id = u64::from(input.first_id) + u64::from(fast.count);
-    if u64::from(fast.max_name) < input.str_end && u64::from(fast.max_ref) < last_id {
+    if u64::from(fast.max_name) < input.str_end
+        && u64::from(fast.max_ref) < last_id
+        && last_id <= u64::from(u32::MAX)
+    {
         return Ok(fast.count);
     }
     // Something is out of range: walk again, checking each field, to say
@@ -117,6 +144,187 @@ pub(crate) fn walk(
     // The precise walk checks exactly the conditions the maxima fold, so it
     // cannot succeed here; should it, the blob is accepted as it says.
     Ok(precise.count)
+}
+
+/// What the fast walk needs to know of a kind, packed in one word for one
+/// table lookup:
+///
+/// - bits 0–7: the kind's info bytes after the 12-byte common part;
+/// - bits 8–15: the size of each `vlen` element;
+/// - bits 16–23: the stride of the units that hold references after the
+///   common part (the elements, or ARRAY's info as one unit);
+/// - bit 24: `size_or_type` is a type id;
+/// - bits 25, 26, 27: a unit's first word is a name offset, its first word
+///   is a type id, its second word is a type id;
+/// - bit 31 ([`KNOWN`]): set for the kinds this crate knows.
+type FastKind = u32;
+
+const ST_TYPE: u32 = 1 << 24;
+const KNOWN: u32 = 1 << 31;
+/// A stride larger than any unit and no reference bits.
+const UNITLESS: u32 = 16 << 16;
+
+/// The fast walk's word for every 7-bit kind.
+#[allow(clippy::indexing_slicing)] // evaluated at compile time
+const FAST_KINDS: [FastKind; 128] = {
+    let mut table = [0; 128];
+    let mut k = 1;
+    while k <= Kind::MAX_KNOWN.get() as usize {
+        let kind = Kind::new(k as u8);
+        if let Some((info_sz, elem_sz)) = kind.record_layout() {
+            // (stride, first word a name, first a type, second a type)
+            let (stride, a_name, a_type, b_type) = match k {
+                3 => (12, 0, 1, 1),     // ARRAY info: type, index_type
+                4 | 5 => (12, 1, 0, 1), // members: name, type, offset
+                13 => (8, 1, 0, 1),     // params: name, type
+                6 => (8, 1, 0, 0),      // ENUM: name, val
+                19 => (12, 1, 0, 0),    // ENUM64: name, lo32, hi32
+                15 => (12, 0, 1, 0),    // DATASEC: type, offset, size
+                _ => (16, 0, 0, 0),     // UNITLESS: INT, VAR, DECL_TAG have 4 info bytes, no refs
+            };
+            let st = if kind.has_type() { ST_TYPE } else { 0 };
+            table[k] = KNOWN
+                | info_sz as u32
+                | (elem_sz as u32) << 8
+                | stride << 16
+                | st
+                | a_name << 25
+                | a_type << 26
+                | b_type << 27;
+        }
+        k += 1;
+    }
+    table
+};
+
+/// The `u32` at `at` in `bytes`, or 0 past the end.
+#[inline(always)]
+fn word<O: Order>(bytes: &[u8], at: usize) -> u32 {
+    match bytes.get(at..).and_then(|b| b.first_chunk::<4>()) {
+        Some(w) => O::u32(*w),
+        None => 0,
+    }
+}
+
+/// The walk for good input: sizes each record and folds every name offset
+/// and type id into two maxima, with one table lookup per record. Faults of
+/// structure (a record that does not fit, a kind that cannot be sized) are
+/// reported exactly; faults of range are left to the precise walk, which
+/// the maxima trigger.
+#[inline(always)]
+fn fast_walk<O: Order>(input: &WalkInput<'_, '_>, sink: &mut impl OffsetSink) -> Result<Folded> {
+    let (folded, off) = fast_loop::<O>(input.types, input.layouts, sink);
+    if off < input.types.len() {
+        return Err(structure_error::<O>(input, off, folded.count));
+    }
+    Ok(folded)
+}
+
+/// The loop of [`fast_walk`]: stops at the end of `types` or at the first
+/// record it cannot size or that does not fit, and returns what it folded
+/// and where it stopped. Nothing in the loop builds an error, so its state
+/// stays in registers.
+#[inline(always)]
+fn fast_loop<O: Order>(
+    types: &[u8],
+    layouts: &[&[BtfKindLayout]],
+    sink: &mut impl OffsetSink,
+) -> (Folded, usize) {
+    let mut rest = types;
+    let mut count = 0u32;
+    let mut max_name = 0u32;
+    let mut max_ref = 0u32;
+    while let Some((common, after)) = rest.split_first_chunk::<12>() {
+        let info = word::<O>(common, 4);
+        let kind = ((info >> INFO_KIND_SHIFT) & INFO_KIND_MASK) as usize;
+        let vlen = info & INFO_VLEN_MASK;
+        let mut fk = FAST_KINDS.get(kind).copied().unwrap_or(0);
+        let extra = if fk & KNOWN != 0 {
+            // vlen < 2^24 and elements are at most 12 bytes: no overflow,
+            // even in 32 bits.
+            (fk & 0xff) as usize + vlen as usize * ((fk >> 8) & 0xff) as usize
+        } else {
+            // A kind sized by a layout section: no references this crate
+            // can see, so no units (and a nonzero stride).
+            fk = UNITLESS;
+            match sized_by_layout(kind as u8, vlen, layouts) {
+                Some(size) => size.saturating_sub(12),
+                None => break,
+            }
+        };
+        let Some((body, next)) = after.split_at_checked(extra) else {
+            break;
+        };
+        // The offset is below `types.len()`, which came from a u32 field.
+        sink.put(count, (types.len() - rest.len()) as u32);
+        max_name = max_name.max(word::<O>(common, 0));
+        let st_mask = 0u32.wrapping_sub((fk >> 24) & 1);
+        max_ref = max_ref.max(word::<O>(common, 8) & st_mask);
+        // Every unit (element, or ARRAY's info) in one loop, its words
+        // masked by kind: no dispatch per record.
+        let stride = ((fk >> 16) & 0xff) as usize;
+        let a_name = 0u32.wrapping_sub((fk >> 25) & 1);
+        let a_type = 0u32.wrapping_sub((fk >> 26) & 1);
+        let b_type = 0u32.wrapping_sub((fk >> 27) & 1);
+        let mut units = body;
+        while let Some((unit, _)) = units.split_first_chunk::<8>() {
+            let a = word::<O>(unit, 0);
+            let b = word::<O>(unit, 4);
+            max_name = max_name.max(a & a_name);
+            max_ref = max_ref.max(a & a_type).max(b & b_type);
+            units = units.get(stride..).unwrap_or_default();
+        }
+        rest = next;
+        // At most `types.len() / 12` records, and that is below 2^32 / 12.
+        count += 1;
+    }
+    let folded = Folded {
+        count,
+        max_name,
+        max_ref,
+    };
+    (folded, types.len() - rest.len())
+}
+
+/// The size of a record of a kind this crate does not know, from a layout
+/// section (`usize::MAX` when too big for memory); `None` when nothing can
+/// size it.
+#[cold]
+#[inline(never)]
+fn sized_by_layout(kind: u8, vlen: u32, layouts: &[&[BtfKindLayout]]) -> Option<usize> {
+    let size = record_size(Kind::new(kind), vlen, layouts)?;
+    Some(usize::try_from(size).unwrap_or(usize::MAX))
+}
+
+/// Why the fast loop stopped at `off`, before the end of the section: the
+/// record there (number `count`) is cut short or cannot be sized.
+#[cold]
+#[inline(never)]
+fn structure_error<O: Order>(input: &WalkInput<'_, '_>, off: usize, count: u32) -> Error {
+    let id = fold_id(input, count);
+    let rest = input.types.get(off..).unwrap_or_default();
+    let Some(common) = rest.first_chunk::<12>() else {
+        return truncated(input, id, off, 12, rest.len());
+    };
+    let (kind, vlen) = decode_info(word::<O>(common, 4));
+    match record_size(kind, vlen, input.layouts) {
+        Some(needed) => truncated(input, id, off, needed, rest.len()),
+        None => {
+            let offset = input.types_at.saturating_add(off);
+            let id = TypeId::new(id);
+            if kind == Kind::VOID {
+                Error::InvalidKind { id, offset }
+            } else {
+                Error::UnknownKind { id, offset, kind }
+            }
+        }
+    }
+}
+
+/// The id of the record after `count` records, for an error (saturating).
+#[cold]
+fn fold_id(input: &WalkInput<'_, '_>, count: u32) -> u32 {
+    input.first_id.saturating_add(count)
 }
 
 struct Folded {
@@ -215,7 +423,7 @@ fn walk_in<O: Order, const PRECISE: bool>(
             return Err(truncated(input, id, off, size, rest.len()));
         };
         // `off` is below `types.len()`, which came from a u32 field.
-        sink.push(off as u32);
+        sink.put(count, off as u32);
         check.name(id, off, rec.name_off.get_in::<O>())?;
         let st = rec.size_or_type.get_in::<O>();
         let at = off.saturating_add(12);
