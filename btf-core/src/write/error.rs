@@ -302,6 +302,17 @@ pub enum WriteError {
         /// The reader's error.
         error: Error,
     },
+    /// The layout entry set for a kind this crate knows disagrees with that
+    /// kind's record layout; readers (this crate's among them) refuse such
+    /// a layout section.
+    LayoutMismatch {
+        /// The kind.
+        kind: Kind,
+        /// The entry's info bytes and element size.
+        entry: (u8, u8),
+        /// What the kind's records really have.
+        known: (u8, u8),
+    },
     /// A record of a kind this crate does not know cannot be copied with
     /// its references remapped (which words are type ids is unknown), or
     /// its length is not a whole number of 32-bit words.
@@ -332,6 +343,11 @@ impl fmt::Display for WriteError {
             WriteError::Source { id, error } => {
                 write!(f, "copying source type [{id}]: {error}")
             }
+            WriteError::LayoutMismatch { kind, entry, known } => write!(
+                f,
+                "layout entry for kind {kind} ({} info bytes, {}-byte elements) disagrees with its records ({} and {})",
+                entry.0, entry.1, known.0, known.1
+            ),
             WriteError::CannotCopy { id, kind } => write!(
                 f,
                 "source type [{id}] of unknown kind {} cannot be copied here (its fields are unknown or its length is not whole words)",

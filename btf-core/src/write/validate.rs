@@ -26,6 +26,20 @@ pub(crate) fn validate(
     if len > MAX_NAME_OFFSET as usize + 1 {
         return Err(WriteError::StringsTooLarge { len });
     }
+    if layout_section {
+        for (k, &(info_sz, elem_sz, _)) in b.layout.iter().enumerate() {
+            let kind = Kind::new(u8::try_from(k).unwrap_or(u8::MAX));
+            if let Some(known) = kind.record_layout()
+                && (info_sz, elem_sz) != known
+            {
+                return Err(WriteError::LayoutMismatch {
+                    kind,
+                    entry: (info_sz, elem_sz),
+                    known,
+                });
+            }
+        }
+    }
     let ctx = Ctx {
         b,
         last: last.get(),
