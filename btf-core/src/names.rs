@@ -148,7 +148,9 @@ impl NameIndex {
     fn build(btf: &Btf<'_>) -> NameIndex {
         use core::hash::BuildHasher;
         let hasher = hashbrown::DefaultHashBuilder::default();
-        let named = btf.types().filter(|t| !t.name_bytes().is_empty()).count();
+        // Name offset 0 is the empty name in every blob: counting the
+        // others sizes the table without reading any string.
+        let named = btf.types().filter(|t| t.name_offset().get() != 0).count();
         let mut table = hashbrown::HashTable::with_capacity(named);
         let name_of = |id: u32| {
             btf.type_by_id(TypeId::new(id))
@@ -156,6 +158,9 @@ impl NameIndex {
                 .unwrap_or_default()
         };
         for t in btf.types() {
+            if t.name_offset().get() == 0 {
+                continue;
+            }
             let name = t.name_bytes();
             if name.is_empty() {
                 continue;
