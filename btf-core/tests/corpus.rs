@@ -6,21 +6,7 @@ mod common;
 
 use btf_core::Btf;
 use std::collections::BTreeMap;
-use std::path::{Path, PathBuf};
-
-/// The corpus directory, if it is complete.
-fn corpus() -> Option<PathBuf> {
-    let dir = common::corpus_dir();
-    let ok = dir.join("COMPLETE").is_file();
-    common::require(
-        ok,
-        &format!(
-            "the Debian corpus at {} (run scripts/fetch-corpus.sh)",
-            dir.display()
-        ),
-    )
-    .then_some(dir)
-}
+use std::path::Path;
 
 fn read_tsv(path: &Path) -> BTreeMap<String, u32> {
     let text = std::fs::read_to_string(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
@@ -35,7 +21,7 @@ fn read_tsv(path: &Path) -> BTreeMap<String, u32> {
 
 #[test]
 fn vmlinux_counts_match_bpftool() {
-    let Some(dir) = corpus() else { return };
+    let Some(dir) = common::corpus() else { return };
     let bytes = std::fs::read(dir.join("vmlinux.btf")).unwrap();
     let mut vmlinux = Btf::parse(&bytes).unwrap();
     vmlinux.index_names();
@@ -49,7 +35,7 @@ fn vmlinux_counts_match_bpftool() {
 
 #[test]
 fn every_module_parses_on_vmlinux_with_bpftools_count() {
-    let Some(dir) = corpus() else { return };
+    let Some(dir) = common::corpus() else { return };
     let counts = read_tsv(&dir.join("counts.tsv"));
     let bytes = std::fs::read(dir.join("vmlinux.btf")).unwrap();
     let mut vmlinux = Btf::parse(&bytes).unwrap();
@@ -78,7 +64,7 @@ fn every_module_parses_on_vmlinux_with_bpftools_count() {
 
 #[test]
 fn modules_read_the_same_in_the_other_byte_order() {
-    let Some(dir) = corpus() else { return };
+    let Some(dir) = common::corpus() else { return };
     let counts = read_tsv(&dir.join("counts.tsv"));
     let le_bytes = std::fs::read(dir.join("vmlinux.btf")).unwrap();
     let be_bytes = common::swap_blob(&le_bytes);

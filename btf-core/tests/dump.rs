@@ -42,18 +42,6 @@ fn bpftool() -> bool {
     common::require(dump_common::have_bpftool(), "bpftool")
 }
 
-fn corpus() -> Option<PathBuf> {
-    let dir = common::corpus_dir();
-    common::require(
-        dir.join("COMPLETE").is_file(),
-        &format!(
-            "the Debian corpus at {} (run scripts/fetch-corpus.sh)",
-            dir.display()
-        ),
-    )
-    .then_some(dir)
-}
-
 /// Checks both of our paths (bytes, and `fmt` text) against bpftool's bytes.
 fn check(btf: &Btf<'_>, theirs: &[u8], what: &str) {
     let bytes = ours(btf);
@@ -89,7 +77,7 @@ fn running_kernel_vmlinux() {
 
 #[test]
 fn corpus_vmlinux() {
-    let Some(dir) = corpus() else { return };
+    let Some(dir) = common::corpus() else { return };
     if !bpftool() {
         return;
     }
@@ -112,7 +100,7 @@ fn corpus_vmlinux() {
 /// bpftool dumps the `.btf` file. bpftool runs in one batch per core.
 #[test]
 fn corpus_modules_raw_and_ko() {
-    let Some(dir) = corpus() else { return };
+    let Some(dir) = common::corpus() else { return };
     if !bpftool() {
         return;
     }

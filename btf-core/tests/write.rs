@@ -700,28 +700,15 @@ fn running_vmlinux_round_trips_exactly() {
     vmlinux_round_trip(path);
 }
 
-fn corpus() -> Option<std::path::PathBuf> {
-    let dir = common::corpus_dir();
-    let ok = dir.join("COMPLETE").is_file();
-    common::require(
-        ok,
-        &format!(
-            "the Debian corpus at {} (run scripts/fetch-corpus.sh)",
-            dir.display()
-        ),
-    )
-    .then_some(dir)
-}
-
 #[test]
 fn corpus_vmlinux_round_trips_exactly() {
-    let Some(dir) = corpus() else { return };
+    let Some(dir) = common::corpus() else { return };
     vmlinux_round_trip(&dir.join("vmlinux.btf"));
 }
 
 #[test]
 fn every_corpus_module_round_trips_exactly_on_vmlinux() {
-    let Some(dir) = corpus() else { return };
+    let Some(dir) = common::corpus() else { return };
     let t0 = Instant::now();
     let base_bytes = std::fs::read(dir.join("vmlinux.btf")).unwrap();
     let base = Btf::parse(&base_bytes).unwrap();

@@ -116,14 +116,9 @@ fn running_kernel_by_id() {
     assert_fails(&none, "BPF_BTF_GET_FD_BY_ID");
 }
 
-fn corpus() -> Option<PathBuf> {
-    let dir = common::corpus_dir();
-    common::require(dir.join("COMPLETE").is_file(), "the Debian corpus").then_some(dir)
-}
-
 #[test]
 fn corpus_vmlinux() {
-    let Some(dir) = corpus() else { return };
+    let Some(dir) = common::corpus() else { return };
     if !bpftool() {
         return;
     }
@@ -139,7 +134,7 @@ fn corpus_vmlinux() {
 /// blob on the same base.
 #[test]
 fn corpus_modules_raw_and_ko() {
-    let Some(dir) = corpus() else { return };
+    let Some(dir) = common::corpus() else { return };
     if !bpftool() {
         return;
     }
@@ -170,7 +165,7 @@ fn corpus_modules_raw_and_ko() {
 /// `.ko.gz`, `.ko.zst` and `.ko.xz` dump as the `.ko` does.
 #[test]
 fn compressed_modules() {
-    let Some(dir) = corpus() else { return };
+    let Some(dir) = common::corpus() else { return };
     if !bpftool() || !have("gzip") || !have("zstd") || !have("xz") {
         return;
     }
@@ -209,7 +204,7 @@ fn compressed_modules() {
 
 #[test]
 fn split_without_base_says_so() {
-    let Some(dir) = corpus() else { return };
+    let Some(dir) = common::corpus() else { return };
     let ko = dir.join("ko/nf_tables.ko");
     assert_fails(&dump(&ko, None), "give its base with --base");
     let raw = dir.join("modules/nf_tables.btf");

@@ -44,6 +44,21 @@ pub fn corpus_dir() -> PathBuf {
     dir
 }
 
+/// The Debian corpus directory when it is complete; otherwise `None` after
+/// [`require`] (which fails in CI).
+pub fn corpus() -> Option<PathBuf> {
+    let dir = corpus_dir();
+    let ok = dir.join("COMPLETE").is_file();
+    require(
+        ok,
+        &format!(
+            "the Debian corpus at {} (run scripts/fetch-corpus.sh)",
+            dir.display()
+        ),
+    )
+    .then_some(dir)
+}
+
 /// Byte-swaps a blob into the other order. Every field after the header is
 /// a 32-bit word in the type section, so swapping each word there (and the
 /// header fields, and the layout entries' u16 flags) is a full conversion;
