@@ -17,6 +17,10 @@ const SYSFS_DIR: &str = "/sys/kernel/btf";
 /// MiB; vmlinux with full debug info is under 1 GiB).
 pub(crate) const MAX_DECOMPRESSED: u64 = 1 << 30;
 
+/// The most bytes read from a source that is not a regular file (a pipe, a
+/// device): its size is not known beforehand.
+pub(crate) const MAX_STREAM: u64 = 256 << 20;
+
 /// The bytes of a source and what is known about them.
 pub(crate) struct Loaded {
     /// The bytes: raw BTF or an ELF file, decompressed.
@@ -80,7 +84,10 @@ impl Compression {
     pub(crate) fn detect(bytes: &[u8]) -> Option<Compression> {
         if bytes.starts_with(&[0x1f, 0x8b]) {
             Some(Compression::Gzip)
-        } else if bytes.starts_with(&[0x28, 0xb5, 0x2f, 0xfd]) {
+        } else if bytes.starts_with(&[0x28, 0xb5, 0x2f, 0xfd])
+            // A skippable frame first, as pzstd writes.
+            || matches!(bytes, [m, 0x2a, 0x4d, 0x18, ..] if m & 0xf0 == 0x50)
+        {
             Some(Compression::Zstd)
         } else if bytes.starts_with(&[0xfd, b'7', b'z', b'X', b'Z', 0]) {
             Some(Compression::Xz)
@@ -99,16 +106,20 @@ impl Compression {
 }
 
 /// Reads a whole file, decompressing gzip, zstd and xz (told by their magic
-/// bytes, whatever the file is called).
+/// bytes, whatever the file is called). A file that is not a regular file
+/// (a pipe, a device) is read up to [`MAX_STREAM`] bytes.
 pub(crate) fn read_file(path: &Path) -> Result<Vec<u8>, Failure> {
     let shown = path.display();
-    let bytes = std::fs::read(path).map_err(|error| match error.kind() {
-        // Sysfs and procfs refuse reads of some files with EINVAL; say so.
-        io::ErrorKind::InvalidInput => {
-            Failure::Message(format!("{shown}: cannot be read: {error}"))
-        }
-        _ => Failure::Message(format!("{shown}: {error}")),
-    })?;
+    let failed = |error: io::Error| Failure::Message(format!("{shown}: {error}"));
+    let file = File::open(path).map_err(failed)?;
+    let metadata = file.metadata().map_err(failed)?;
+    let bytes = if metadata.is_file() {
+        let mut bytes = Vec::new();
+        (&file).read_to_end(&mut bytes).map_err(failed)?;
+        bytes
+    } else {
+        bounded(file, MAX_STREAM).map_err(failed)?
+    };
     match Compression::detect(&bytes) {
         None => Ok(bytes),
         Some(compression) => decompress(compression, &bytes).map_err(|error| {
@@ -120,28 +131,52 @@ pub(crate) fn read_file(path: &Path) -> Result<Vec<u8>, Failure> {
     }
 }
 
-/// Expands `bytes`, refusing output over [`MAX_DECOMPRESSED`].
+/// Expands `bytes`, refusing output over [`MAX_DECOMPRESSED`]. Every
+/// stream, frame or member is read, and checksums are checked.
 pub(crate) fn decompress(compression: Compression, bytes: &[u8]) -> io::Result<Vec<u8>> {
     match compression {
-        Compression::Gzip => bounded(flate2::read::MultiGzDecoder::new(bytes)),
-        Compression::Zstd => {
-            let decoder = ruzstd::decoding::StreamingDecoder::new(bytes)
-                .map_err(|error| io::Error::new(io::ErrorKind::InvalidData, error.to_string()))?;
-            bounded(decoder)
-        }
-        Compression::Xz => bounded(liblzma::read::XzDecoder::new_multi_decoder(bytes)),
+        Compression::Gzip => gunzip(bytes),
+        Compression::Zstd => bounded(zstd::stream::read::Decoder::new(bytes)?, MAX_DECOMPRESSED),
+        Compression::Xz => bounded(
+            liblzma::read::XzDecoder::new_multi_decoder(bytes),
+            MAX_DECOMPRESSED,
+        ),
     }
 }
 
-fn bounded(reader: impl Read) -> io::Result<Vec<u8>> {
+/// Every gzip member of `bytes`; trailing zero bytes (padding that tape
+/// and block devices add) end the input, as GNU gzip allows.
+fn gunzip(mut bytes: &[u8]) -> io::Result<Vec<u8>> {
     let mut out = Vec::new();
-    reader
-        .take(MAX_DECOMPRESSED.saturating_add(1))
-        .read_to_end(&mut out)?;
-    if u64::try_from(out.len()).map_or(true, |len| len > MAX_DECOMPRESSED) {
+    loop {
+        let mut member = flate2::bufread::GzDecoder::new(bytes);
+        let room = (MAX_DECOMPRESSED + 1).saturating_sub(out.len() as u64);
+        (&mut member).take(room).read_to_end(&mut out)?;
+        if out.len() as u64 > MAX_DECOMPRESSED {
+            return Err(too_big());
+        }
+        bytes = member.into_inner();
+        if bytes.iter().all(|&b| b == 0) {
+            return Ok(out);
+        }
+    }
+}
+
+fn too_big() -> io::Error {
+    io::Error::new(
+        io::ErrorKind::InvalidData,
+        format!("more than {MAX_DECOMPRESSED} bytes"),
+    )
+}
+
+/// All of `reader`, or an error past `limit` bytes.
+fn bounded(reader: impl Read, limit: u64) -> io::Result<Vec<u8>> {
+    let mut out = Vec::new();
+    reader.take(limit.saturating_add(1)).read_to_end(&mut out)?;
+    if out.len() as u64 > limit {
         return Err(io::Error::new(
             io::ErrorKind::InvalidData,
-            format!("output exceeds {MAX_DECOMPRESSED} bytes"),
+            format!("more than {limit} bytes"),
         ));
     }
     Ok(out)
@@ -195,6 +230,82 @@ mod tests {
             bytes.extend_from_slice(&[0x55; 64]);
             assert!(decompress(compression, &bytes).is_err(), "{compression:?}");
         }
+    }
+
+    /// Some bytes that compress: a counter's decimal digits.
+    fn sample() -> Vec<u8> {
+        (0..20_000u32)
+            .flat_map(|i| i.to_string().into_bytes())
+            .collect()
+    }
+
+    fn zstd_frame(bytes: &[u8], checksum: bool) -> Vec<u8> {
+        let mut encoder = zstd::stream::write::Encoder::new(Vec::new(), 3).unwrap();
+        encoder.include_checksum(checksum).unwrap();
+        std::io::Write::write_all(&mut encoder, bytes).unwrap();
+        encoder.finish().unwrap()
+    }
+
+    #[test]
+    fn zstd_frames_skippable_frames_and_checksums() {
+        let data = sample();
+        let (head, tail) = data.split_at(10_000);
+        // Two frames, as concatenated `zstd` outputs are.
+        let mut two = zstd_frame(head, true);
+        two.extend(zstd_frame(tail, true));
+        assert_eq!(Compression::detect(&two), Some(Compression::Zstd));
+        assert_eq!(decompress(Compression::Zstd, &two).unwrap(), data);
+        // A skippable frame first, as pzstd writes.
+        let mut skip = vec![0x50, 0x2a, 0x4d, 0x18, 4, 0, 0, 0, 1, 2, 3, 4];
+        skip.extend(&two);
+        assert_eq!(Compression::detect(&skip), Some(Compression::Zstd));
+        assert_eq!(decompress(Compression::Zstd, &skip).unwrap(), data);
+        // A wrong content checksum is an error, not wrong bytes.
+        let mut bad = zstd_frame(&data, true);
+        let n = bad.len();
+        bad[n - 4..].fill(0);
+        assert!(decompress(Compression::Zstd, &bad).is_err());
+    }
+
+    #[test]
+    fn gzip_members_and_trailing_zeros() {
+        use flate2::{Compression as Level, write::GzEncoder};
+        let gz = |bytes: &[u8]| {
+            let mut e = GzEncoder::new(Vec::new(), Level::default());
+            std::io::Write::write_all(&mut e, bytes).unwrap();
+            e.finish().unwrap()
+        };
+        let data = sample();
+        let (head, tail) = data.split_at(7_000);
+        let mut two = gz(head);
+        two.extend(gz(tail));
+        assert_eq!(decompress(Compression::Gzip, &two).unwrap(), data);
+        two.extend([0; 16]);
+        assert_eq!(decompress(Compression::Gzip, &two).unwrap(), data);
+        two.push(1);
+        assert!(decompress(Compression::Gzip, &two).is_err());
+        // A corrupt CRC is an error.
+        let mut bad = gz(&data);
+        let n = bad.len();
+        bad[n - 8] ^= 1;
+        assert!(decompress(Compression::Gzip, &bad).is_err());
+    }
+
+    #[test]
+    fn streams_are_bounded() {
+        // /dev/zero never ends: reading stops at MAX_STREAM with an error.
+        match read_file(Path::new("/dev/zero")) {
+            Err(Failure::Message(text)) => assert!(text.contains("more than"), "{text}"),
+            _ => panic!("/dev/zero was read"),
+        }
+        // A bomb: one MiB of zeros as an xz stream, that stream repeated
+        // until the whole expands past the limit.
+        let mut encoder = liblzma::write::XzEncoder::new(Vec::new(), 1);
+        std::io::Write::write_all(&mut encoder, &vec![0u8; 1 << 20]).unwrap();
+        let stream = encoder.finish().unwrap();
+        let bomb = stream.repeat(((MAX_DECOMPRESSED >> 20) + 1) as usize);
+        let error = decompress(Compression::Xz, &bomb).unwrap_err();
+        assert!(error.to_string().contains("more than"), "{error}");
     }
 
     #[test]
