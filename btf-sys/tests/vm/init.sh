@@ -29,6 +29,19 @@ chmod -R a+rX /tmp/vmcheck 2>/dev/null
 su -s /bin/sh nobody -c "/bin/vm_check user --dir /tmp/vmcheck --expect '$EXPECT'"
 echo "VMCHECK-INIT exit user $?"
 
+# `btf dump` of every object through sysfs (modules on the default vmlinux
+# base) and by id, as root, and through sysfs as nobody: one sha256 each.
+for path in /sys/kernel/btf/*; do
+    name=${path##*/}
+    echo "VMCHECK-DUMP sysfs $name $(/bin/btf dump "/sys/kernel/btf/$name" | sha256sum | cut -d' ' -f1)"
+    echo "VMCHECK-DUMP user $name $(su -s /bin/sh nobody -c "/bin/btf dump /sys/kernel/btf/$name" | sha256sum | cut -d' ' -f1)"
+done
+/bin/btf list | while read -r id rest; do
+    name=${rest#*[}
+    name=${name%%]*}
+    echo "VMCHECK-DUMP id $name $(/bin/btf dump "id:${id%:}" | sha256sum | cut -d' ' -f1)"
+done
+
 echo "VMCHECK-INIT done"
 sync
 poweroff -f

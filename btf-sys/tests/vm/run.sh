@@ -4,6 +4,10 @@
 # (dependencies first) and runs btf-sys's `vm_check` example, statically
 # linked, as root (module BTF by id == /sys/kernel/btf/<module>, parsed on
 # vmlinux) and as an unprivileged user (the sysfs fallback gives the same).
+# Then the `btf` tool, statically linked too, dumps every object as
+# `btf dump /sys/kernel/btf/<name>` (modules on the default vmlinux base) and
+# as `btf dump id:N`; each dump's sha256 must equal that of bpftool's dump of
+# the same module's .ko on the host (`bpftool -B vmlinux.btf`).
 #
 # Usage (as root, from anywhere): btf-sys/tests/vm/run.sh
 #
@@ -56,7 +60,8 @@ mkdir -p -- "$CACHE"
 # ---------------------------------------------------------------- packages
 # command:package (busybox must be the static one: it is the VM's userland)
 NEEDED=(qemu-system-x86_64:qemu-system-x86 cpio:cpio gzip:gzip objcopy:binutils
-    readelf:binutils apt-get:apt dpkg-deb:dpkg timeout:coreutils)
+    readelf:binutils apt-get:apt dpkg-deb:dpkg timeout:coreutils musl-gcc:musl-tools
+    bpftool:bpftool sha256sum:coreutils)
 missing=()
 for pair in "${NEEDED[@]}"; do
     command -v "${pair%%:*}" >/dev/null 2>&1 || missing+=("${pair#*:}")
@@ -173,6 +178,15 @@ VM_CHECK=$TARGET_DIR/x86_64-unknown-linux-musl/release/examples/vm_check
 [[ -x $VM_CHECK ]] || die "no $VM_CHECK after the build"
 is_dynamic "$VM_CHECK" && die "$VM_CHECK is not statically linked"
 
+log "building the btf tool (x86_64-unknown-linux-musl, static; C parts with musl-gcc)"
+(cd "$REPO_ROOT" && CC_x86_64_unknown_linux_musl=musl-gcc cargo build --quiet --release \
+    -p btf-sys --features cli --bin btf --target x86_64-unknown-linux-musl) \
+    >"$CACHE/build-btf.log" 2>&1 \
+    || { tail -n 30 "$CACHE/build-btf.log" >&2; die "building the btf tool failed"; }
+BTF_TOOL=$TARGET_DIR/x86_64-unknown-linux-musl/release/btf
+[[ -x $BTF_TOOL ]] || die "no $BTF_TOOL after the build"
+is_dynamic "$BTF_TOOL" && die "$BTF_TOOL is not statically linked"
+
 # ---------------------------------------------------------------- initramfs
 ROOT=$CACHE/initramfs
 rm -rf -- "$ROOT"
@@ -180,6 +194,7 @@ mkdir -p -- "$ROOT"/{bin,etc,proc,sys,dev,tmp,lib/modules/vmcheck}
 cp -- "$BUSYBOX" "$ROOT/bin/busybox"
 ln -s busybox "$ROOT/bin/sh"
 cp -- "$VM_CHECK" "$ROOT/bin/vm_check"
+cp -- "$BTF_TOOL" "$ROOT/bin/btf"
 install -m 0755 -- "$SCRIPT_DIR/init.sh" "$ROOT/init"
 printf 'root:x:0:0:root:/:/bin/sh\nnobody:x:65534:65534:nobody:/:/bin/sh\n' >"$ROOT/etc/passwd"
 printf 'root:x:0:\nnogroup:x:65534:\n' >"$ROOT/etc/group"
@@ -269,3 +284,25 @@ for who in root user; do
     [[ -n $(line "^VMCHECK MODULES \[$who\] ") ]] || fail "$who: vm_check printed no module count"
 done
 log "modules: ${#NAMES[@]} inserted, $inserted ok"
+
+# ---------------------------------------------------------------- btf dump
+# What each object's dump must hash to: bpftool's dump of the same BTF here.
+sha_of() { sha256sum | cut -d' ' -f1; }
+declare -A WANT=()
+WANT[vmlinux]=$(bpftool btf dump file "$CORPUS/vmlinux.btf" format raw | sha_of)
+for entry in "${ORDER[@]}"; do
+    WANT[${entry%%:*}]=$(bpftool -B "$CORPUS/vmlinux.btf" btf dump file "${entry#*:}" format raw | sha_of)
+done
+for how in sysfs id user; do
+    dumped=0
+    for name in vmlinux "${NAMES[@]}"; do
+        got=$(line "^VMCHECK-DUMP $how $name " | tail -n1)
+        got=${got##* }
+        if [[ $got == "${WANT[$name]}" ]]; then
+            dumped=$((dumped + 1)); pass "btf dump ($how) $name equals bpftool's"
+        else
+            fail "btf dump ($how) $name: sha256 ${got:-missing}, bpftool's ${WANT[$name]}"
+        fi
+    done
+    log "btf dump ($how): $dumped of $((${#NAMES[@]} + 1)) objects equal bpftool's dumps"
+done
