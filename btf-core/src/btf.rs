@@ -512,6 +512,29 @@ impl<'a> Btf<'a> {
         Ok(tail.get(..end).unwrap_or_default())
     }
 
+    /// The string section from `offset` to its end (resolving through the
+    /// base for lower offsets), without looking for the NUL; empty when out
+    /// of range.
+    #[inline]
+    pub(crate) fn str_tail(&self, offset: u32) -> &'a [u8] {
+        let mut btf = self;
+        while offset < btf.str_start {
+            match btf.base {
+                Some(base) => btf = base,
+                None => break,
+            }
+        }
+        let rel = offset.wrapping_sub(btf.str_start) as usize;
+        btf.sections.strings.get(rel..).unwrap_or_default()
+    }
+
+    /// The id index and the type section, for lookups that read records
+    /// in place; `None` without an index.
+    #[inline]
+    pub(crate) fn indexed_records(&self) -> Option<(&[u32], &'a [u8])> {
+        Some((self.offsets.as_slice()?, self.sections.types))
+    }
+
     /// The type with `id`, from this blob or, for lower ids, its bases.
     /// Id 0 gives the `void` view.
     ///

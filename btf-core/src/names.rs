@@ -3,10 +3,21 @@
 //! is sorted by name (detected, never assumed), a linear scan otherwise.
 
 use crate::btf::Btf;
+use crate::endian::{Be, Endian, Le, Order};
 use crate::id::{Kind, TypeId};
 use crate::types::Type;
+use crate::walk::decode_info;
 use core::cmp::Ordering as CmpOrdering;
 use core::sync::atomic::Ordering;
+
+/// What `Btf::search_in` found.
+enum Search {
+    /// The own index of the type.
+    Found(u32),
+    Missing,
+    /// The blob has no id index to search through.
+    Unindexed,
+}
 
 const SORTED: u8 = 1;
 const UNSORTED: u8 = 2;
@@ -52,33 +63,70 @@ impl<'a> Btf<'a> {
     }
 
     fn find_own(&self, name: &[u8], kind: Option<Kind>) -> Option<Type<'_>> {
-        let wanted = |t: &Type<'_>| kind.is_none_or(|k| t.kind() == k);
         #[cfg(feature = "alloc")]
         if let Some(index) = &self.names {
             return index.find(self, name, kind);
         }
-        if self.is_indexed() && self.is_sorted_by_name() {
-            return self.binary_search(name, wanted);
+        let index = match self.endian() {
+            Endian::Little => self.search_in::<Le>(name, kind),
+            Endian::Big => self.search_in::<Be>(name, kind),
+        };
+        match index {
+            Search::Found(i) => self
+                .type_by_id(TypeId::new(self.first_id().get().wrapping_add(i)))
+                .ok(),
+            Search::Missing => None,
+            // No id index: walk the records.
+            Search::Unindexed => self.types().find(|t| {
+                kind.is_none_or(|k| t.kind() == k)
+                    && cmp_name(self.str_tail(t.name_offset().get()), name) == CmpOrdering::Equal
+            }),
         }
-        self.types().find(|t| t.name_bytes() == name && wanted(t))
     }
 
-    /// Binary search over own ids sorted by name: the first id whose name is
-    /// not below `name`, then forward over the equal names.
-    fn binary_search(&self, name: &[u8], wanted: impl Fn(&Type<'_>) -> bool) -> Option<Type<'_>> {
-        let first = self.first_id().get();
-        let name_of = |i: u32| self.type_by_id(TypeId::new(first.wrapping_add(i))).ok();
-        let (mut lo, mut hi) = (0u32, self.type_count());
-        while lo < hi {
-            let mid = lo + (hi - lo) / 2;
-            match name_of(mid).map(|t| t.name_bytes().cmp(name)) {
-                Some(CmpOrdering::Less) => lo = mid + 1,
-                _ => hi = mid,
+    /// The own index (0 for the first) of the first type named `name` of
+    /// `kind`, read in place through the id index: binary search when the
+    /// blob is sorted by name, else a scan that checks the kind before the
+    /// name, as libbpf's does.
+    fn search_in<O: Order>(&self, name: &[u8], kind: Option<Kind>) -> Search {
+        let Some((offsets, types)) = self.indexed_records() else {
+            return Search::Unindexed;
+        };
+        // The name offset and info word of record `i`.
+        let head = |i: usize| {
+            let off = *offsets.get(i)? as usize;
+            let rec = types.get(off..)?.first_chunk::<8>()?;
+            let (name_off, info) = rec.split_first_chunk::<4>()?;
+            let info = info.first_chunk::<4>()?;
+            Some((O::u32(*name_off), O::u32(*info)))
+        };
+        let is_kind = |info: u32| kind.is_none_or(|k| decode_info(info).0 == k);
+        let order = |i: usize| match head(i) {
+            Some((name_off, _)) => cmp_name(self.str_tail(name_off), name),
+            None => CmpOrdering::Greater,
+        };
+        if self.is_sorted_by_name() {
+            let (mut lo, mut hi) = (0usize, offsets.len());
+            while lo < hi {
+                let mid = lo + (hi - lo) / 2;
+                if order(mid) == CmpOrdering::Less {
+                    lo = mid + 1;
+                } else {
+                    hi = mid;
+                }
             }
+            return (lo..offsets.len())
+                .take_while(|&i| order(i) == CmpOrdering::Equal)
+                .find(|&i| head(i).is_some_and(|(_, info)| is_kind(info)))
+                .map_or(Search::Missing, |i| Search::Found(i as u32));
         }
-        (lo..self.type_count())
-            .map_while(|i| name_of(i).filter(|t| t.name_bytes() == name))
-            .find(|t| wanted(t))
+        (0..offsets.len())
+            .find(|&i| {
+                head(i).is_some_and(|(name_off, info)| {
+                    is_kind(info) && cmp_name(self.str_tail(name_off), name) == CmpOrdering::Equal
+                })
+            })
+            .map_or(Search::Missing, |i| Search::Found(i as u32))
     }
 
     /// Whether this blob's own types are sorted by name (byte order,
@@ -179,5 +227,22 @@ impl NameIndex {
             .filter_map(|&id| btf.type_by_id(TypeId::new(id)).ok())
             .filter(|t| t.name_bytes() == name && kind.is_none_or(|k| t.kind() == k))
             .min_by_key(|t| t.id())
+    }
+}
+
+/// How the NUL-terminated name at the start of `tail` (or all of `tail`
+/// when it has no NUL) orders against `name`, byte by byte as `strcmp`.
+#[inline]
+fn cmp_name(tail: &[u8], name: &[u8]) -> CmpOrdering {
+    for (i, &want) in name.iter().enumerate() {
+        let have = tail.get(i).copied().unwrap_or(0);
+        if have != want {
+            // A name that ends here (NUL) is a prefix of `name`: Less.
+            return have.cmp(&want);
+        }
+    }
+    match tail.get(name.len()) {
+        None | Some(0) => CmpOrdering::Equal,
+        Some(_) => CmpOrdering::Greater,
     }
 }
