@@ -555,16 +555,24 @@ impl<'a> Btf<'a> {
         if idx >= self.count {
             return Err(Error::NoSuchType { id });
         }
-        let off = match self.offsets.as_slice() {
-            Some(offsets) => *offsets.get(idx as usize).ok_or(Error::NoSuchType { id })? as usize,
-            None => {
-                return self
-                    .types()
-                    .nth(idx as usize)
-                    .ok_or(Error::NoSuchType { id });
-            }
+        let Some(offsets) = self.offsets.as_slice() else {
+            return self
+                .types()
+                .nth(idx as usize)
+                .ok_or(Error::NoSuchType { id });
         };
-        self.record_at(id, off).ok_or(Error::IndexMismatch)
+        // Records lie end to end: this one ends where the next begins (the
+        // index was made by the walk that sized them).
+        let types = self.sections.types;
+        let start = offsets.get(idx as usize).map(|&o| o as usize);
+        let end = offsets
+            .get(idx as usize + 1)
+            .map_or(types.len(), |&o| o as usize);
+        start
+            .and_then(|start| types.get(start..end))
+            .filter(|rec| rec.len() >= 12)
+            .map(|rec| Type::new(self, id, rec))
+            .ok_or(Error::IndexMismatch)
     }
 
     /// The record of `id` at `off` in the type section, sized from its own

@@ -53,7 +53,8 @@ impl<'a> Btf<'a> {
     }
 
     fn find(&self, name: &[u8], kind: Option<Kind>) -> Option<Type<'_>> {
-        if name.is_empty() {
+        // No type has an empty name or one with a NUL in it.
+        if name.is_empty() || memchr::memchr(0, name).is_some() {
             return None;
         }
         if let Some(found) = self.base().and_then(|b| b.find(name, kind)) {
@@ -100,9 +101,15 @@ impl<'a> Btf<'a> {
             let info = info.first_chunk::<4>()?;
             Some((O::u32(*name_off), O::u32(*info)))
         };
+        // A name in this blob's own strings without walking the bases.
+        let (strings, str_start) = (self.strings(), self.str_start());
+        let tail = |off: u32| match off.checked_sub(str_start) {
+            Some(rel) => strings.get(rel as usize..).unwrap_or_default(),
+            None => self.str_tail(off),
+        };
         let is_kind = |info: u32| kind.is_none_or(|k| decode_info(info).0 == k);
         let order = |i: usize| match head(i) {
-            Some((name_off, _)) => cmp_name(self.str_tail(name_off), name),
+            Some((name_off, _)) => cmp_name(tail(name_off), name),
             None => CmpOrdering::Greater,
         };
         if self.is_sorted_by_name() {
@@ -123,7 +130,7 @@ impl<'a> Btf<'a> {
         (0..offsets.len())
             .find(|&i| {
                 head(i).is_some_and(|(name_off, info)| {
-                    is_kind(info) && cmp_name(self.str_tail(name_off), name) == CmpOrdering::Equal
+                    is_kind(info) && cmp_name(tail(name_off), name) == CmpOrdering::Equal
                 })
             })
             .map_or(Search::Missing, |i| Search::Found(i as u32))
@@ -231,13 +238,14 @@ impl NameIndex {
 }
 
 /// How the NUL-terminated name at the start of `tail` (or all of `tail`
-/// when it has no NUL) orders against `name`, byte by byte as `strcmp`.
+/// when it has no NUL) orders against `name`, byte by byte as `strcmp`
+/// (names are short: a call to `memcmp` costs more than the loop).
 #[inline]
 fn cmp_name(tail: &[u8], name: &[u8]) -> CmpOrdering {
     for (i, &want) in name.iter().enumerate() {
         let have = tail.get(i).copied().unwrap_or(0);
         if have != want {
-            // A name that ends here (NUL) is a prefix of `name`: Less.
+            // A NUL here (the name ended) is below every byte of `name`.
             return have.cmp(&want);
         }
     }
