@@ -1,1 +1,20 @@
-//! Benchmarks for btf-core (work in progress).
+//! Benchmarks of btf-core against its peers: libbpf (through `libbpf-sys`,
+//! built from source) and `btf-rs`, on the same bytes in the same run.
+//!
+//! The library holds what the bench binaries share:
+//!
+//! | module | concern |
+//! |---|---|
+//! | [`data`] | inputs: running kernel, Debian corpus, queries, sorted and big-endian copies |
+//! | [`walks`] | reference walks: the bare offset walk, a little-endian-only validating parse |
+//! | [`ffi`] | all `unsafe`: libbpf's API, glibc `mallinfo2`, a counting allocator |
+//! | [`peers`] | `btf-rs` helpers |
+//! | [`ids`] | benchmark names, shared by `benches/compare.rs` and the `report` tool |
+//!
+//! See `benches/README.md` for what each bench measures and the results.
+
+pub mod data;
+pub mod ffi;
+pub mod ids;
+pub mod peers;
+pub mod walks;

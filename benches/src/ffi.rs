@@ -1,0 +1,266 @@
+//! All of the bench crate's `unsafe` code, in one place: libbpf's BTF API
+//! (through `libbpf-sys`, which builds libbpf from source), glibc's
+//! `mallinfo2()`, and a counting global allocator.
+//!
+//! Everything here is wrapped in safe functions whose invariants are stated
+//! once, on the type that owns the pointer.
+
+use core::ffi::CStr;
+use core::marker::PhantomData;
+use core::ptr::NonNull;
+use std::alloc::{GlobalAlloc, Layout, System};
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+/// The libbpf version `libbpf-sys` built, as `major.minor`.
+pub fn libbpf_version() -> String {
+    // SAFETY: both functions take no arguments and only return constants.
+    let (major, minor) = unsafe {
+        (
+            libbpf_sys::libbpf_major_version(),
+            libbpf_sys::libbpf_minor_version(),
+        )
+    };
+    format!("{major}.{minor}")
+}
+
+/// A `struct btf` owned by libbpf, freed on drop.
+///
+/// Invariant: `ptr` came from a successful `btf__new` or `btf__new_split`
+/// and has not been freed; for a split, the base (borrowed for `'b`)
+/// outlives it, as libbpf requires.
+pub struct LibbpfBtf<'b> {
+    ptr: NonNull<libbpf_sys::btf>,
+    _base: PhantomData<&'b LibbpfBtf<'b>>,
+}
+
+/// One type record as libbpf hands it out: `name_off`, `info`, and the
+/// `size`/`type` union.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct RawRecord {
+    /// Offset of the name in the string section.
+    pub name_off: u32,
+    /// Kind, vlen and kind flag.
+    pub info: u32,
+    /// Size or referenced type id, by kind.
+    pub size_or_type: u32,
+}
+
+impl RawRecord {
+    /// The kind, from `info` (7 bits as in the 2026 encoding; libbpf 1.7
+    /// uses 5, which is the same for every kind it knows).
+    #[inline]
+    pub fn kind(self) -> u32 {
+        (self.info >> 24) & 0x7f
+    }
+}
+
+impl LibbpfBtf<'static> {
+    /// `btf__new`: libbpf copies `data`, then parses and validates it.
+    ///
+    /// # Errors
+    ///
+    /// The `errno` libbpf reports.
+    pub fn new(data: &[u8]) -> Result<LibbpfBtf<'static>, i32> {
+        let size = u32::try_from(data.len()).map_err(|_| libc::EFBIG)?;
+        // SAFETY: `data` is valid for `size` bytes for the duration of the
+        // call; libbpf copies them and keeps no pointer into `data`.
+        let ptr = unsafe { libbpf_sys::btf__new(data.as_ptr().cast(), size) };
+        Self::from_raw(ptr)
+    }
+}
+
+impl<'b> LibbpfBtf<'b> {
+    /// `btf__new_split`: a split on `base`, which must outlive it (the
+    /// lifetime says so).
+    ///
+    /// # Errors
+    ///
+    /// The `errno` libbpf reports.
+    pub fn new_split(data: &[u8], base: &'b LibbpfBtf<'_>) -> Result<LibbpfBtf<'b>, i32> {
+        let size = u32::try_from(data.len()).map_err(|_| libc::EFBIG)?;
+        // SAFETY: `data` is valid for `size` bytes during the call and is
+        // copied; `base.ptr` is a live `struct btf` (type invariant) that the
+        // returned value borrows for `'b`, so it outlives the split. libbpf
+        // takes the base as `*mut` but does not modify a base it reads.
+        let ptr =
+            unsafe { libbpf_sys::btf__new_split(data.as_ptr().cast(), size, base.ptr.as_ptr()) };
+        Self::from_raw(ptr)
+    }
+
+    fn from_raw(ptr: *mut libbpf_sys::btf) -> Result<LibbpfBtf<'b>, i32> {
+        match NonNull::new(ptr) {
+            // libbpf 1.x returns NULL with errno set on failure (and never an
+            // ERR_PTR, since libbpf 1.0's strict mode is the only mode).
+            None => Err(std::io::Error::last_os_error().raw_os_error().unwrap_or(-1)),
+            Some(ptr) => Ok(LibbpfBtf {
+                ptr,
+                _base: PhantomData,
+            }),
+        }
+    }
+
+    /// `btf__type_cnt`: the number of ids, void and the base's included
+    /// (the last id + 1).
+    #[inline]
+    pub fn type_cnt(&self) -> u32 {
+        // SAFETY: `ptr` is live (type invariant).
+        unsafe { libbpf_sys::btf__type_cnt(self.ptr.as_ptr()) }
+    }
+
+    /// `btf__type_by_id`, copied out of libbpf's record.
+    #[inline]
+    pub fn type_by_id(&self, id: u32) -> Option<RawRecord> {
+        // SAFETY: `ptr` is live (type invariant); libbpf checks the id and
+        // returns NULL for one out of range.
+        let t = unsafe { libbpf_sys::btf__type_by_id(self.ptr.as_ptr(), id) };
+        if t.is_null() {
+            return None;
+        }
+        // SAFETY: a non-NULL result points at a record of at least 12 bytes
+        // inside the blob libbpf owns, which lives as long as `self`; the
+        // read makes no assumption about alignment, and every bit pattern is
+        // a valid `btf_type`.
+        let t = unsafe { t.read_unaligned() };
+        Some(RawRecord {
+            name_off: t.name_off,
+            info: t.info,
+            // SAFETY: both fields of the union are `u32`.
+            size_or_type: unsafe { t.__bindgen_anon_1.size },
+        })
+    }
+
+    /// `btf__name_by_offset`, as bytes (without the NUL).
+    #[inline]
+    pub fn name_by_offset(&self, off: u32) -> Option<&[u8]> {
+        // SAFETY: `ptr` is live; libbpf checks the offset and returns NULL
+        // when it is out of range.
+        let s = unsafe { libbpf_sys::btf__name_by_offset(self.ptr.as_ptr(), off) };
+        if s.is_null() {
+            return None;
+        }
+        // SAFETY: a non-NULL result points into libbpf's string section,
+        // which libbpf checked ends with a NUL, and lives as long as `self`.
+        Some(unsafe { CStr::from_ptr(s) }.to_bytes())
+    }
+
+    /// `btf__find_by_name_kind`: the lowest id (base first) named `name`
+    /// of `kind`.
+    #[inline]
+    pub fn find_by_name_kind(&self, name: &CStr, kind: u32) -> Option<u32> {
+        // SAFETY: `ptr` is live and `name` is NUL-terminated.
+        let id =
+            unsafe { libbpf_sys::btf__find_by_name_kind(self.ptr.as_ptr(), name.as_ptr(), kind) };
+        u32::try_from(id).ok()
+    }
+
+    /// `btf__resolve_size`.
+    #[inline]
+    pub fn resolve_size(&self, id: u32) -> Option<u64> {
+        // SAFETY: `ptr` is live; libbpf checks the id.
+        let n = unsafe { libbpf_sys::btf__resolve_size(self.ptr.as_ptr(), id) };
+        u64::try_from(n).ok()
+    }
+}
+
+impl Drop for LibbpfBtf<'_> {
+    fn drop(&mut self) {
+        // SAFETY: `ptr` is live and owned by `self` (type invariant); any
+        // split on it borrowed `self` and so has been dropped already.
+        unsafe { libbpf_sys::btf__free(self.ptr.as_ptr()) }
+    }
+}
+
+/// Bytes glibc's allocator holds for the program right now: small chunks
+/// in use (`uordblks`) plus mmapped chunks (`hblkhd`), from `mallinfo2()`.
+/// Large blocks (above the 128 KiB mmap threshold) only show in `hblkhd`.
+pub fn glibc_heap_in_use() -> usize {
+    // SAFETY: `mallinfo2` takes no arguments and returns a struct by value;
+    // it only reads the allocator's statistics.
+    let m = unsafe { libc::mallinfo2() };
+    m.uordblks.saturating_add(m.hblkhd)
+}
+
+static LIVE: AtomicUsize = AtomicUsize::new(0);
+static PEAK: AtomicUsize = AtomicUsize::new(0);
+static TOTAL: AtomicUsize = AtomicUsize::new(0);
+static CALLS: AtomicUsize = AtomicUsize::new(0);
+
+/// A global allocator that forwards to [`System`] and counts: bytes live,
+/// their peak since [`reset_peak`], bytes ever requested and calls.
+/// Install it in a binary with `#[global_allocator]`.
+pub struct Counting;
+
+/// A snapshot of [`Counting`]'s counters.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Counters {
+    /// Bytes allocated and not yet freed.
+    pub live: usize,
+    /// The highest `live` since [`reset_peak`].
+    pub peak: usize,
+    /// Bytes requested in total (a `realloc` counts its new size).
+    pub total: usize,
+    /// Allocation calls (`alloc`, `alloc_zeroed`, `realloc`).
+    pub calls: usize,
+}
+
+/// The counters now.
+pub fn counters() -> Counters {
+    Counters {
+        live: LIVE.load(Ordering::SeqCst),
+        peak: PEAK.load(Ordering::SeqCst),
+        total: TOTAL.load(Ordering::SeqCst),
+        calls: CALLS.load(Ordering::SeqCst),
+    }
+}
+
+/// Sets the peak to the bytes live now.
+pub fn reset_peak() {
+    PEAK.store(LIVE.load(Ordering::SeqCst), Ordering::SeqCst);
+}
+
+fn grew(by: usize) {
+    let live = LIVE.fetch_add(by, Ordering::SeqCst).saturating_add(by);
+    PEAK.fetch_max(live, Ordering::SeqCst);
+    TOTAL.fetch_add(by, Ordering::SeqCst);
+    CALLS.fetch_add(1, Ordering::SeqCst);
+}
+
+// SAFETY: every method forwards to `System` with the caller's arguments
+// unchanged, so `System`'s guarantees carry over; the counters are atomics
+// and never allocate.
+unsafe impl GlobalAlloc for Counting {
+    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
+        // SAFETY: forwarded with the caller's guarantees (non-zero size).
+        let p = unsafe { System.alloc(layout) };
+        if !p.is_null() {
+            grew(layout.size());
+        }
+        p
+    }
+
+    unsafe fn alloc_zeroed(&self, layout: Layout) -> *mut u8 {
+        // SAFETY: as for `alloc`.
+        let p = unsafe { System.alloc_zeroed(layout) };
+        if !p.is_null() {
+            grew(layout.size());
+        }
+        p
+    }
+
+    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
+        // SAFETY: the caller passes a block this allocator (that is,
+        // `System`) returned, with its layout.
+        unsafe { System.dealloc(ptr, layout) };
+        LIVE.fetch_sub(layout.size(), Ordering::SeqCst);
+    }
+
+    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
+        // SAFETY: as for `dealloc`, and `new_size` is the caller's valid size.
+        let p = unsafe { System.realloc(ptr, layout, new_size) };
+        if !p.is_null() {
+            LIVE.fetch_sub(layout.size(), Ordering::SeqCst);
+            grew(new_size);
+        }
+        p
+    }
+}

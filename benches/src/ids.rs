@@ -1,0 +1,84 @@
+//! Benchmark names: criterion group ids and function ids, shared by the
+//! bench and the `report` tool so the README table can be regenerated from
+//! `target/criterion`.
+
+/// Parse (and index) `/sys/kernel/btf/vmlinux`.
+pub const PARSE: &str = "parse_vmlinux";
+/// Little-endian-only validating walk vs btf-core's two-order walk.
+pub const NATIVE: &str = "native_vs_both_orders";
+/// Every id, one lookup each.
+pub const BY_ID: &str = "type_by_id_all";
+/// Lookups by name and kind on the running kernel (not sorted by name).
+pub const FIND_UNSORTED: &str = "find_unsorted";
+/// The same lookups on a name-sorted copy.
+pub const FIND_SORTED: &str = "find_sorted";
+/// Parsing the name-sorted copy (libbpf checks sortedness while parsing).
+pub const PARSE_SORTED: &str = "parse_sorted";
+/// Every module of the Debian corpus on one shared base.
+pub const CORPUS: &str = "corpus_modules";
+/// Iterate every type and touch kind, name and size.
+pub const WALK: &str = "walk_types";
+/// Format every type as bpftool's raw dump.
+pub const DUMP: &str = "dump_raw";
+
+/// The bare offset walk (count only).
+pub const BARE: &str = "bare_walk";
+/// The bare offset walk, storing offsets into a freshly allocated vector.
+pub const BARE_OFFSETS: &str = "bare_walk+offsets";
+/// The little-endian-only validating parse.
+pub const NATIVE_LE: &str = "native_le_parse";
+
+/// `Btf::parse`.
+pub const OURS_PARSE: &str = "ours/parse";
+/// `Btf::parse` then `index_names`.
+pub const OURS_PARSE_INDEX: &str = "ours/parse+index_names";
+/// `Btf::parse_unindexed`.
+pub const OURS_UNINDEXED: &str = "ours/parse_unindexed";
+/// `Btf::parse_unindexed` on a big-endian copy.
+pub const OURS_UNINDEXED_BE: &str = "ours/parse_unindexed_big_endian";
+/// `btf__new`.
+pub const LIBBPF_NEW: &str = "libbpf/btf__new";
+/// `btf_rs::Btf::from_bytes`.
+pub const BTFRS_FROM_BYTES: &str = "btf-rs/from_bytes";
+
+/// btf-core.
+pub const OURS: &str = "ours";
+/// libbpf.
+pub const LIBBPF: &str = "libbpf";
+/// btf-rs.
+pub const BTFRS: &str = "btf-rs";
+
+/// Lookups through the hash index (`index_names` done once beforehand).
+pub const OURS_INDEX: &str = "ours/index_names";
+/// Lookups with no index on unsorted BTF: a linear scan.
+pub const OURS_SCAN: &str = "ours/scan";
+/// Lookups with no index on sorted BTF: binary search.
+pub const OURS_BSEARCH: &str = "ours/binary_search";
+/// `btf__find_by_name_kind` (a scan on unsorted BTF).
+pub const LIBBPF_FIND: &str = "libbpf/btf__find_by_name_kind";
+/// `btf__find_by_name_kind` on sorted BTF (binary search).
+pub const LIBBPF_BSEARCH: &str = "libbpf/binary_search";
+/// `resolve_ids_by_name`, filtered by kind.
+pub const BTFRS_FIND: &str = "btf-rs/resolve_ids_by_name";
+
+/// `Btf::parse` then `is_sorted_by_name` (our sortedness check is lazy).
+pub const OURS_PARSE_SORTED: &str = "ours/parse+is_sorted_by_name";
+/// `btf__new`, which runs `btf_check_sorted` itself.
+pub const LIBBPF_NEW_SORTED: &str = "libbpf/btf__new";
+
+/// `Btf::parse_split` for every module.
+pub const OURS_SPLIT: &str = "ours/parse_split";
+/// `btf__new_split` for every module.
+pub const LIBBPF_SPLIT: &str = "libbpf/btf__new_split";
+/// `btf_rs::Btf::from_split_bytes` for every module.
+pub const BTFRS_SPLIT: &str = "btf-rs/from_split_bytes";
+
+/// `dump::write_raw` into a reused `Vec<u8>`.
+pub const OURS_WRITE_RAW: &str = "ours/write_raw";
+/// `Btf::parse` then `dump::write_raw`.
+pub const OURS_PARSE_WRITE_RAW: &str = "ours/parse+write_raw";
+/// `bpftool btf dump file … format raw > /dev/null`, a whole process.
+pub const BPFTOOL_RAW: &str = "bpftool/process";
+
+/// The number of lookups in the find benches.
+pub const QUERIES: usize = 300;

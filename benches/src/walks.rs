@@ -1,0 +1,333 @@
+//! Reference walks written in the bench crate, to measure btf-core's parse
+//! against what the hardware allows.
+//!
+//! - [`bare_walk`]: the physical limit. It reads each record's info word,
+//!   sizes the record from kind and vlen with a table, and advances; no
+//!   validation at all (an unknown kind is taken as 12 bytes, a truncated
+//!   last record ends the walk). [`bare_walk_offsets`] also stores each
+//!   record's offset, as an id index needs.
+//! - [`native_parse`]: a little-endian-only validating parse that does the
+//!   same work as `Btf::parse_unindexed`; see its documentation for how the
+//!   comparison is kept fair.
+
+use btf_core::{Endian, Header};
+
+/// Bytes after the 12-byte common record, then bytes per vlen element, for
+/// every 7-bit kind (0 for kinds the kernel does not define).
+const LAYOUT: [(u8, u8); 128] = {
+    let mut t = [(0u8, 0u8); 128];
+    t[1] = (4, 0); // INT
+    t[3] = (12, 0); // ARRAY
+    t[4] = (0, 12); // STRUCT
+    t[5] = (0, 12); // UNION
+    t[6] = (0, 8); // ENUM
+    t[13] = (0, 8); // FUNC_PROTO
+    t[14] = (4, 0); // VAR
+    t[15] = (0, 12); // DATASEC
+    t[17] = (4, 0); // DECL_TAG
+    t[19] = (0, 12); // ENUM64
+    t
+};
+
+/// Whether the kernel defines each 7-bit kind (1..=19).
+const KNOWN: [bool; 128] = {
+    let mut t = [false; 128];
+    let mut k = 1;
+    while k <= 19 {
+        t[k] = true;
+        k += 1;
+    }
+    t
+};
+
+/// The type section of a little-endian blob, for the bare walks.
+///
+/// # Panics
+///
+/// If the header does not parse or the section is out of bounds: the bare
+/// walks run only on blobs btf-core has accepted.
+pub fn type_section(data: &[u8]) -> &[u8] {
+    let h = Header::parse(data).expect("bare walk needs a valid header");
+    let start = h.hdr_len as usize + h.type_off as usize;
+    data.get(start..start + h.type_len as usize)
+        .expect("type section in bounds")
+}
+
+#[inline(always)]
+fn word(types: &[u8], at: usize) -> Option<u32> {
+    let b = types.get(at..at.wrapping_add(4))?;
+    Some(u32::from_le_bytes(b.try_into().ok()?))
+}
+
+#[inline(always)]
+fn bare_size(info: u32) -> usize {
+    let kind = ((info >> 24) & 0x7f) as usize;
+    let vlen = (info & 0x00ff_ffff) as usize;
+    let (info_sz, elem_sz) = LAYOUT[kind];
+    12 + info_sz as usize + vlen * elem_sz as usize
+}
+
+/// The bare offset walk: the number of records, found by reading only each
+/// info word. No checks beyond staying in the slice.
+#[inline(never)]
+pub fn bare_walk(types: &[u8]) -> u32 {
+    let mut off = 0usize;
+    let mut count = 0u32;
+    while let Some(info) = word(types, off.wrapping_add(4)) {
+        off = off.wrapping_add(bare_size(info));
+        count = count.wrapping_add(1);
+    }
+    count
+}
+
+/// [`bare_walk`], pushing each record's offset to `out` (which the caller
+/// clears and may pre-size): the floor for building an id index.
+#[inline(never)]
+pub fn bare_walk_offsets(types: &[u8], out: &mut Vec<u32>) {
+    let mut off = 0usize;
+    while let Some(info) = word(types, off.wrapping_add(4)) {
+        out.push(off as u32);
+        off = off.wrapping_add(bare_size(info));
+    }
+}
+
+/// Why [`native_parse`] refused a blob (kept small: only the kind of
+/// failure, no position; the error path is not what is measured).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum NativeError {
+    /// Not little-endian.
+    NotNative,
+    /// The header or the section table is bad.
+    Header,
+    /// A record is truncated, or its kind cannot be sized.
+    Record,
+    /// A name offset or type id is out of range.
+    Reference,
+    /// More than `u32::MAX` types.
+    TooMany,
+}
+
+/// A little-endian-only validating parse of a base blob: the same checks as
+/// `btf_core::Btf::parse_unindexed(data, None)`, with the byte order fixed
+/// in the source rather than chosen at run time. Returns the type count.
+///
+/// # What is compared, and why it is fair
+///
+/// The bench `native_vs_both_orders` runs this and `Btf::parse_unindexed`
+/// on the same bytes (the running kernel's little-endian BTF), in the same
+/// criterion group, one right after the other; `report --icount` also
+/// counts their instructions, which machine load cannot disturb. Both do
+/// the same work:
+///
+/// - the header through the same `btf_core::Header::parse` (constant time;
+///   it finds the byte order, the one piece of run-time dispatch both
+///   share), then section bounds, alignment, overlap, string-section and
+///   layout-section checks (constant time, or per layout entry);
+/// - one pass over every record: it must hold 12 bytes, its kind must be
+///   known or sized by a layout section, its body must fit; every name
+///   offset (record, members, enumerators, parameters) and every type id
+///   (referenced type, array element and index, members, parameters,
+///   datasec entries) is folded into two running maxima, checked once at
+///   the end against the string length and the last id;
+/// - no index is kept by either (no allocation at all).
+///
+/// The loop is the same algorithm as btf-core's fast loop (as of commit
+/// e34758a, "one packed table word per kind, units folded under masks"):
+/// one table word per kind gives sizes, the stride of the units holding
+/// references and masks saying which words are names or ids, so there is
+/// no `match` on the kind per record. Comparing against a naive native
+/// walk would measure the algorithm, not the byte order; comparing against
+/// the same algorithm isolates what remains: here every field is read with
+/// `u32::from_le_bytes` written into the loop, where btf-core's walk is
+/// generic over a compile-time byte order picked by one `match` on the
+/// run-time order, and carries a big-endian instance beside it. The ratio
+/// of the two is what supporting both orders costs a native blob (if
+/// btf-core's walk changes algorithm again, update this one to match).
+pub fn native_parse(data: &[u8]) -> Result<u32, NativeError> {
+    let h = Header::parse(data).map_err(|_| NativeError::Header)?;
+    if h.endian != Endian::Little {
+        return Err(NativeError::NotNative);
+    }
+    let body = data.get(h.hdr_len as usize..).ok_or(NativeError::Header)?;
+    let (layout_off, layout_len) = h.layout.unwrap_or((0, 0));
+    let list = [
+        (h.type_off, h.type_len, true),
+        (h.str_off, h.str_len, false),
+        (layout_off, layout_len, true),
+    ];
+    for &(off, len, aligned) in &list {
+        if u64::from(off) + u64::from(len) > body.len() as u64 || (aligned && off % 4 != 0) {
+            return Err(NativeError::Header);
+        }
+    }
+    for (i, a) in list.iter().enumerate() {
+        for b in list.iter().skip(i + 1) {
+            let (ae, be) = (
+                u64::from(a.0) + u64::from(a.1),
+                u64::from(b.0) + u64::from(b.1),
+            );
+            if a.1 != 0 && b.1 != 0 && u64::from(a.0) < be && u64::from(b.0) < ae {
+                return Err(NativeError::Header);
+            }
+        }
+    }
+    let slice = |off: u32, len: u32| body.get(off as usize..off as usize + len as usize);
+    let types = slice(h.type_off, h.type_len).ok_or(NativeError::Header)?;
+    let strings = slice(h.str_off, h.str_len).ok_or(NativeError::Header)?;
+    if strings.first() != Some(&0) || strings.last() != Some(&0) {
+        return Err(NativeError::Header);
+    }
+    let layout = slice(layout_off, layout_len).ok_or(NativeError::Header)?;
+    if layout.len() % 4 != 0 {
+        return Err(NativeError::Header);
+    }
+    for (k, e) in layout.chunks_exact(4).enumerate() {
+        if KNOWN.get(k).copied().unwrap_or(false) && (e[0], e[1]) != LAYOUT[k] {
+            return Err(NativeError::Header);
+        }
+    }
+    walk_le(types, layout, strings.len() as u64)
+}
+
+/// What the loop needs to know of a kind, packed in one word: bits 0–7
+/// info bytes, 8–15 element size, 16–23 stride of the units holding
+/// references (elements, or ARRAY's info as one unit), bit 24
+/// `size_or_type` is a type id, bits 25/26/27 a unit's first word is a
+/// name / its first word is a type / its second word is a type, bit 31 the
+/// kind is known. The same packing as btf-core's walk (see
+/// [`native_parse`]).
+const PACKED: [u32; 128] = {
+    let mut t = [0u32; 128];
+    let mut k = 1;
+    while k <= 19 {
+        let (info_sz, elem_sz) = LAYOUT[k];
+        let (stride, a_name, a_type, b_type): (u32, u32, u32, u32) = match k {
+            3 => (12, 0, 1, 1),
+            4 | 5 => (12, 1, 0, 1),
+            13 => (8, 1, 0, 1),
+            6 => (8, 1, 0, 0),
+            19 => (12, 1, 0, 0),
+            15 => (12, 0, 1, 0),
+            _ => (16, 0, 0, 0),
+        };
+        let st = matches!(k, 2 | 8..=14 | 17 | 18) as u32;
+        t[k] = PACKED_KNOWN
+            | info_sz as u32
+            | (elem_sz as u32) << 8
+            | stride << 16
+            | st << 24
+            | a_name << 25
+            | a_type << 26
+            | b_type << 27;
+        k += 1;
+    }
+    t
+};
+const PACKED_KNOWN: u32 = 1 << 31;
+const PACKED_UNITLESS: u32 = 16 << 16;
+
+#[inline(always)]
+fn le(b: &[u8], at: usize) -> u32 {
+    match b.get(at..).and_then(|b| b.first_chunk::<4>()) {
+        Some(w) => u32::from_le_bytes(*w),
+        None => 0,
+    }
+}
+
+/// The size of a record of a kind sized by a layout section.
+#[cold]
+#[inline(never)]
+fn sized_by_layout(kind: usize, vlen: u32, layout: &[u8]) -> Option<usize> {
+    let e = layout.get(kind * 4..kind * 4 + 2)?;
+    Some(12 + e[0] as usize + vlen as usize * e[1] as usize)
+}
+
+/// The record loop of [`native_parse`]: little-endian, folded maxima.
+fn walk_le(types: &[u8], layout: &[u8], str_end: u64) -> Result<u32, NativeError> {
+    let mut rest = types;
+    let mut count = 0u32;
+    let mut max_name = 0u32;
+    let mut max_ref = 0u32;
+    while let Some((common, after)) = rest.split_first_chunk::<12>() {
+        let info = le(common, 4);
+        let kind = ((info >> 24) & 0x7f) as usize;
+        let vlen = info & 0x00ff_ffff;
+        let mut fk = PACKED[kind];
+        let extra = if fk & PACKED_KNOWN != 0 {
+            (fk & 0xff) as usize + vlen as usize * ((fk >> 8) & 0xff) as usize
+        } else {
+            if kind == 0 {
+                break;
+            }
+            fk = PACKED_UNITLESS;
+            match sized_by_layout(kind, vlen, layout) {
+                Some(size) => size - 12,
+                None => break,
+            }
+        };
+        let Some((body, next)) = after.split_at_checked(extra) else {
+            break;
+        };
+        max_name = max_name.max(le(common, 0));
+        let st_mask = 0u32.wrapping_sub((fk >> 24) & 1);
+        max_ref = max_ref.max(le(common, 8) & st_mask);
+        let stride = ((fk >> 16) & 0xff) as usize;
+        let a_name = 0u32.wrapping_sub((fk >> 25) & 1);
+        let a_type = 0u32.wrapping_sub((fk >> 26) & 1);
+        let b_type = 0u32.wrapping_sub((fk >> 27) & 1);
+        let mut units = body;
+        while let Some((unit, _)) = units.split_first_chunk::<8>() {
+            let a = le(unit, 0);
+            let b = le(unit, 4);
+            max_name = max_name.max(a & a_name);
+            max_ref = max_ref.max(a & a_type).max(b & b_type);
+            units = units.get(stride..).unwrap_or_default();
+        }
+        rest = next;
+        count += 1;
+    }
+    if !rest.is_empty() {
+        return Err(NativeError::Record);
+    }
+    let last_id = 1 + u64::from(count);
+    if u64::from(max_name) < str_end
+        && u64::from(max_ref) < last_id
+        && last_id <= u64::from(u32::MAX)
+    {
+        Ok(count)
+    } else {
+        Err(NativeError::Reference)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use btf_core::Btf;
+
+    /// The native parse accepts exactly what btf-core accepts, on the tiny
+    /// test blob and on every one-byte corruption of it.
+    #[test]
+    fn native_parse_agrees_with_btf_core() {
+        let blob = btf_core::testing::tiny_blob_in(Endian::Little);
+        let ours = Btf::parse_unindexed(&blob, None).expect("tiny blob parses");
+        assert_eq!(native_parse(&blob), Ok(ours.type_count()));
+        assert_eq!(bare_walk(type_section(&blob)), ours.type_count());
+        for at in 0..blob.len() {
+            for v in [0u8, 1, 0x7f, 0x80, 0xff] {
+                let mut bad = blob.clone();
+                bad[at] = v;
+                let want = Btf::parse_unindexed(&bad, None)
+                    .map(|b| b.type_count())
+                    .ok();
+                assert_eq!(native_parse(&bad).ok(), want, "byte {at} set to {v:#x}");
+            }
+        }
+    }
+
+    #[test]
+    fn native_parse_refuses_big_endian() {
+        let blob = btf_core::testing::tiny_blob_in(Endian::Big);
+        assert_eq!(native_parse(&blob), Err(NativeError::NotNative));
+    }
+}
