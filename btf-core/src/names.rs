@@ -205,25 +205,30 @@ impl NameIndex {
         let hasher = hashbrown::DefaultHashBuilder::default();
         // Name offset 0 is the empty name in every blob: counting the
         // others sizes the table without reading any string.
-        let named = btf.types().filter(|t| t.name_offset().get() != 0).count();
+        let mut named = 0usize;
+        for_each_name_off(btf, |_, off| named += usize::from(off != 0));
         let mut table = hashbrown::HashTable::with_capacity(named);
         let name_of = |id: u32| {
             btf.type_by_id(TypeId::new(id))
                 .map(|t| t.name_bytes())
                 .unwrap_or_default()
         };
-        for t in btf.types() {
-            if t.name_offset().get() == 0 {
-                continue;
+        let first = btf.first_id().get();
+        for_each_name_off(btf, |index, off| {
+            if off == 0 {
+                return;
             }
-            let name = t.name_bytes();
-            if name.is_empty() {
-                continue;
+            let tail = btf.str_tail(off);
+            let name = tail
+                .get(..memchr::memchr(0, tail).unwrap_or(tail.len()))
+                .unwrap_or_default();
+            if !name.is_empty() {
+                let id = first.wrapping_add(index);
+                table.insert_unique(hasher.hash_one(name), id, |&id| {
+                    hasher.hash_one(name_of(id))
+                });
             }
-            table.insert_unique(hasher.hash_one(name), t.id().get(), |&id| {
-                hasher.hash_one(name_of(id))
-            });
-        }
+        });
         NameIndex { table, hasher }
     }
 
@@ -234,6 +239,31 @@ impl NameIndex {
             .filter_map(|&id| btf.type_by_id(TypeId::new(id)).ok())
             .filter(|t| t.name_bytes() == name && kind.is_none_or(|k| t.kind() == k))
             .min_by_key(|t| t.id())
+    }
+}
+
+/// Calls `f` with the own index and name offset of every own type of
+/// `btf`, in order: through the id index when there is one (no record is
+/// sized), else by walking the records.
+#[cfg(feature = "alloc")]
+fn for_each_name_off(btf: &Btf<'_>, mut f: impl FnMut(u32, u32)) {
+    fn indexed<O: Order>(offsets: &[u32], types: &[u8], f: &mut impl FnMut(u32, u32)) {
+        for (index, &off) in (0u32..).zip(offsets) {
+            let word = types
+                .get(off as usize..)
+                .and_then(|rec| rec.first_chunk::<4>())
+                .map_or(0, |w| O::u32(*w));
+            f(index, word);
+        }
+    }
+    match (btf.indexed_records(), btf.endian()) {
+        (Some((offsets, types)), Endian::Little) => indexed::<Le>(offsets, types, &mut f),
+        (Some((offsets, types)), Endian::Big) => indexed::<Be>(offsets, types, &mut f),
+        (None, _) => {
+            for (index, t) in (0u32..).zip(btf.types()) {
+                f(index, t.name_offset().get());
+            }
+        }
     }
 }
 
