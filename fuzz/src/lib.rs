@@ -1,0 +1,377 @@
+//! What every fuzz target does with a blob `btf-core` accepted: walk it
+//! through every public view and check the answers agree with each other.
+//!
+//! Errors are fine everywhere; a panic, an out-of-bounds read, a hang or an
+//! allocation out of proportion to the input is a bug. The assertions are
+//! invariants the crate documents:
+//!
+//! - iteration and `type_by_id` give the same records, ids in order;
+//! - every element view of a record has `vlen` elements;
+//! - a lookup by a type's own name finds a type of that name (and kind), at
+//!   that id or a lower one, and the same one whether the lookup scans,
+//!   binary-searches or uses the hash index;
+//! - resolution ends with a value or an error; `skip_mods*` end on a type
+//!   that is not a modifier;
+//! - the whole-blob raw dump is the per-type dumps joined by `\n`, and the
+//!   `Display` forms equal the byte forms made lossy;
+//! - `parse`, `parse_unindexed`, `parse_with_storage` and an index
+//!   round trip (`into_index` / `with_index`) agree;
+//! - re-encoding a parsed blob ([`Builder::from_btf`]) gives a blob that
+//!   parses to the same dump, and whatever the writer's `validate` accepts
+//!   parses.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+use btf_core::dump::{self, RawDump, RawType};
+use btf_core::write::{Builder, Copier, EncodeOptions};
+use btf_core::{Btf, Kind, TypeId, TypeKind};
+
+/// Above this many types, lookups through an unindexed parse (a linear scan
+/// each) are sampled, to keep one input well under a second.
+const FULL_SCAN_LIMIT: u32 = 1500;
+
+/// Walks `btf` (parsed by any constructor) and everything reachable from
+/// it. `btf.data()` and `btf.base()` are reparsed in the other modes.
+pub fn walk(btf: &Btf<'_>) {
+    let count = btf.type_count();
+    assert_eq!(btf.type_ids().len(), count as usize);
+    let _ = format!("{btf:?} {:?}", btf.header());
+
+    // Own types, by iteration and by id.
+    let mut n = 0u32;
+    for (t, id) in btf.types().zip(btf.type_ids()) {
+        n += 1;
+        assert_eq!(t.id(), id);
+        let again = btf.type_by_id(id).expect("an own id resolves");
+        assert_eq!(again.record(), t.record(), "type_by_id({id}) differs");
+        view(btf, &t);
+    }
+    assert_eq!(n, count, "iteration stopped early");
+
+    // Ids around the edges.
+    let last = btf.last_id().get();
+    assert!(btf.type_by_id(TypeId::new(last.wrapping_add(1))).is_err() || last == u32::MAX);
+    match btf.base() {
+        None => assert_eq!(btf.type_by_id(TypeId::VOID).unwrap().kind(), Kind::new(0)),
+        Some(base) => {
+            assert_eq!(btf.first_id().get(), base.last_id().get() + 1);
+            // Base ids resolve through the split to the base's records.
+            let first = btf.first_id().get();
+            for raw in [0, 1, first / 2, first.saturating_sub(1)] {
+                if raw >= first {
+                    continue;
+                }
+                let id = TypeId::new(raw);
+                match (btf.type_by_id(id), base.type_by_id(id)) {
+                    (Ok(a), Ok(b)) => assert_eq!(a.record(), b.record()),
+                    (Err(_), Err(_)) => {}
+                    (a, b) => panic!("id {raw}: split {a:?}, base {b:?}"),
+                }
+            }
+        }
+    }
+
+    resolve(btf);
+    lookups(btf);
+    dumps(btf);
+    reparse(btf);
+    rewrite(btf);
+}
+
+/// Every kind-specific view of one type, formatted.
+fn view(btf: &Btf<'_>, t: &btf_core::Type<'_>) {
+    let name = t.name_bytes();
+    match t.name() {
+        Ok(s) => assert_eq!(s.as_bytes(), name),
+        Err(_) => assert!(std::str::from_utf8(name).is_err()),
+    }
+    let _ = (
+        t.kind(),
+        t.vlen(),
+        t.kflag(),
+        t.info_word(),
+        t.size(),
+        t.referenced_type(),
+    );
+    assert!(t.record().len() >= 12);
+    assert_eq!(t.data().len() + 12, t.record().len());
+    let vlen = t.vlen() as usize;
+    let kind = t.as_kind();
+    let _ = format!("{t:?} {kind:?} {}", t.kind());
+    match kind {
+        TypeKind::Struct(c) | TypeKind::Union(c) => {
+            let _ = (c.size(), c.has_bitfields());
+            let mut k = 0;
+            for m in c.members() {
+                k += 1;
+                let _ = (m.name(), m.name_bytes(), m.ty(), m.raw_offset());
+                let _ = (m.bit_offset(), m.bitfield_size(), format!("{m:?}"));
+            }
+            assert_eq!(k, vlen, "members");
+            assert_eq!(t.members().map(|m| m.len()), Some(vlen));
+            assert_eq!(c.members().rev().count(), vlen);
+            if vlen > 0 {
+                assert!(c.members().get(vlen - 1).is_some());
+            }
+            assert!(c.members().get(vlen).is_none());
+        }
+        TypeKind::Enum(e) => {
+            let _ = (e.size(), e.is_signed());
+            let mut k = 0;
+            for v in e.values() {
+                k += 1;
+                let _ = (v.name(), v.raw_value(), format!("{} {v:?}", v.value()));
+                assert_eq!(v.value().bits() as u32, v.raw_value());
+            }
+            assert_eq!(k, vlen, "enumerators");
+        }
+        TypeKind::Enum64(e) => {
+            let _ = (e.size(), e.is_signed());
+            let mut k = 0;
+            for v in e.values() {
+                k += 1;
+                let _ = (v.name(), format!("{} {v:?}", v.value()));
+                assert_eq!(v.value().bits(), v.raw_value());
+            }
+            assert_eq!(k, vlen, "enumerators");
+        }
+        TypeKind::FuncProto(p) => {
+            let _ = (p.return_type(), p.is_variadic());
+            let mut k = 0;
+            for a in p.params() {
+                k += 1;
+                let _ = (a.name(), a.ty(), a.is_variadic(), format!("{a:?}"));
+            }
+            assert_eq!(k, vlen, "params");
+        }
+        TypeKind::Datasec(d) => {
+            let _ = d.size();
+            let mut k = 0;
+            for v in d.entries() {
+                k += 1;
+                let _ = (v.ty(), v.offset(), v.size(), format!("{v:?}"));
+            }
+            assert_eq!(k, vlen, "datasec entries");
+        }
+        TypeKind::Func(f) => {
+            let _ = format!("{}", f.linkage);
+        }
+        TypeKind::Var(v) => {
+            let _ = format!("{}", v.linkage);
+        }
+        TypeKind::Unknown(u) => {
+            let _ = (u.kind(), u.info_data(), u.elem_data());
+        }
+        _ => {}
+    }
+    let _ = btf;
+}
+
+/// Sizes, alignments and modifier skipping on every id, and a few others.
+fn resolve(btf: &Btf<'_>) {
+    let last = btf.last_id().get();
+    let extra = [0, 1, last, last.wrapping_add(1), u32::MAX];
+    let ptr_size = btf.pointer_size();
+    for id in btf.type_ids().chain(extra.into_iter().map(TypeId::new)) {
+        if let Ok(size) = btf.size_of(id)
+            && let Ok(t) = btf.type_by_id(id)
+            && t.kind() == Kind::PTR
+        {
+            assert_eq!(size, ptr_size);
+        }
+        let _ = btf.align_of(id);
+        if let Ok(t) = btf.skip_mods(id) {
+            let k = t.kind();
+            assert!(
+                ![Kind::CONST, Kind::VOLATILE, Kind::RESTRICT, Kind::TYPE_TAG].contains(&k),
+                "skip_mods({id}) stopped on {k}"
+            );
+        }
+        if let Ok(t) = btf.skip_mods_and_typedefs(id) {
+            let k = t.kind();
+            assert!(
+                ![
+                    Kind::CONST,
+                    Kind::VOLATILE,
+                    Kind::RESTRICT,
+                    Kind::TYPE_TAG,
+                    Kind::TYPEDEF
+                ]
+                .contains(&k),
+                "skip_mods_and_typedefs({id}) stopped on {k}"
+            );
+        }
+    }
+}
+
+/// Lookups by every own type's name: consistent answers, and the same
+/// answer from a scan (unindexed parse), the parse as given, and a hash
+/// index.
+fn lookups(btf: &Btf<'_>) {
+    let unindexed = Btf::parse_unindexed(btf.data(), btf.base()).expect("parse_unindexed");
+    let mut hashed = btf.clone();
+    hashed.index_names();
+    assert!(hashed.has_name_index());
+    let _ = btf.is_sorted_by_name();
+    let count = btf.type_count();
+    let step = (count / FULL_SCAN_LIMIT).max(1) as usize;
+    for (i, t) in btf.types().enumerate() {
+        let name = t.name_bytes();
+        if name.is_empty() {
+            continue;
+        }
+        let id = t.id();
+        let kind = t.kind();
+        let by_kind = btf
+            .find_by_name_bytes(name, Some(kind))
+            .expect("own name and kind found");
+        assert_eq!(by_kind.name_bytes(), name);
+        assert_eq!(by_kind.kind(), kind);
+        assert!(by_kind.id() <= id, "found {} after {id}", by_kind.id());
+        let any = btf.find_by_name_bytes(name, None).expect("own name found");
+        assert_eq!(any.name_bytes(), name);
+        assert!(any.id() <= by_kind.id());
+        let h_kind = hashed.find_by_name_bytes(name, Some(kind)).map(|t| t.id());
+        let h_any = hashed.find_by_name_bytes(name, None).map(|t| t.id());
+        assert_eq!(h_kind, Some(by_kind.id()), "hash index, by kind");
+        assert_eq!(h_any, Some(any.id()), "hash index, any kind");
+        if i % step == 0 {
+            let u_kind = unindexed
+                .find_by_name_bytes(name, Some(kind))
+                .map(|t| t.id());
+            let u_any = unindexed.find_by_name_bytes(name, None).map(|t| t.id());
+            assert_eq!(u_kind, Some(by_kind.id()), "scan, by kind");
+            assert_eq!(u_any, Some(any.id()), "scan, any kind");
+        }
+        if let Ok(s) = std::str::from_utf8(name) {
+            let k = btf.find_by_name_kind(s, kind).map(|t| t.id());
+            assert_eq!(k, Some(by_kind.id()));
+            let a = btf.find_by_name(s).map(|t| t.id());
+            if s == "void" {
+                assert_eq!(a, Some(TypeId::VOID));
+            } else {
+                assert_eq!(a, Some(any.id()));
+            }
+        }
+    }
+    assert!(btf.find_by_name_bytes(b"", None).is_none());
+    let _ = btf.find_by_name("no such name \u{1}");
+}
+
+/// The raw dump, whole and per type, bytes and text.
+fn dumps(btf: &Btf<'_>) {
+    let mut whole = Vec::new();
+    dump::write_raw(btf, &mut whole).unwrap_or_else(|e| match e {});
+    let text = RawDump(btf).to_string();
+    assert_eq!(
+        String::from_utf8_lossy(&whole),
+        text,
+        "Display is the lossy dump"
+    );
+    let mut joined = Vec::new();
+    for t in btf.types() {
+        let mut one = Vec::new();
+        RawType(t).write_to(&mut one).unwrap_or_else(|e| match e {});
+        assert_eq!(String::from_utf8_lossy(&one), RawType(t).to_string());
+        joined.extend_from_slice(&one);
+        joined.push(b'\n');
+    }
+    assert!(joined == whole, "per-type dumps differ from the whole dump");
+}
+
+/// The other parse modes and the index round trip agree with `btf`.
+fn reparse(btf: &Btf<'_>) {
+    let data = btf.data();
+    let base = btf.base();
+    let count = btf.type_count();
+    let unindexed = Btf::parse_unindexed(data, base).expect("parse_unindexed");
+    assert!(!unindexed.is_indexed());
+    assert_eq!(unindexed.type_count(), count);
+    assert_eq!(unindexed.first_id(), btf.first_id());
+    assert_eq!(unindexed.last_id(), btf.last_id());
+    let mut storage = vec![0u32; count as usize];
+    let stored = Btf::parse_with_storage(data, base, &mut storage).expect("parse_with_storage");
+    assert!(stored.is_indexed());
+    assert_eq!(stored.type_count(), count);
+    if count > 0 {
+        let mut short = vec![0u32; count as usize - 1];
+        assert!(Btf::parse_with_storage(data, base, &mut short).is_err());
+    }
+    let index = btf.clone().into_index();
+    assert_eq!(index.type_count(), count);
+    let attached = Btf::with_index(data, base, &index).expect("with_index");
+    let walk_index = unindexed.clone().into_index();
+    assert_eq!(walk_index.type_count(), count);
+    for id in btf.type_ids() {
+        let a = btf.type_by_id(id).unwrap().record();
+        assert_eq!(unindexed.type_by_id(id).unwrap().record(), a);
+        assert_eq!(stored.type_by_id(id).unwrap().record(), a);
+        assert_eq!(attached.type_by_id(id).unwrap().record(), a);
+    }
+}
+
+/// Re-encoding: `from_btf` keeps the records and strings, so the result
+/// parses to the same dump; copying every type with a [`Copier`] gives a
+/// builder whose accepted output parses.
+fn rewrite(btf: &Btf<'_>) {
+    let opts = EncodeOptions::like(btf);
+    if let Ok(b) = Builder::from_btf(btf) {
+        assert_eq!(b.type_count(), btf.type_count() as usize);
+        if let Ok(bytes) = b.encode_unchecked(&opts) {
+            let again = match btf.base() {
+                Some(base) => Btf::parse_split(&bytes, base),
+                None => Btf::parse(&bytes),
+            };
+            let again = again.unwrap_or_else(|e| panic!("from_btf output does not parse: {e}"));
+            assert_eq!(again.type_count(), btf.type_count());
+            let mut x = Vec::new();
+            let mut y = Vec::new();
+            dump::write_raw(btf, &mut x).unwrap_or_else(|e| match e {});
+            dump::write_raw(&again, &mut y).unwrap_or_else(|e| match e {});
+            assert!(x == y, "from_btf output dumps differently");
+        }
+        let _ = b.validate(&opts);
+    }
+
+    // Copy every own type: errors are fine, but what validates must parse.
+    let mut b = match btf.base() {
+        Some(base) => Builder::split(base),
+        None => Builder::new(),
+    };
+    let mut copier = Copier::new(btf);
+    for id in btf.type_ids() {
+        let _ = copier.copy(&mut b, id);
+    }
+    check_encoded(&b, &opts, btf.base());
+}
+
+/// If `validate` accepts `b` with `opts`, `encode` succeeds and the blob
+/// parses (on `base`) with as many types as the builder holds.
+pub fn check_encoded(b: &Builder<'_>, opts: &EncodeOptions, base: Option<&Btf<'_>>) {
+    if b.validate(opts).is_err() {
+        let _ = b.encode_unchecked(opts);
+        return;
+    }
+    let bytes = b.encode(opts).expect("validate accepted, encode failed");
+    let parsed = match base {
+        Some(base) => Btf::parse_split(&bytes, base),
+        None => Btf::parse(&bytes),
+    };
+    let parsed = parsed.unwrap_or_else(|e| panic!("writer accepted types the reader rejects: {e}"));
+    assert_eq!(parsed.type_count() as usize, b.type_count());
+}
+
+/// Parses `data` as a base blob and walks it; with `base`, as a split on it.
+pub fn parse_and_walk(data: &[u8], base: Option<&Btf<'_>>) {
+    let parsed = match base {
+        Some(base) => Btf::parse_split(data, base),
+        None => Btf::parse(data),
+    };
+    match parsed {
+        Ok(btf) => walk(&btf),
+        Err(e) => {
+            let _ = format!("{e} {e:?}");
+            // The unindexed parse runs the same checks.
+            assert!(Btf::parse_unindexed(data, base).is_err());
+        }
+    }
+}
