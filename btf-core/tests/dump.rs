@@ -111,12 +111,7 @@ fn corpus_modules_raw_and_ko() {
     let base_path = dir.join("vmlinux.btf");
     let base_bytes = std::fs::read(&base_path).unwrap();
     let base = Btf::parse(&base_bytes).unwrap();
-    let mut names: Vec<String> = std::fs::read_dir(dir.join("modules"))
-        .unwrap()
-        .map(|e| e.unwrap().file_name().into_string().unwrap())
-        .filter_map(|n| n.strip_suffix(".btf").map(str::to_owned))
-        .collect();
-    names.sort();
+    let names = common::module_names(&dir);
     assert!(names.len() > 1000, "only {} modules", names.len());
     let scratch = TempDir::new("dump-modules");
 

@@ -139,12 +139,7 @@ fn corpus_modules_raw_and_ko() {
         return;
     }
     let base = dir.join("vmlinux.btf");
-    let mut names: Vec<String> = std::fs::read_dir(dir.join("modules"))
-        .expect("corpus modules")
-        .filter_map(|e| e.ok()?.file_name().into_string().ok())
-        .filter_map(|n| n.strip_suffix(".btf").map(str::to_owned))
-        .collect();
-    names.sort();
+    let names = common::module_names(&dir);
     let picked: Vec<&String> = names.iter().step_by(MODULE_STRIDE).collect();
     assert!(picked.len() > 100, "only {} modules", picked.len());
     let blobs: Vec<PathBuf> = picked

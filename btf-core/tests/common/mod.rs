@@ -59,6 +59,22 @@ pub fn corpus() -> Option<PathBuf> {
     .then_some(dir)
 }
 
+/// The names of the corpus's module blobs (`modules/<name>.btf`), sorted.
+pub fn module_names(dir: &std::path::Path) -> Vec<String> {
+    let mut names: Vec<String> = std::fs::read_dir(dir.join("modules"))
+        .expect("corpus modules")
+        .map(|e| {
+            e.expect("corpus entry")
+                .file_name()
+                .into_string()
+                .expect("utf-8 name")
+        })
+        .filter_map(|n| n.strip_suffix(".btf").map(str::to_owned))
+        .collect();
+    names.sort();
+    names
+}
+
 /// Byte-swaps a blob into the other order. Every field after the header is
 /// a 32-bit word in the type section, so swapping each word there (and the
 /// header fields, and the layout entries' u16 flags) is a full conversion;
