@@ -8,7 +8,8 @@
 # $FUZZ_WORK/<target>, logs in $FUZZ_WORK/<target>.log, crashes in
 # $FUZZ_WORK/artifacts/<target>/ and listed in $FUZZ_WORK/CRASHES.md;
 # BIN_DIR (default: fuzz/target/x86_64-unknown-linux-gnu/release, built by
-# `cargo +nightly fuzz build`); FUZZ_TARGETS (default all five, in order).
+# `cargo +nightly fuzz build`); FUZZ_TARGETS (default all five, in order;
+# an entry `target:seconds` overrides the time for that target).
 #
 # A crash ends a libFuzzer run; the script records it and starts the target
 # again on the same corpus for the rest of its time (at most 5 crashes per
@@ -24,14 +25,17 @@ FUZZ_TARGETS=${FUZZ_TARGETS:-"parse parse_split structured elf modules"}
 LIMITS=(-rss_limit_mb=2048 -malloc_limit_mb=512 -timeout=10)
 mkdir -p "$FUZZ_WORK"
 
-for target in $FUZZ_TARGETS; do
+for entry in $FUZZ_TARGETS; do
+    target=${entry%%:*}
+    seconds=$per_target
+    [[ $entry == *:* ]] && seconds=${entry#*:}
     corpus="$FUZZ_WORK/$target"
     artifacts="$FUZZ_WORK/artifacts/$target/"
     log="$FUZZ_WORK/$target.log"
     mkdir -p "$corpus" "$artifacts"
     cp -n "$here"/corpus/"$target"/* "$corpus"/
     : >"$log"
-    deadline=$(( $(date +%s) + per_target ))
+    deadline=$(( $(date +%s) + seconds ))
     cpu=0
     execs=0
     crashes=0
@@ -70,6 +74,6 @@ for target in $FUZZ_TARGETS; do
     done
     files=$(ls "$corpus" | wc -l)
     bytes=$(du -sb "$corpus" | cut -f1)
-    printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$target" "$per_target" "$cpu" "$execs" "$files" "$bytes" "$crashes" \
+    printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$target" "$seconds" "$cpu" "$execs" "$files" "$bytes" "$crashes" \
         >>"$FUZZ_WORK/summary.tsv"
 done
