@@ -100,6 +100,21 @@ pub enum Error {
         /// The allocator's answer.
         source: TryReserveError,
     },
+    /// A kernel-reported size is above this crate's limit for that buffer
+    /// ([`MAX_BTF_BYTES`](crate::MAX_BTF_BYTES) for BTF bytes,
+    /// [`MAX_NAME_BYTES`](crate::MAX_NAME_BYTES) for a name): nothing was
+    /// allocated. The kernel holds no BTF that large, so the number is not
+    /// to be trusted.
+    TooLarge {
+        /// What the buffer was for.
+        what: Alloc,
+        /// The object, when known.
+        id: Option<BtfId>,
+        /// The number of bytes reported.
+        bytes: usize,
+        /// The limit.
+        limit: usize,
+    },
     /// The object reported a different size on every read, or the kernel
     /// answered something impossible (`what` says which).
     Unstable {
@@ -206,6 +221,16 @@ impl fmt::Display for Error {
                 "cannot allocate {bytes} bytes for the {what}{}",
                 ForId(*id)
             ),
+            Error::TooLarge {
+                what,
+                id,
+                bytes,
+                limit,
+            } => write!(
+                f,
+                "the {what}{} would take {bytes} bytes, more than the limit of {limit}",
+                ForId(*id)
+            ),
             Error::Unstable { command, id, what } => write!(f, "{command}{}: {what}", ForId(*id)),
             Error::BadName { id } => write!(f, "btf object name is not utf-8{}", ForId(*id)),
             Error::Sysfs { path, source } => write!(f, "{}: {source}", path.display()),
@@ -232,9 +257,10 @@ impl From<Error> for io::Error {
     fn from(error: Error) -> io::Error {
         let kind = match &error {
             Error::OutOfMemory { .. } => io::ErrorKind::OutOfMemory,
-            Error::Parse { .. } | Error::BadName { .. } | Error::Unstable { .. } => {
-                io::ErrorKind::InvalidData
-            }
+            Error::Parse { .. }
+            | Error::BadName { .. }
+            | Error::Unstable { .. }
+            | Error::TooLarge { .. } => io::ErrorKind::InvalidData,
             Error::WrongBase => io::ErrorKind::InvalidInput,
             other => other
                 .io_error()

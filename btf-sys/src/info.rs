@@ -3,8 +3,9 @@
 //! The kernel copies `min(buffer, size)` bytes and always reports the real
 //! size, so a too-small buffer is silent truncation: every read here asks
 //! the size first, reads exactly that, and reads again if the object then
-//! reports more. Buffers sized from kernel numbers are reserved with
-//! `try_reserve`, so a huge number is an error, not an abort.
+//! reports more. Buffers sized from kernel numbers are bounded
+//! ([`MAX_BTF_BYTES`], [`MAX_NAME_BYTES`]) and reserved with `try_reserve`,
+//! so a huge number is an error, not an abort or a multi-gigabyte buffer.
 
 use crate::error::{Alloc, Command, Error};
 use crate::ids::BtfId;
@@ -13,6 +14,17 @@ use crate::sys::{BtfFd, RawBtfInfo};
 
 /// How many times a read is retried when the object's size changes.
 const ATTEMPTS: usize = 4;
+
+/// The largest BTF object this crate reads: 256 MiB, about forty times the
+/// BTF of a distribution's vmlinux (6–7 MiB in 2026). The kernel refuses to
+/// load user BTF above 16 MiB (`BTF_MAX_SIZE`); a larger reported size, from
+/// `BPF_OBJ_GET_INFO_BY_FD` or a sysfs file, is refused with
+/// [`Error::TooLarge`] before anything is allocated.
+pub const MAX_BTF_BYTES: usize = 256 << 20;
+
+/// The longest BTF object name this crate reads (module names are at most
+/// 55 bytes; the kernel's object names at most 15).
+pub const MAX_NAME_BYTES: usize = 4096;
 
 /// What the kernel says about a BTF object.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -104,14 +116,33 @@ fn info_error(id: Option<BtfId>, source: std::io::Error) -> Error {
     }
 }
 
+/// The limit for a buffer of `what`, if it has one (the verifier log's
+/// size is the caller's choice).
+fn limit(what: Alloc) -> Option<usize> {
+    match what {
+        Alloc::Bytes => Some(MAX_BTF_BYTES),
+        // The name and its NUL.
+        Alloc::Name => Some(MAX_NAME_BYTES + 1),
+        _ => None,
+    }
+}
+
 /// An empty buffer with room for `len` bytes, reserved fallibly (after
-/// asking [`Kernel::before_reserve`]).
+/// checking the limit for `what` and asking [`Kernel::before_reserve`]).
 pub(crate) fn reserved_buffer<K: Kernel + ?Sized>(
     kernel: &K,
     what: Alloc,
     id: Option<BtfId>,
     len: usize,
 ) -> Result<Vec<u8>, Error> {
+    if let Some(limit) = limit(what).filter(|&limit| len > limit) {
+        return Err(Error::TooLarge {
+            what,
+            id,
+            bytes: len,
+            limit,
+        });
+    }
     let out_of_memory = |source| Error::OutOfMemory {
         what,
         id,

@@ -121,6 +121,16 @@ impl Kernel for Linux {
         }
         let mut file = File::open(sys::VMLINUX_PATH)?;
         let size = usize::try_from(file.metadata()?.len()).unwrap_or(usize::MAX);
+        if size > crate::MAX_BTF_BYTES {
+            return Err(io::Error::new(
+                io::ErrorKind::InvalidData,
+                format!(
+                    "{} is {size} bytes, more than the limit of {}",
+                    sys::VMLINUX_PATH,
+                    crate::MAX_BTF_BYTES
+                ),
+            ));
+        }
         let mut bytes = Vec::new();
         bytes
             .try_reserve_exact(size)

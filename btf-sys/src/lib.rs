@@ -58,7 +58,7 @@ mod sys;
 
 pub use error::{Alloc, Command, Error};
 pub use ids::{BtfId, BtfIds, OpenBtfs, btf_ids, open_btf, open_btfs};
-pub use info::{BtfInfo, BtfObject, btf_info, read_btf};
+pub use info::{BtfInfo, BtfObject, MAX_BTF_BYTES, MAX_NAME_BYTES, btf_info, read_btf};
 pub use kernel::{Kernel, KernelBytes, Linux};
 pub use load::load_btf;
 pub use set::{

@@ -12,8 +12,8 @@ mod fake_kernel;
 
 use btf_core::Kind;
 use btf_sys::{
-    Alloc, BtfId, Command, Discovery, Error, KernelBtf, LoadOptions, ModuleBtf, ModuleFailure,
-    Owner, btf_ids, load_btf, open_btfs,
+    Alloc, BtfId, Command, Discovery, Error, KernelBtf, LoadOptions, MAX_BTF_BYTES, MAX_NAME_BYTES,
+    ModuleBtf, ModuleFailure, Owner, btf_ids, load_btf, open_btfs,
 };
 use common::BtfWriter;
 use fake_kernel::{FakeKernel, Fault, Hit, Object, Op, Quirk, Scenario};
@@ -521,6 +521,75 @@ fn iterators_skip_vanished_ids_and_report_eperm() {
         Some(Err(Error::PermissionDenied { .. }))
     ));
     assert!(ids.next().is_none());
+}
+
+#[test]
+fn huge_reported_sizes_are_refused_before_allocating() {
+    let mut scenario = scenario();
+    for object in &mut scenario.objects {
+        object.quirk = match object.id {
+            3 => Quirk::HugeName,
+            8 => Quirk::HugeSize,
+            _ => object.quirk,
+        };
+    }
+    let fake = FakeKernel::new(scenario, Fault::None);
+    let set = KernelBtf::load_with(&fake, LoadOptions::new().keep_fds(true)).expect("load");
+    let out = outcome(&set);
+    assert_eq!(out.modules, vec![Key::Id(5), Key::Id(9)]);
+    assert_eq!(out.failures, vec![Key::Id(3), Key::Id(6), Key::Id(8)]);
+    let too_large = |id: u32| {
+        let failure = set
+            .failures()
+            .iter()
+            .find(|f| f.id == BtfId::new(id))
+            .expect("failure");
+        match &failure.error {
+            Error::TooLarge {
+                what, bytes, limit, ..
+            } => (
+                failure.name.clone(),
+                *what,
+                *bytes,
+                *limit,
+                failure.error.to_string(),
+            ),
+            other => panic!("btf id {id}: {other}"),
+        }
+    };
+    let (name, what, bytes, limit, text) = too_large(3);
+    assert_eq!(name, None);
+    assert_eq!(
+        (what, bytes, limit),
+        (Alloc::Name, 1 << 32, MAX_NAME_BYTES + 1)
+    );
+    assert_eq!(
+        text,
+        "the name for btf id 3 would take 4294967296 bytes, more than the limit of 4097"
+    );
+    let (name, what, bytes, limit, _) = too_large(8);
+    assert_eq!(name.as_deref(), Some("mod_d"));
+    assert_eq!(
+        (what, bytes, limit),
+        (Alloc::Bytes, u32::MAX as usize, MAX_BTF_BYTES)
+    );
+    // Nothing was reserved for either: names of vmlinux and 4 modules (mod_e
+    // twice), bytes of 3 modules (mod_b twice).
+    assert_eq!(fake.allocs(Alloc::Name), 6);
+    assert_eq!(fake.allocs(Alloc::Bytes), 4);
+    check_fds(&fake, &set, true);
+    drop(set);
+    assert!(fake.open_fds().is_empty());
+
+    // read_btf says the same for one object.
+    let fd = btf_sys::open_btf(&fake, BtfId::new(8).expect("id")).expect("open");
+    assert!(matches!(
+        btf_sys::read_btf(&fake, &fd),
+        Err(Error::TooLarge {
+            what: Alloc::Bytes,
+            ..
+        })
+    ));
 }
 
 #[test]

@@ -375,12 +375,14 @@ fn scenario(input: &Input) -> Scenario {
         };
         let bytes = blob(&o.blob);
         // The fake subtracts for these quirks; keep it from underflowing.
-        let quirk = match o.quirk % 4 {
+        let quirk = match o.quirk % 6 {
             1 => Quirk::Vanishes,
             2 if bytes.len() >= 8 => Quirk::Grows,
             // A name of 3 bytes would be reported as empty, which no reader
             // can tell from a real empty name.
             3 if name.len() > 3 => Quirk::NameGrows,
+            4 => Quirk::HugeSize,
+            5 => Quirk::HugeName,
             _ => Quirk::None,
         };
         if o.in_sysfs && !sysfs.iter().any(|(n, _)| *n == name) {
@@ -493,7 +495,7 @@ fn check_complete(set: &KernelBtf, scenario: &Scenario, chaos: &Chaos<'_>, hit: 
                 let complete = o.kernel_btf
                     && o.name != "vmlinux"
                     && !o.name.contains('\0')
-                    && o.quirk != Quirk::Vanishes
+                    && !matches!(o.quirk, Quirk::Vanishes | Quirk::HugeSize | Quirk::HugeName)
                     && !touched(&Hit::Object(o.id))
                     && !cut(o.id)
                     && parses(&o.bytes);

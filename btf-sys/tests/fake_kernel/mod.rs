@@ -60,6 +60,10 @@ pub enum Quirk {
     Grows,
     /// The first query reports a name 3 bytes shorter (so `ENOSPC`).
     NameGrows,
+    /// Every query reports a size of 4 GiB - 1 bytes (a lie).
+    HugeSize,
+    /// Every query reports a name of 4 GiB - 1 bytes (a lie).
+    HugeName,
 }
 
 #[derive(Clone, Debug)]
@@ -307,10 +311,12 @@ impl Kernel for FakeKernel {
         btf[..copied].copy_from_slice(&object.bytes[..copied]);
         let btf_size = match object.quirk {
             Quirk::Grows if first_query => real - 8,
+            Quirk::HugeSize => u32::MAX,
             _ => real,
         };
         let name_len = match object.quirk {
             Quirk::NameGrows if first_query => object.name.len() as u32 - 3,
+            Quirk::HugeName => u32::MAX,
             _ => object.name.len() as u32,
         };
         let info = RawBtfInfo {
