@@ -6,11 +6,12 @@
 
 mod common;
 mod dump_common;
+mod elf_fixtures;
 
 use btf_core::elf::{BtfSection, BtfSections, ElfError};
 use btf_core::{Btf, Endian};
-use dump_common::{Section, TempDir, assert_same_dump, bpftool_raw, elf, ours};
-use std::path::Path;
+use dump_common::{TempDir, assert_same_dump, bpftool_raw, ours};
+use elf_fixtures::{BPF_IR, Section, elf};
 use std::process::Command;
 
 const EM_X86_64: u16 = 62;
@@ -258,7 +259,10 @@ fn bpf_objects_from_llc() {
     let ir = tmp.write("prog.ll", BPF_IR.as_bytes());
     for (arch, endian) in [("bpfel", Endian::Little), ("bpfeb", Endian::Big)] {
         let obj = tmp.0.join(format!("prog-{arch}.o"));
-        build_bpf(&ir, arch, &obj);
+        assert!(
+            elf_fixtures::llc(&ir, arch, &obj),
+            "llc could not build a {arch} object"
+        );
         let file = std::fs::read(&obj).unwrap();
         let found = BtfSections::parse(&file).unwrap_or_else(|e| panic!("{arch}: {e}"));
         assert_eq!(found.machine(), EM_BPF);
@@ -276,66 +280,6 @@ fn bpf_objects_from_llc() {
         assert_same_dump(&ours(&btf), &theirs, &format!("llc {arch} object"));
     }
 }
-
-fn build_bpf(ir: &Path, arch: &str, out: &Path) {
-    // LLVM 14/15 need -opaque-pointers for `ptr`; later ones have no flag.
-    for extra in [&[][..], &["-opaque-pointers"][..]] {
-        let status = Command::new("llc")
-            .args(extra)
-            .arg(format!("-march={arch}"))
-            .args(["-filetype=obj", "-o"])
-            .arg(out)
-            .arg(ir)
-            .output()
-            .expect("run llc");
-        if status.status.success() {
-            return;
-        }
-    }
-    panic!("llc could not build a {arch} object");
-}
-
-/// `struct pair { int a; long b; } g; int counter;` and
-/// `int prog(void *ctx) { return counter; }` in section "xdp", with the
-/// debug info from which llc emits BTF.
-const BPF_IR: &str = r#"
-target datalayout = "e-m:e-p:64:64-i64:64-i128:128-n32:64-S128"
-
-%struct.pair = type { i32, i64 }
-
-@g = dso_local global %struct.pair zeroinitializer, section ".data", align 8, !dbg !0
-@counter = dso_local global i32 0, align 4, !dbg !20
-
-define dso_local i32 @prog(ptr %ctx) section "xdp" !dbg !10 {
-  %v = load i32, ptr @counter, align 4, !dbg !15
-  ret i32 %v, !dbg !15
-}
-
-!llvm.dbg.cu = !{!2}
-!llvm.module.flags = !{!7, !8}
-
-!0 = !DIGlobalVariableExpression(var: !1, expr: !DIExpression())
-!1 = distinct !DIGlobalVariable(name: "g", scope: !2, file: !3, line: 1, type: !16, isLocal: false, isDefinition: true)
-!2 = distinct !DICompileUnit(language: DW_LANG_C99, file: !3, producer: "hand-written", isOptimized: true, runtimeVersion: 0, emissionKind: FullDebug, globals: !5)
-!3 = !DIFile(filename: "prog.c", directory: "/tmp")
-!4 = !{}
-!5 = !{!0, !20}
-!6 = !DIBasicType(name: "int", size: 32, encoding: DW_ATE_signed)
-!7 = !{i32 2, !"Dwarf Version", i32 4}
-!8 = !{i32 2, !"Debug Info Version", i32 3}
-!9 = !DIDerivedType(tag: DW_TAG_pointer_type, baseType: null, size: 64)
-!10 = distinct !DISubprogram(name: "prog", scope: !3, file: !3, line: 2, type: !11, scopeLine: 2, flags: DIFlagPrototyped, spFlags: DISPFlagDefinition | DISPFlagOptimized, unit: !2, retainedNodes: !4)
-!11 = !DISubroutineType(types: !12)
-!12 = !{!6, !9}
-!15 = !DILocation(line: 3, column: 1, scope: !10)
-!16 = distinct !DICompositeType(tag: DW_TAG_structure_type, name: "pair", file: !3, line: 1, size: 128, elements: !17)
-!17 = !{!18, !19}
-!18 = !DIDerivedType(tag: DW_TAG_member, name: "a", scope: !16, file: !3, line: 1, baseType: !6, size: 32)
-!19 = !DIDerivedType(tag: DW_TAG_member, name: "b", scope: !16, file: !3, line: 1, baseType: !22, size: 64, offset: 64)
-!20 = !DIGlobalVariableExpression(var: !21, expr: !DIExpression())
-!21 = distinct !DIGlobalVariable(name: "counter", scope: !2, file: !3, line: 1, type: !6, isLocal: false, isDefinition: true)
-!22 = !DIBasicType(name: "long", size: 64, encoding: DW_ATE_signed)
-"#;
 
 /// Every `.ko` of the corpus: `.BTF` is found, in place, and is exactly
 /// the `modules/<name>.btf` the corpus script cut out with objcopy. (The

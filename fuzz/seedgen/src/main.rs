@@ -26,7 +26,10 @@ use btf_core::write::{EnumeratorDef, ParamDef, SecinfoDef};
 use btf_core::{Btf, Endian, Kind, Linkage, TypeId, TypeKind, wire};
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
-use std::process::Command;
+
+#[path = "../../../btf-core/tests/elf_fixtures/mod.rs"]
+mod elf_fixtures;
+use elf_fixtures::{BPF_IR, Section, elf};
 
 /// The Debian modules rebased onto the distilled base, in `data/` order.
 /// The `modules` target embeds exactly this many.
@@ -194,9 +197,9 @@ fn main() {
             false,
             62,
             &[
-                (".text", b"\x90"),
-                (".BTF", &rebased[0]),
-                (".BTF.base", &base_bytes),
+                Section::progbits(".text", b"\x90"),
+                Section::progbits(".BTF", &rebased[0]),
+                Section::progbits(".BTF.base", &base_bytes),
             ],
         ),
     );
@@ -208,15 +211,20 @@ fn main() {
             true,
             22,
             &[
-                (".BTF", &all_kinds(false, &be)),
-                (".BTF.ext", b"\xeb\x9f\x01\x00ext"),
+                Section::progbits(".BTF", &all_kinds(false, &be)),
+                Section::progbits(".BTF.ext", b"\xeb\x9f\x01\x00ext"),
             ],
         ),
     );
     out.seed(
         "elf",
         "synthetic-64be-layout",
-        &elf(true, true, 247, &[(".BTF", &all_kinds(true, &be_layout))]),
+        &elf(
+            true,
+            true,
+            247,
+            &[Section::progbits(".BTF", &all_kinds(true, &be_layout))],
+        ),
     );
 
     // --- structured and modules decode their input with `arbitrary`:
@@ -528,144 +536,13 @@ fn llc_objects() -> Vec<(&'static str, Vec<u8>)> {
     let mut out = Vec::new();
     for arch in ["bpfel", "bpfeb"] {
         let obj = tmp.join(format!("{arch}.o"));
-        for extra in [&[][..], &["-opaque-pointers"][..]] {
-            let ok = Command::new("llc")
-                .args(extra)
-                .arg(format!("-march={arch}"))
-                .args(["-filetype=obj", "-o"])
-                .arg(&obj)
-                .arg(&ir)
-                .output()
-                .is_ok_and(|o| o.status.success());
-            if ok {
-                out.push((arch, std::fs::read(&obj).unwrap()));
-                break;
-            }
+        if elf_fixtures::llc(&ir, arch, &obj) {
+            out.push((arch, std::fs::read(&obj).unwrap()));
         }
     }
     let _ = std::fs::remove_dir_all(&tmp);
     if out.is_empty() {
         eprintln!("llc not found or failed: no BPF object seeds");
     }
-    out
-}
-
-/// `struct pair { int a; long b; } g; int counter;` and
-/// `int prog(void *ctx) { return counter; }`, with debug info (from
-/// btf-core/tests/elf.rs).
-const BPF_IR: &str = r#"
-target datalayout = "e-m:e-p:64:64-i64:64-i128:128-n32:64-S128"
-
-%struct.pair = type { i32, i64 }
-
-@g = dso_local global %struct.pair zeroinitializer, section ".data", align 8, !dbg !0
-@counter = dso_local global i32 0, align 4, !dbg !20
-
-define dso_local i32 @prog(ptr %ctx) section "xdp" !dbg !10 {
-  %v = load i32, ptr @counter, align 4, !dbg !15
-  ret i32 %v, !dbg !15
-}
-
-!llvm.dbg.cu = !{!2}
-!llvm.module.flags = !{!7, !8}
-
-!0 = !DIGlobalVariableExpression(var: !1, expr: !DIExpression())
-!1 = distinct !DIGlobalVariable(name: "g", scope: !2, file: !3, line: 1, type: !16, isLocal: false, isDefinition: true)
-!2 = distinct !DICompileUnit(language: DW_LANG_C99, file: !3, producer: "hand-written", isOptimized: true, runtimeVersion: 0, emissionKind: FullDebug, globals: !5)
-!3 = !DIFile(filename: "prog.c", directory: "/tmp")
-!4 = !{}
-!5 = !{!0, !20}
-!6 = !DIBasicType(name: "int", size: 32, encoding: DW_ATE_signed)
-!7 = !{i32 2, !"Dwarf Version", i32 4}
-!8 = !{i32 2, !"Debug Info Version", i32 3}
-!9 = !DIDerivedType(tag: DW_TAG_pointer_type, baseType: null, size: 64)
-!10 = distinct !DISubprogram(name: "prog", scope: !3, file: !3, line: 2, type: !11, scopeLine: 2, flags: DIFlagPrototyped, spFlags: DISPFlagDefinition | DISPFlagOptimized, unit: !2, retainedNodes: !4)
-!11 = !DISubroutineType(types: !12)
-!12 = !{!6, !9}
-!15 = !DILocation(line: 3, column: 1, scope: !10)
-!16 = distinct !DICompositeType(tag: DW_TAG_structure_type, name: "pair", file: !3, line: 1, size: 128, elements: !17)
-!17 = !{!18, !19}
-!18 = !DIDerivedType(tag: DW_TAG_member, name: "a", scope: !16, file: !3, line: 1, baseType: !6, size: 32)
-!19 = !DIDerivedType(tag: DW_TAG_member, name: "b", scope: !16, file: !3, line: 1, baseType: !22, size: 64, offset: 64)
-!20 = !DIGlobalVariableExpression(var: !21, expr: !DIExpression())
-!21 = distinct !DIGlobalVariable(name: "counter", scope: !2, file: !3, line: 1, type: !6, isLocal: false, isDefinition: true)
-!22 = !DIBasicType(name: "long", size: 64, encoding: DW_ATE_signed)
-"#;
-
-/// A minimal relocatable ELF file: header, the sections' data (8-aligned),
-/// `.shstrtab`, and the section header table (null section first).
-fn elf(is_64: bool, big: bool, machine: u16, sections: &[(&str, &[u8])]) -> Vec<u8> {
-    let e = if big { Endian::Big } else { Endian::Little };
-    let put16 = |v: &mut Vec<u8>, x: u16| v.extend_from_slice(&e.write_u16(x));
-    let put32 = |v: &mut Vec<u8>, x: u32| v.extend_from_slice(&e.write_u32(x));
-    let putw = |v: &mut Vec<u8>, x: u64| {
-        if is_64 {
-            let (hi, lo) = ((x >> 32) as u32, x as u32);
-            let (a, b) = if big { (hi, lo) } else { (lo, hi) };
-            v.extend_from_slice(&e.write_u32(a));
-            v.extend_from_slice(&e.write_u32(b));
-        } else {
-            v.extend_from_slice(&e.write_u32(x as u32));
-        }
-    };
-    let ehsize: u16 = if is_64 { 64 } else { 52 };
-    let shentsize: u16 = if is_64 { 64 } else { 40 };
-    let mut shstrtab = vec![0u8];
-    let mut names = Vec::new();
-    for s in sections.iter().map(|s| s.0).chain([".shstrtab"]) {
-        names.push(shstrtab.len() as u32);
-        shstrtab.extend_from_slice(s.as_bytes());
-        shstrtab.push(0);
-    }
-    let mut body = Vec::new();
-    let mut offsets = Vec::new();
-    let base = u64::from(ehsize);
-    for data in sections.iter().map(|s| s.1).chain([&shstrtab[..]]) {
-        while (base as usize + body.len()) % 8 != 0 {
-            body.push(0);
-        }
-        offsets.push(base + body.len() as u64);
-        body.extend_from_slice(data);
-    }
-    while (base as usize + body.len()) % 8 != 0 {
-        body.push(0);
-    }
-    let shoff = base + body.len() as u64;
-    let shnum = sections.len() as u16 + 2;
-    let mut out = b"\x7fELF".to_vec();
-    out.extend_from_slice(&[if is_64 { 2 } else { 1 }, if big { 2 } else { 1 }, 1]);
-    out.extend_from_slice(&[0; 9]);
-    put16(&mut out, 1);
-    put16(&mut out, machine);
-    put32(&mut out, 1);
-    putw(&mut out, 0);
-    putw(&mut out, 0);
-    putw(&mut out, shoff);
-    put32(&mut out, 0);
-    put16(&mut out, ehsize);
-    put16(&mut out, 0);
-    put16(&mut out, 0);
-    put16(&mut out, shentsize);
-    put16(&mut out, shnum);
-    put16(&mut out, shnum - 1);
-    out.extend_from_slice(&body);
-    let shdr = |out: &mut Vec<u8>, name: u32, ty: u32, off: u64, size: u64| {
-        put32(out, name);
-        put32(out, ty);
-        putw(out, 0);
-        putw(out, 0);
-        putw(out, off);
-        putw(out, size);
-        put32(out, 0);
-        put32(out, 0);
-        putw(out, 1);
-        putw(out, 0);
-    };
-    shdr(&mut out, 0, 0, 0, 0);
-    for (i, s) in sections.iter().enumerate() {
-        shdr(&mut out, names[i], 1, offsets[i], s.1.len() as u64);
-    }
-    let n = sections.len();
-    shdr(&mut out, names[n], 3, offsets[n], shstrtab.len() as u64);
     out
 }
