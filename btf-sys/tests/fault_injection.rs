@@ -211,38 +211,6 @@ fn expected(baseline: &Outcome, hit: &Hit, vanished: bool) -> Option<Outcome> {
     }
 }
 
-/// Checks the descriptors the set holds against the fake's ledger: each is
-/// a live descriptor of the right object, and no other is open.
-fn check_fds(fake: &FakeKernel, set: &KernelBtf, keep_fds: bool) {
-    let mut held = Vec::new();
-    if let Some(fd) = set.vmlinux_fd() {
-        held.push(fake.identify(fd).expect("vmlinux fd is live"));
-        assert_eq!(set.vmlinux_id().map(BtfId::get), held.last().copied());
-    }
-    for module in set.modules() {
-        match module.fd() {
-            Some(fd) => {
-                let object = fake.identify(fd).expect("module fd is live");
-                assert_eq!(
-                    Some(object),
-                    module.id().map(BtfId::get),
-                    "fd of the wrong object"
-                );
-                held.push(object);
-            }
-            None => assert!(
-                !keep_fds || module.id().is_none(),
-                "module {} lost its fd",
-                module.name()
-            ),
-        }
-    }
-    let mut open = fake.open_fds();
-    open.sort_unstable();
-    held.sort_unstable();
-    assert_eq!(open, held, "open fds are exactly the ones the set holds");
-}
-
 /// Checks that every module returned is whole and byte-identical.
 fn check_modules(set: &KernelBtf, scenario: &Scenario) {
     let vmlinux = set.vmlinux();
@@ -311,7 +279,7 @@ fn check_run(
                 }
             }
             check_modules(&set, scenario);
-            check_fds(&fake, &set, options.keep_fds);
+            fake.check_fds(&set, options.keep_fds);
             drop(set);
         }
         (Err(error), None) => {
@@ -341,7 +309,7 @@ fn baseline(scenario: &Scenario, options: LoadOptions) -> Outcome {
     let fake = FakeKernel::new(scenario.clone(), Fault::None);
     let set = KernelBtf::load_with(&fake, options).expect("baseline load");
     check_modules(&set, scenario);
-    check_fds(&fake, &set, options.keep_fds);
+    fake.check_fds(&set, options.keep_fds);
     let out = outcome(&set);
     drop(set);
     assert!(fake.open_fds().is_empty());
@@ -577,7 +545,7 @@ fn huge_reported_sizes_are_refused_before_allocating() {
     // twice), bytes of 3 modules (mod_b twice).
     assert_eq!(fake.allocs(Alloc::Name), 6);
     assert_eq!(fake.allocs(Alloc::Bytes), 4);
-    check_fds(&fake, &set, true);
+    fake.check_fds(&set, true);
     drop(set);
     assert!(fake.open_fds().is_empty());
 

@@ -429,39 +429,6 @@ fn fault(f: &FaultIn) -> Fault {
     }
 }
 
-/// The fds the set holds are live fds of the right objects, and the only
-/// open ones.
-fn check_fds(fake: &FakeKernel, set: &KernelBtf, keep_fds: bool) {
-    let mut held = Vec::new();
-    if let Some(fd) = set.vmlinux_fd() {
-        let object = fake.identify(fd).expect("vmlinux fd is live");
-        assert_eq!(set.vmlinux_id().map(BtfId::get), Some(object));
-        held.push(object);
-    }
-    for module in set.modules() {
-        match module.fd() {
-            Some(fd) => {
-                let object = fake.identify(fd).expect("module fd is live");
-                assert_eq!(
-                    Some(object),
-                    module.id().map(BtfId::get),
-                    "fd of another object"
-                );
-                held.push(object);
-            }
-            None => assert!(
-                !keep_fds || module.id().is_none(),
-                "module {:?} lost its fd",
-                module.name()
-            ),
-        }
-    }
-    let mut open = fake.open_fds();
-    open.sort_unstable();
-    held.sort_unstable();
-    assert_eq!(open, held, "open fds are exactly the ones the set holds");
-}
-
 /// Every module whose calls all succeeded is in the set, whole.
 fn check_complete(set: &KernelBtf, scenario: &Scenario, chaos: &Chaos<'_>, hit: Option<&Hit>) {
     let vmlinux = set.vmlinux();
@@ -555,7 +522,7 @@ fuzz_target!(|input: Input| {
 
     match KernelBtf::load_with(&chaos, options) {
         Ok(mut set) => {
-            check_fds(&fake, &set, input.keep_fds);
+            fake.check_fds(&set, input.keep_fds);
             check_complete(&set, &scenario, &chaos, fake.hit().as_ref());
             if let Some(i) = input.take_fd
                 && !set.modules().is_empty()
@@ -563,7 +530,7 @@ fuzz_target!(|input: Input| {
                 let len = set.modules().len();
                 let taken = set.modules_mut()[usize::from(i) % len].take_fd();
                 drop(taken);
-                check_fds(&fake, &set, false);
+                fake.check_fds(&set, false);
             }
             drop(set);
         }

@@ -24,7 +24,7 @@ use std::io::{self, PipeWriter, Write};
 use std::os::fd::{AsFd, OwnedFd};
 use std::os::unix::fs::MetadataExt;
 
-use btf_sys::{Alloc, BtfFd, BtfId, Kernel, KernelBytes, LoadRejected, RawBtfInfo};
+use btf_sys::{Alloc, BtfFd, BtfId, Kernel, KernelBtf, KernelBytes, LoadRejected, RawBtfInfo};
 
 /// A call of the fake, counted for fault injection.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -226,6 +226,40 @@ impl FakeKernel {
     }
 
     /// The object behind `fd`, which must be a live descriptor of the fake.
+    /// Asserts that the fds `set` holds are live fds of the right objects
+    /// and the only ones open; with `keep_fds`, that every module read by
+    /// id kept its fd.
+    pub fn check_fds(&self, set: &KernelBtf, keep_fds: bool) {
+        let mut held = Vec::new();
+        if let Some(fd) = set.vmlinux_fd() {
+            let object = self.identify(fd).expect("vmlinux fd is live");
+            assert_eq!(set.vmlinux_id().map(BtfId::get), Some(object));
+            held.push(object);
+        }
+        for module in set.modules() {
+            match module.fd() {
+                Some(fd) => {
+                    let object = self.identify(fd).expect("module fd is live");
+                    assert_eq!(
+                        Some(object),
+                        module.id().map(BtfId::get),
+                        "fd of another object"
+                    );
+                    held.push(object);
+                }
+                None => assert!(
+                    !keep_fds || module.id().is_none(),
+                    "module {:?} lost its fd",
+                    module.name()
+                ),
+            }
+        }
+        let mut open = self.open_fds();
+        open.sort_unstable();
+        held.sort_unstable();
+        assert_eq!(open, held, "open fds are exactly the ones the set holds");
+    }
+
     pub fn identify(&self, fd: &impl AsFd) -> Result<u32, String> {
         let open = self.open_fds();
         let inode = inode_of(fd).map_err(|error| format!("fstat of a held fd: {error}"))?;
