@@ -162,6 +162,99 @@ impl<'b> LibbpfBtf<'b> {
     }
 }
 
+/// What libbpf's C dumper writes into, through [`collect`].
+struct Collected {
+    out: Vec<u8>,
+    scratch: Vec<u8>,
+    /// A piece did not fit in `scratch`.
+    overflow: bool,
+}
+
+unsafe extern "C" {
+    /// glibc's `vsnprintf`; on x86-64 a `va_list` argument is passed as a
+    /// pointer to its tag, which is what libbpf hands the callback.
+    fn vsnprintf(
+        s: *mut core::ffi::c_char,
+        n: usize,
+        format: *const core::ffi::c_char,
+        ap: *mut libbpf_sys::__va_list_tag,
+    ) -> core::ffi::c_int;
+}
+
+/// libbpf's `btf_dump` print callback: formats one piece into `scratch` and
+/// appends it to `out`.
+///
+/// # Safety
+///
+/// `ctx` is the `&mut Collected` given to `btf_dump__new`, and `format` and
+/// `args` are the format string and arguments libbpf passes.
+unsafe extern "C" fn collect(
+    ctx: *mut core::ffi::c_void,
+    format: *const core::ffi::c_char,
+    args: *mut libbpf_sys::__va_list_tag,
+) {
+    // SAFETY: the caller passes back the `Collected` given to
+    // `btf_dump__new`, which `c_dump` keeps alive and does not touch
+    // while libbpf runs.
+    let c = unsafe { &mut *ctx.cast::<Collected>() };
+    // SAFETY: `scratch` is valid for its length; format and args come
+    // from libbpf as a matching pair, used once.
+    let n = unsafe { vsnprintf(c.scratch.as_mut_ptr().cast(), c.scratch.len(), format, args) };
+    match usize::try_from(n) {
+        Ok(n) if n < c.scratch.len() => c.out.extend_from_slice(&c.scratch[..n]),
+        _ => c.overflow = true,
+    }
+}
+
+impl LibbpfBtf<'_> {
+    /// libbpf's BTF-to-C dumper: `btf_dump__dump_type` for each of `ids`
+    /// in turn, on one `btf_dump` (so nothing is emitted twice), output
+    /// collected.
+    ///
+    /// # Errors
+    ///
+    /// The first error `btf_dump__new` or `btf_dump__dump_type` returns
+    /// (as a positive errno), with what was written before it.
+    pub fn c_dump(&self, ids: impl IntoIterator<Item = u32>) -> Result<Vec<u8>, (i32, Vec<u8>)> {
+        let mut c = Collected {
+            out: Vec::new(),
+            scratch: vec![0; 1 << 16],
+            overflow: false,
+        };
+        let ctx: *mut Collected = &mut c;
+        // SAFETY: `ptr` is live; the callback matches libbpf's printf
+        // type; `ctx` points at `c`, which outlives the dumper (freed
+        // below) and is only reached through `ctx` meanwhile.
+        let d = unsafe {
+            libbpf_sys::btf_dump__new(
+                self.ptr.as_ptr(),
+                Some(collect),
+                ctx.cast(),
+                core::ptr::null(),
+            )
+        };
+        if d.is_null() {
+            return Err((libc::EINVAL, Vec::new()));
+        }
+        let mut error = 0;
+        for id in ids {
+            // SAFETY: `d` is live until freed below.
+            let r = unsafe { libbpf_sys::btf_dump__dump_type(d, id) };
+            if r < 0 {
+                error = -r;
+                break;
+            }
+        }
+        // SAFETY: `d` came from `btf_dump__new` and is freed once.
+        unsafe { libbpf_sys::btf_dump__free(d) };
+        assert!(!c.overflow, "a piece of libbpf's C dump exceeded 64 KiB");
+        if error != 0 {
+            return Err((error, c.out));
+        }
+        Ok(c.out)
+    }
+}
+
 impl Drop for LibbpfBtf<'_> {
     fn drop(&mut self) {
         // SAFETY: `ptr` is live and owned by `self` (type invariant); any

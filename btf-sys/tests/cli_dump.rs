@@ -157,6 +157,75 @@ fn corpus_modules_raw_and_ko() {
     eprintln!("{} modules dumped identically, raw and .ko", picked.len());
 }
 
+/// `btf dump --format c` (a vmlinux.h) against `bpftool … format c`.
+///
+/// Debian's bpftool 7.1 carries libbpf 1.1, whose dumper did not yet mark
+/// enums of 1 or 8 bytes with `__attribute__((mode(byte)))` or
+/// `__attribute__((mode(word)))`; libbpf does since 1.2, and so do we (the
+/// exact comparison with libbpf 1.7 is `benches/tests/c_dump.rs`). Those
+/// attributes are the only difference allowed, and some must occur.
+#[test]
+fn c_format_against_bpftool() {
+    if !common::require(Path::new(VMLINUX).is_file(), VMLINUX) || !bpftool() {
+        return;
+    }
+    let c_dump = |source: &Path, base: Option<&Path>| {
+        let mut cmd = btf();
+        cmd.arg("dump").arg(source).args(["--format", "c"]);
+        if let Some(base) = base {
+            cmd.arg("--base").arg(base);
+        }
+        let out = cmd.output().expect("run btf");
+        assert!(out.status.success() && out.stderr.is_empty(), "{out:?}");
+        out.stdout
+    };
+    let bpftool_c = |source: &Path, base: Option<&Path>| {
+        let mut cmd = Command::new("bpftool");
+        if let Some(base) = base {
+            cmd.arg("-B").arg(base);
+        }
+        let out = cmd
+            .args(["btf", "dump", "file"])
+            .arg(source)
+            .args(["format", "c"])
+            .output()
+            .expect("run bpftool");
+        assert!(out.status.success(), "{out:?}");
+        out.stdout
+    };
+    let mut attributes = 0;
+    let mut compare = |ours: Vec<u8>, theirs: Vec<u8>, what: &str| {
+        let ours = String::from_utf8(ours).expect("utf-8");
+        let mut plain = String::with_capacity(ours.len());
+        for line in ours.split_inclusive('\n') {
+            let stripped = line
+                .replace(" __attribute__((mode(byte)))", "")
+                .replace(" __attribute__((mode(word)))", "");
+            attributes += usize::from(stripped.len() != line.len());
+            plain.push_str(&stripped);
+        }
+        assert_same_dump(plain.as_bytes(), &theirs, what);
+    };
+    let vmlinux = Path::new(VMLINUX);
+    compare(
+        c_dump(vmlinux, None),
+        bpftool_c(vmlinux, None),
+        "vmlinux as C",
+    );
+    if let Some(dir) = common::corpus() {
+        let base = dir.join("vmlinux.btf");
+        for name in common::module_names(&dir).iter().step_by(400) {
+            let blob = dir.join("modules").join(format!("{name}.btf"));
+            compare(
+                c_dump(&blob, Some(&base)),
+                bpftool_c(&blob, Some(&base)),
+                &format!("{name} as C"),
+            );
+        }
+    }
+    assert!(attributes > 0, "no enum size attribute was written");
+}
+
 /// `.ko.gz`, `.ko.zst` and `.ko.xz` dump as the `.ko` does.
 #[test]
 fn compressed_modules() {

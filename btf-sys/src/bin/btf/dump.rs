@@ -1,7 +1,8 @@
 //! `btf dump SOURCE [--base FILE] [--format raw|c]`.
 //!
-//! The output is byte-identical to `bpftool btf dump … format raw` and is
-//! written straight to standard output in 32 KiB pieces.
+//! The output is byte-identical to `bpftool btf dump … format raw` (or
+//! `format c`) and is written straight to standard output in 32 KiB
+//! pieces.
 
 use std::io::{self, Write};
 use std::path::Path;
@@ -18,17 +19,12 @@ use crate::source::{self, Loaded};
 pub(crate) enum Format {
     /// One line per type, as `bpftool btf dump … format raw`
     Raw,
-    /// C declarations, as `bpftool btf dump … format c` (not supported yet)
+    /// C declarations (a vmlinux.h), as `bpftool btf dump … format c`
     C,
 }
 
 /// Dumps `source` (split on `base`, or on its default base) to stdout.
 pub(crate) fn run(source: &str, base: Option<&Path>, format: Format) -> Result<(), Failure> {
-    if format == Format::C {
-        return Err(Failure::Message(
-            "--format c is not supported yet; use --format raw".to_owned(),
-        ));
-    }
     let loaded = source::load(source)?;
     let base_bytes = match (base, loaded.default_base) {
         (Some(path), _) => Some((path.display().to_string(), source::read_file(path)?)),
@@ -60,11 +56,19 @@ pub(crate) fn run(source: &str, base: Option<&Path>, format: Format) -> Result<(
     })?;
 
     let mut out = Sink(source::stdout_file()?);
-    dump::write_raw(&btf, &mut out)
+    let written = match format {
+        Format::Raw => dump::write_raw(&btf, &mut out),
+        Format::C => dump::write_c(&btf, &mut out).map_err(|error| match error {
+            dump::CDumpError::Write(error) => error,
+            other => io::Error::new(io::ErrorKind::InvalidData, other.to_string()),
+        }),
+    };
+    written
         .and_then(|()| out.0.flush())
         .map_err(|error| match error.kind() {
             // `btf dump … | head`: main treats this as success.
             io::ErrorKind::BrokenPipe => Failure::Io(error),
+            io::ErrorKind::InvalidData => Failure::Message(format!("{source}: {error}")),
             _ => Failure::Message(format!("writing the dump of {source}: {error}")),
         })
 }

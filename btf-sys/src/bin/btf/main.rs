@@ -5,8 +5,9 @@
 //! - `btf list`: BTF objects, one per line, as `bpftool btf list` prints
 //!   them (`[name]` marks kernel BTF).
 //! - `btf find NAME`: which object (vmlinux or a module) defines a type.
-//! - `btf dump SOURCE [--base FILE] [--format raw]`: every type of a blob,
-//!   byte for byte as `bpftool btf dump … format raw` prints them. SOURCE is
+//! - `btf dump SOURCE [--base FILE] [--format raw|c]`: every type of a blob,
+//!   byte for byte as `bpftool btf dump … format raw` (or `format c`, a
+//!   vmlinux.h) prints them. SOURCE is
 //!   a raw BTF file, an ELF file (vmlinux, a module, a BPF object; gzip, zstd
 //!   or xz compressed too), `/sys/kernel/btf/<module>` (on the kernel's
 //!   vmlinux unless `--base` says otherwise) or `id:N` (a kernel BTF object).
@@ -53,7 +54,7 @@ enum Cmd {
         #[arg(long)]
         sysfs: bool,
     },
-    /// Print every type of a blob as `bpftool btf dump … format raw` does
+    /// Print every type of a blob as `bpftool btf dump … format raw|c` does
     Dump {
         /// A raw BTF or ELF file (gzip/zstd/xz too), /sys/kernel/btf/<name>,
         /// or id:N for a kernel BTF object

@@ -1,4 +1,6 @@
-//! Types as bpftool's `btf dump … format raw` prints them, byte for byte.
+//! Types as bpftool's `btf dump … format raw` prints them, byte for byte;
+//! with the `alloc` feature, also as C declarations (`format c`, see
+//! [`write_c`]).
 //!
 //! One line per type, `[ID] KIND 'NAME'` followed by the kind's fields;
 //! members, parameters, enumerators and datasec entries follow on their own
@@ -80,6 +82,11 @@
 //! BTF of a 6.18 kernel (12 MB of text) takes about 10 ms on a 2026 server
 //! core, several times faster than bpftool. On a target with a small stack,
 //! dump one type at a time with [`RawType`].
+
+#[cfg(feature = "alloc")]
+mod c;
+#[cfg(feature = "alloc")]
+pub use c::{CDumpError, CDumper, MAX_C_DEPTH, write_c};
 
 use crate::btf::Btf;
 use crate::endian::{Be, Endian, Le, Order};
