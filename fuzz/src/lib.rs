@@ -14,6 +14,9 @@
 //!   that is not a modifier;
 //! - the whole-blob raw dump is the per-type dumps joined by `\n`, and the
 //!   `Display` forms equal the byte forms made lossy;
+//! - the C dump ends with output or an error (never a hang: its depth is
+//!   bounded and its output streamed, here into a capped sink); when whole,
+//!   it is the per-type C dumps on one dumper between bpftool's lines;
 //! - `parse`, `parse_unindexed`, `parse_with_storage` and an index
 //!   round trip (`into_index` / `with_index`) agree;
 //! - re-encoding a parsed blob ([`Builder::from_btf`]) gives a blob that
@@ -21,7 +24,7 @@
 //!   parses.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-use btf_core::dump::{self, RawDump, RawType};
+use btf_core::dump::{self, CDumper, RawDump, RawType};
 use btf_core::write::{Builder, Copier, EncodeOptions};
 use btf_core::{Btf, Kind, TypeId, TypeKind};
 
@@ -276,6 +279,66 @@ fn dumps(btf: &Btf<'_>) {
         joined.push(b'\n');
     }
     assert!(joined == whole, "per-type dumps differ from the whole dump");
+    c_dumps(btf);
+}
+
+/// At most this many bytes of C per input: padding alone can make
+/// gigabytes of it, which the dumper streams; the sink cuts it short.
+const C_LIMIT: usize = 1 << 20;
+
+const C_PROLOGUE: &[u8] = b"#ifndef __VMLINUX_H__\n#define __VMLINUX_H__\n\n#ifndef BPF_NO_PRESERVE_ACCESS_INDEX\n#pragma clang attribute push (__attribute__((preserve_access_index)), apply_to = record)\n#endif\n\n";
+const C_EPILOGUE: &[u8] = b"#ifndef BPF_NO_PRESERVE_ACCESS_INDEX\n#pragma clang attribute pop\n#endif\n\n#endif /* __VMLINUX_H__ */\n";
+
+/// A sink that takes [`C_LIMIT`] bytes, then fails.
+struct Capped(Vec<u8>);
+
+impl dump::ByteSink for Capped {
+    type Error = &'static str;
+    fn write_bytes(&mut self, bytes: &[u8]) -> Result<(), Self::Error> {
+        if self.0.len() + bytes.len() > C_LIMIT {
+            return Err("capped");
+        }
+        self.0.extend_from_slice(bytes);
+        Ok(())
+    }
+}
+
+/// The C dump whole, and type by type on one dumper (what `write_c` does,
+/// so the bytes between its first and last lines are the same), and type
+/// by type in reverse on another: each ends with output or an error.
+fn c_dumps(btf: &Btf<'_>) {
+    let mut whole = Capped(Vec::new());
+    let result = dump::write_c(btf, &mut whole);
+    assert!(whole.0.starts_with(C_PROLOGUE) || whole.0.is_empty());
+    let _ = result.as_ref().map_err(ToString::to_string);
+    let mut dumper = CDumper::new(btf);
+    let mut parts = Capped(Vec::new());
+    let mut stopped = false;
+    for id in 1..=btf.last_id().get() {
+        if dumper.dump_type(TypeId::new(id), &mut parts).is_err() {
+            stopped = true;
+            break;
+        }
+    }
+    if result.is_ok() {
+        assert!(!stopped, "write_c succeeded, dump_type by type failed");
+        let types = whole
+            .0
+            .strip_prefix(C_PROLOGUE)
+            .and_then(|t| t.strip_suffix(C_EPILOGUE))
+            .expect("bpftool's lines around the types");
+        assert!(
+            types == &parts.0[..],
+            "the types of write_c differ from dump_type's"
+        );
+    }
+    let mut reverse = CDumper::new(btf);
+    let mut sink = Capped(Vec::new());
+    for id in (1..=btf.last_id().get()).rev().take(64) {
+        if reverse.dump_type(TypeId::new(id), &mut sink).is_err() {
+            break;
+        }
+    }
 }
 
 /// The other parse modes and the index round trip agree with `btf`.
