@@ -207,6 +207,15 @@ pub enum Error {
         /// The type where the walk started.
         id: TypeId,
     },
+    /// Finding the alignment of the type visited more than
+    /// [`MAX_ALIGN_VISITS`](crate::MAX_ALIGN_VISITS) types: aggregates
+    /// that embed one another that many times over.
+    ResolveLimit {
+        /// The type whose alignment was asked for.
+        id: TypeId,
+        /// The limit.
+        visits: u32,
+    },
     /// The type has no size (void, FWD, FUNC, FUNC_PROTO, unknown kinds).
     NoSize {
         /// The type without a size.
@@ -333,6 +342,10 @@ impl fmt::Display for Error {
             Error::ResolveDepth { id } => write!(
                 f,
                 "resolving type [{id}] exceeded the depth limit (a loop or an absurd chain)"
+            ),
+            Error::ResolveLimit { id, visits } => write!(
+                f,
+                "aligning type [{id}] visited more than {visits} types (aggregates embedded many times over)"
             ),
             Error::NoSize { id, kind } => write!(f, "type [{id}] of kind {kind} has no size"),
             Error::SizeOverflow { id } => write!(f, "size of type [{id}] overflows 32 bits"),

@@ -12,6 +12,12 @@ use core::sync::atomic::Ordering;
 /// limit).
 pub const MAX_RESOLVE_DEPTH: u32 = 32;
 
+/// How many types [`Btf::align_of`] may visit for one answer (members of
+/// members included): 2^18, sixteen times what the largest structs of a
+/// 2026 kernel need (between 2^12 and 2^14), and a bound on BTF built to
+/// make the walk exponential.
+pub const MAX_ALIGN_VISITS: u32 = 1 << 18;
+
 /// Names under which C compilers emit `long`; its size gives the pointer size.
 const LONG_NAMES: [&[u8]; 11] = [
     b"long",
@@ -139,13 +145,21 @@ impl<'a> Btf<'a> {
     ///
     /// As [`size_of`](Self::size_of).
     pub fn align_of(&self, id: TypeId) -> Result<u32> {
-        self.align_in(id, id, 0)
+        let mut budget = MAX_ALIGN_VISITS;
+        self.align_in(id, id, 0, &mut budget)
     }
 
-    fn align_in(&self, root: TypeId, id: TypeId, depth: u32) -> Result<u32> {
+    fn align_in(&self, root: TypeId, id: TypeId, depth: u32, budget: &mut u32) -> Result<u32> {
         if depth > MAX_RESOLVE_DEPTH {
             return Err(Error::ResolveDepth { id: root });
         }
+        // Aggregates that embed one another many times over (a union of
+        // three copies of a union of three copies …) make the walk
+        // exponential in the depth: bound the total.
+        *budget = budget.checked_sub(1).ok_or(Error::ResolveLimit {
+            id: root,
+            visits: MAX_ALIGN_VISITS,
+        })?;
         let next = depth.saturating_add(1);
         let ty = self.type_by_id(id)?;
         let ptr = self.pointer_size();
@@ -158,14 +172,14 @@ impl<'a> Btf<'a> {
             TypeKind::Typedef(t)
             | TypeKind::Volatile(t)
             | TypeKind::Const(t)
-            | TypeKind::Restrict(t) => self.align_in(root, t, next),
-            TypeKind::TypeTag(t) => self.align_in(root, t.ty, next),
-            TypeKind::Var(v) => self.align_in(root, v.ty, next),
-            TypeKind::Array(a) => self.align_in(root, a.elem, next),
+            | TypeKind::Restrict(t) => self.align_in(root, t, next, budget),
+            TypeKind::TypeTag(t) => self.align_in(root, t.ty, next, budget),
+            TypeKind::Var(v) => self.align_in(root, v.ty, next, budget),
+            TypeKind::Array(a) => self.align_in(root, a.elem, next, budget),
             TypeKind::Struct(c) | TypeKind::Union(c) => {
                 let mut max_align = 1u32;
                 for m in c.members() {
-                    let align = self.align_in(root, m.ty(), next)?;
+                    let align = self.align_in(root, m.ty(), next, budget)?;
                     max_align = max_align.max(align);
                     // A member off its natural alignment means the
                     // aggregate is packed.
