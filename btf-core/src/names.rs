@@ -190,11 +190,17 @@ impl<'a> Btf<'a> {
     }
 }
 
-/// A hash table of own type ids keyed by name.
+/// A hash table of own type ids keyed by name: one entry per distinct name
+/// (its lowest id), and the other ids of repeated names, sorted, beside it.
+/// Each name is hashed and compared once on insertion, however often it
+/// repeats, so building is linear even when thousands of types share a
+/// name.
 #[cfg(feature = "alloc")]
 #[derive(Clone)]
 pub(crate) struct NameIndex {
     table: hashbrown::HashTable<u32>,
+    /// `(lowest id of the name, another id of the name)`, sorted.
+    repeats: alloc::vec::Vec<(u32, u32)>,
     hasher: hashbrown::DefaultHashBuilder,
 }
 
@@ -202,12 +208,14 @@ pub(crate) struct NameIndex {
 impl NameIndex {
     fn build(btf: &Btf<'_>) -> NameIndex {
         use core::hash::BuildHasher;
+        use hashbrown::hash_table::Entry;
         let hasher = hashbrown::DefaultHashBuilder::default();
         // Name offset 0 is the empty name in every blob: counting the
         // others sizes the table without reading any string.
         let mut named = 0usize;
         for_each_name_off(btf, |_, off| named += usize::from(off != 0));
         let mut table = hashbrown::HashTable::with_capacity(named);
+        let mut repeats = alloc::vec::Vec::new();
         let name_of = |id: u32| {
             btf.type_by_id(TypeId::new(id))
                 .map(|t| t.name_bytes())
@@ -222,23 +230,54 @@ impl NameIndex {
             let name = tail
                 .get(..memchr::memchr(0, tail).unwrap_or(tail.len()))
                 .unwrap_or_default();
-            if !name.is_empty() {
-                let id = first.wrapping_add(index);
-                table.insert_unique(hasher.hash_one(name), id, |&id| {
-                    hasher.hash_one(name_of(id))
-                });
+            if name.is_empty() {
+                return;
+            }
+            let id = first.wrapping_add(index);
+            let hash = hasher.hash_one(name);
+            match table.entry(
+                hash,
+                |&known| name_of(known) == name,
+                |&known| hasher.hash_one(name_of(known)),
+            ) {
+                // Ids come in increasing order: the entry keeps the lowest.
+                Entry::Occupied(lowest) => repeats.push((*lowest.get(), id)),
+                Entry::Vacant(slot) => {
+                    slot.insert(id);
+                }
             }
         });
-        NameIndex { table, hasher }
+        repeats.sort_unstable();
+        repeats.shrink_to_fit();
+        NameIndex {
+            table,
+            repeats,
+            hasher,
+        }
     }
 
     fn find<'b>(&self, btf: &'b Btf<'b>, name: &[u8], kind: Option<Kind>) -> Option<Type<'b>> {
         use core::hash::BuildHasher;
-        self.table
-            .iter_hash(self.hasher.hash_one(name))
-            .filter_map(|&id| btf.type_by_id(TypeId::new(id)).ok())
-            .filter(|t| t.name_bytes() == name && kind.is_none_or(|k| t.kind() == k))
-            .min_by_key(|t| t.id())
+        let lowest = *self.table.find(self.hasher.hash_one(name), |&id| {
+            btf.type_by_id(TypeId::new(id))
+                .is_ok_and(|t| t.name_bytes() == name)
+        })?;
+        let first = btf.type_by_id(TypeId::new(lowest)).ok()?;
+        let Some(kind) = kind else {
+            return Some(first);
+        };
+        if first.kind() == kind {
+            return Some(first);
+        }
+        // The other ids of the name, in increasing order.
+        let from = self.repeats.partition_point(|&(l, _)| l < lowest);
+        self.repeats
+            .get(from..)
+            .unwrap_or_default()
+            .iter()
+            .take_while(|&&(l, _)| l == lowest)
+            .filter_map(|&(_, id)| btf.type_by_id(TypeId::new(id)).ok())
+            .find(|t| t.kind() == kind)
     }
 }
 

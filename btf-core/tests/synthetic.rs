@@ -513,6 +513,79 @@ fn packed_structs_align_to_one() {
     assert_eq!(btf.align_of(TypeId::new(1)).unwrap(), 4);
 }
 
+/// Unions of three copies of the previous union, 32 deep: valid BTF (the
+/// kernel accepts it) on which a plain recursive walk takes 3^32 steps.
+/// `align_of` stops at its visit limit; the C dump, which asks for
+/// alignments all the time, still ends.
+#[test]
+fn aggregates_embedded_many_times_over_hit_the_visit_limit() {
+    use btf_core::write::{Builder, EncodeOptions, MemberDef};
+    let mut b = Builder::new();
+    let mut t = b.add_int("int", 4, btf_core::wire::INT_SIGNED);
+    for k in 0..31 {
+        let m = [
+            MemberDef::new("a", t, 0),
+            MemberDef::new("b", t, 0),
+            MemberDef::new("c", t, 0),
+        ];
+        t = b.add_union(format!("u{k}").as_str(), 4, &m);
+    }
+    let blob = b.encode(&EncodeOptions::default()).unwrap();
+    let btf = Btf::parse(&blob).unwrap();
+    // Ten levels: 3^10 visits, within the limit.
+    assert_eq!(btf.align_of(TypeId::new(11)), Ok(4));
+    let top = btf.last_id();
+    assert_eq!(
+        btf.align_of(top),
+        Err(Error::ResolveLimit {
+            id: top,
+            visits: btf_core::MAX_ALIGN_VISITS
+        })
+    );
+    assert!(
+        btf.align_of(top)
+            .unwrap_err()
+            .to_string()
+            .contains("visited more than 262144")
+    );
+    let mut c = Vec::new();
+    btf_core::dump::write_c(&btf, &mut c).unwrap();
+    assert!(
+        String::from_utf8(c)
+            .unwrap()
+            .contains("union u30 {\n\tunion u29 a;")
+    );
+}
+
+/// Many types of one name: the name index holds the name once, finds the
+/// lowest id, and the lowest of each kind among the repeats.
+#[test]
+fn thousands_of_types_sharing_a_name_index_linearly() {
+    use btf_core::write::{Builder, EncodeOptions};
+    let mut b = Builder::new();
+    let int = b.add_int("int", 4, btf_core::wire::INT_SIGNED);
+    let mut fwds = Vec::new();
+    for _ in 0..60_000 {
+        fwds.push(b.add_fwd_struct("x"));
+    }
+    let typedef = b.add_typedef("x", int);
+    let union_fwd = b.add_fwd_union("x");
+    let other = b.add_typedef("y", int);
+    let blob = b.encode(&EncodeOptions::default()).unwrap();
+    let mut btf = Btf::parse(&blob).unwrap();
+    btf.index_names();
+    assert!(btf.has_name_index());
+    let id = |t: Option<btf_core::Type<'_>>| t.map(|t| t.id());
+    assert_eq!(id(btf.find_by_name("x")), Some(fwds[0]));
+    assert_eq!(id(btf.find_by_name_kind("x", Kind::FWD)), Some(fwds[0]));
+    assert_eq!(id(btf.find_by_name_kind("x", Kind::TYPEDEF)), Some(typedef));
+    assert_eq!(id(btf.find_by_name_kind("x", Kind::STRUCT)), None);
+    assert_eq!(id(btf.find_by_name_kind("y", Kind::TYPEDEF)), Some(other));
+    assert_eq!(id(btf.find_by_name("int")), Some(int));
+    assert!(btf.find_by_name("z").is_none());
+    let _ = union_fwd;
+}
+
 /// Corrupts a copy of `blob` with `f` and returns the parse error.
 fn broken(blob: &[u8], f: impl FnOnce(&mut Vec<u8>)) -> Error {
     let mut b = blob.to_vec();
