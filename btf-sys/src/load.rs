@@ -16,7 +16,9 @@ const LOG_LEVEL: u32 = 1;
 ///
 /// The first attempt runs without a verifier log. If the kernel refuses the
 /// bytes, they are loaded again with a log (64 KiB, grown up to 16 MiB while
-/// the kernel says it was too small, `ENOSPC`) so the error carries it.
+/// the kernel says it was too small, `ENOSPC`) so the error carries it. A
+/// log that does not fit in 16 MiB is returned cut, with a last line that
+/// says so, and the error is the one the load without a log got.
 ///
 /// ```no_run
 /// # let bytes: Vec<u8> = Vec::new();
@@ -52,13 +54,27 @@ pub fn load_btf<K: Kernel + ?Sized>(kernel: &K, btf: &[u8]) -> Result<BtfFd, Err
             Err(rejected) => rejected,
         };
         let too_small = rejected.error.raw_os_error() == Some(libc::ENOSPC);
-        if too_small && size < LOG_SIZE_LIMIT {
+        let ceiling = LOG_SIZE_LIMIT.min(LOG_SIZE_MAX);
+        if too_small && size < ceiling {
             size = rejected
                 .log_true_size
                 .max(size.saturating_mul(2))
-                .min(LOG_SIZE_LIMIT)
-                .min(LOG_SIZE_MAX);
+                .min(ceiling);
             continue;
+        }
+        if too_small {
+            // The log does not fit even at the limit: the ENOSPC is about
+            // the log, so report why the BTF itself was refused, and say
+            // that the log is cut (its last line is not the verdict).
+            let mut log = log_text(&log);
+            log.push_str(&format!(
+                "\n(verifier log cut at {} MiB; the kernel had more)",
+                ceiling >> 20
+            ));
+            return Err(Error::Load {
+                source: first.error,
+                log,
+            });
         }
         return Err(Error::Load {
             source: rejected.error,

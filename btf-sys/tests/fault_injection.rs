@@ -602,6 +602,37 @@ fn load_retries_with_a_larger_log() {
     }
 }
 
+/// A log longer than the 16 MiB limit: the error is the refusal's errno
+/// (not the log's ENOSPC) and the log says it was cut.
+#[test]
+fn a_log_beyond_the_limit_is_cut_and_the_real_errno_kept() {
+    for (reports_true_size, calls) in [(true, 3), (false, 10)] {
+        let scenario = Scenario {
+            load_log: "[1] STRUCT bad size=4 vlen=1\n".repeat(600_000),
+            reports_true_size,
+            ..scenario()
+        };
+        let fake = FakeKernel::new(scenario, Fault::None);
+        let error = load_btf(&fake, b"bad btf").expect_err("refused");
+        assert_eq!(error.raw_os_error(), Some(libc::EINVAL), "{error}");
+        let log = error.verifier_log().expect("a log");
+        assert!(log.starts_with("[1] STRUCT bad size=4 vlen=1\n"));
+        assert!(log.ends_with("\n(verifier log cut at 16 MiB; the kernel had more)"));
+        assert!(
+            error
+                .to_string()
+                .ends_with("verifier log ends: (verifier log cut at 16 MiB; the kernel had more)"),
+            "{error}"
+        );
+        assert_eq!(
+            fake.calls(Op::Load),
+            calls,
+            "reports_true_size {reports_true_size}"
+        );
+        assert!(fake.open_fds().is_empty());
+    }
+}
+
 #[test]
 fn load_every_call_and_allocation_fails_in_turn() {
     let scenario = bad_load_scenario(true);
