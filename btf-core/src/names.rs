@@ -52,6 +52,24 @@ impl<'a> Btf<'a> {
         self.find(name, kind)
     }
 
+    /// The first of this blob's own types (for a split: not its base's)
+    /// named `name`, of `kind` when given: how to ask what a module itself
+    /// defines without searching vmlinux first.
+    ///
+    /// ```
+    /// # let blob = btf_core::testing::tiny_blob();
+    /// let btf = btf_core::Btf::parse(&blob)?;
+    /// let point = btf.find_own_by_name_bytes(b"point", Some(btf_core::Kind::STRUCT));
+    /// assert_eq!(point.map(|t| t.id().get()), Some(2));
+    /// # Ok::<(), btf_core::Error>(())
+    /// ```
+    pub fn find_own_by_name_bytes(&self, name: &[u8], kind: Option<Kind>) -> Option<Type<'_>> {
+        if name.is_empty() || memchr::memchr(0, name).is_some() {
+            return None;
+        }
+        self.find_own(name, kind)
+    }
+
     fn find(&self, name: &[u8], kind: Option<Kind>) -> Option<Type<'_>> {
         // No type has an empty name or one with a NUL in it.
         if name.is_empty() || memchr::memchr(0, name).is_some() {

@@ -12,8 +12,11 @@
 //! # Ownership
 //!
 //! Descriptors come out as [`BtfFd`] (an [`OwnedFd`](std::os::fd::OwnedFd)
-//! inside) and go in as [`AsFd`](std::os::fd::AsFd) borrows; no public
-//! signature has a raw fd. A value that owns a descriptor is built only once
+//! inside, lent out through [`AsFd`](std::os::fd::AsFd)) and go in as
+//! `&BtfFd` borrows; no public signature has a raw fd. A descriptor from
+//! elsewhere (libbpf, aya, a socket) becomes a `BtfFd` with
+//! [`BtfFd::from_owned_fd`] (duplicate it first to keep your own), and is
+//! checked to be a BTF object before the kernel writes through it. A value that owns a descriptor is built only once
 //! all its other parts exist, so every error path closes each descriptor
 //! exactly once, by dropping it. Fd 0 is never kept (the BPF UAPI reads it as
 //! "no fd"): it is moved above 2.

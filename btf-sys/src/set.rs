@@ -368,38 +368,21 @@ impl KernelBtf {
         kind: Option<Kind>,
     ) -> impl Iterator<Item = FoundType<'a>> + use<'a, 'n> {
         let vmlinux = self.vmlinux();
-        let lookup = move |btf: &Btf<'_>| match kind {
-            Some(kind) => btf
-                .find_by_name_kind(name, kind)
-                .map(|t| (t.id(), t.kind())),
-            None => btf.find_by_name(name).map(|t| (t.id(), t.kind())),
-        };
-        let in_vmlinux = lookup(&vmlinux).map(|(id, kind)| FoundType {
-            owner: Owner::Vmlinux,
-            id,
-            kind,
-        });
+        let in_vmlinux = vmlinux
+            .find_by_name_bytes(name.as_bytes(), kind)
+            .map(|t| FoundType {
+                owner: Owner::Vmlinux,
+                id: t.id(),
+                kind: t.kind(),
+            });
+        // Each module's own types only: vmlinux was searched above.
         let in_modules = self.modules.iter().filter_map(move |module| {
             let btf = module.btf(&vmlinux).ok()?;
-            let own = |t: &btf_core::Type<'_>| t.id() >= btf.first_id();
-            // btf-core searches the base first: a hit there is vmlinux's (found
-            // above), and the module may still define a type of that name.
-            let (id, kind) = match lookup(&btf) {
-                Some(hit) if hit.0 >= btf.first_id() => hit,
-                Some(_) => btf
-                    .types()
-                    .find(|t| {
-                        own(t)
-                            && t.name_bytes() == name.as_bytes()
-                            && kind.is_none_or(|k| t.kind() == k)
-                    })
-                    .map(|t| (t.id(), t.kind()))?,
-                None => return None,
-            };
+            let found = btf.find_own_by_name_bytes(name.as_bytes(), kind)?;
             Some(FoundType {
                 owner: Owner::Module(module),
-                id,
-                kind,
+                id: found.id(),
+                kind: found.kind(),
             })
         });
         in_vmlinux.into_iter().chain(in_modules)

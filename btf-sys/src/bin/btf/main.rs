@@ -135,7 +135,12 @@ fn load(sysfs: bool) -> Result<(KernelBtf, Duration), Failure> {
     let set = KernelBtf::load_with(&Linux, LoadOptions::new().discovery(discovery))?;
     let elapsed = start.elapsed();
     for failure in set.failures() {
-        eprintln!("btf: warning: skipped: {}", failure.error);
+        // The error names the id when it has one; the module's name is
+        // known only to the failure.
+        match &failure.name {
+            Some(name) => eprintln!("btf: warning: skipped {name}: {}", failure.error),
+            None => eprintln!("btf: warning: skipped: {}", failure.error),
+        }
     }
     Ok((set, elapsed))
 }
