@@ -160,8 +160,9 @@ impl Kind {
         self.0 >= 1 && self.0 <= Kind::MAX_KNOWN.0
     }
 
-    /// The kind's name as the kernel and bpftool spell it (`"STRUCT"`), or
-    /// `None` for an unknown kind.
+    /// The kind's name as the kernel and bpftool spell it (`"STRUCT"`;
+    /// `"VOID"` for kind 0), or `None` for a kind above
+    /// [`MAX_KNOWN`](Self::MAX_KNOWN).
     pub const fn name(self) -> Option<&'static str> {
         Some(match self.0 {
             0 => "VOID",

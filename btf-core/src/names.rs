@@ -178,9 +178,11 @@ impl<'a> Btf<'a> {
 
     /// Builds a hash index of this blob's own type names, making
     /// [`find_by_name`](Self::find_by_name) and
-    /// [`find_by_name_kind`](Self::find_by_name_kind) O(1) for its types.
-    /// Build the base's index before layering splits on it to make lookups
-    /// through them O(1) as well.
+    /// [`find_by_name_kind`](Self::find_by_name_kind) O(1) for its types
+    /// when the blob also has an id index ([`parse`](Self::parse); on a blob
+    /// from [`parse_unindexed`](Self::parse_unindexed) each hit still walks
+    /// to its record). Build the base's index before layering splits on it
+    /// to make lookups through them O(1) as well.
     ///
     /// ```
     /// # let blob = btf_core::testing::tiny_blob();
