@@ -543,6 +543,48 @@ fn dump_raw(c: &mut Criterion) {
     g.finish();
 }
 
+/// Every type as C: our dumper against libbpf's, both on a blob parsed
+/// once, each with a fresh dumper per run; the outputs are checked equal
+/// first.
+fn dump_c(c: &mut Criterion) {
+    let bytes = vmlinux();
+    let ours = Btf::parse(bytes).expect("parse");
+    let lib = LibbpfBtf::new(bytes).expect("libbpf parse");
+    let ids = 1..lib.type_cnt();
+    let theirs = lib.c_dump(ids.clone()).expect("libbpf's C dump");
+    let mut out = Vec::new();
+    dump::write_c(&ours, &mut out).expect("our C dump");
+    let start = b"apply_to = record)\n#endif\n\n";
+    let from = out
+        .windows(start.len())
+        .position(|w| w == start)
+        .expect("prologue")
+        + start.len();
+    assert!(
+        out[from..].starts_with(&theirs),
+        "our C dump differs from libbpf's"
+    );
+    eprintln!(
+        "dump_c: {} bytes of C for {} types",
+        theirs.len(),
+        ours.type_count()
+    );
+
+    let mut g = group(c, ids::DUMP_C, false);
+    g.throughput(Throughput::Elements(u64::from(ours.type_count())));
+    g.bench_function(ids::OURS_WRITE_C, |b| {
+        b.iter(|| {
+            out.clear();
+            dump::write_c(black_box(&ours), &mut out).expect("C dump");
+            out.len()
+        })
+    });
+    g.bench_function(ids::LIBBPF_BTF_DUMP, |b| {
+        b.iter(|| lib.c_dump(ids.clone()).expect("libbpf's C dump").len())
+    });
+    g.finish();
+}
+
 criterion::criterion_group!(
     benches,
     parse_vmlinux,
@@ -552,6 +594,7 @@ criterion::criterion_group!(
     find_sorted,
     corpus_modules,
     walk_types,
-    dump_raw
+    dump_raw,
+    dump_c
 );
 criterion::criterion_main!(benches);

@@ -20,6 +20,8 @@ pub const CORPUS: &str = "corpus_modules";
 pub const WALK: &str = "walk_types";
 /// Format every type as bpftool's raw dump.
 pub const DUMP: &str = "dump_raw";
+/// Group: every type of vmlinux as C declarations.
+pub const DUMP_C: &str = "dump_c";
 
 /// The bare offset walk (count only).
 pub const BARE: &str = "bare_walk";
@@ -79,6 +81,10 @@ pub const OURS_WRITE_RAW: &str = "ours/write_raw";
 pub const OURS_PARSE_WRITE_RAW: &str = "ours/parse+write_raw";
 /// `bpftool btf dump file … format raw > /dev/null`, a whole process.
 pub const BPFTOOL_RAW: &str = "bpftool/process";
+/// `dump::write_c` into a `Vec`, a fresh dumper each time.
+pub const OURS_WRITE_C: &str = "ours/write_c";
+/// libbpf's `btf_dump__new` and `btf_dump__dump_type` for every id.
+pub const LIBBPF_BTF_DUMP: &str = "libbpf/btf_dump";
 
 /// The number of lookups in the find benches.
 pub const QUERIES: usize = 300;

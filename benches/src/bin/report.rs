@@ -169,6 +169,12 @@ const GROUPS: &[(&str, &str, &str, &[&str])] = &[
             ids::BPFTOOL_RAW,
         ],
     ),
+    (
+        ids::DUMP_C,
+        ids::OURS_WRITE_C,
+        "type",
+        &[ids::OURS_WRITE_C, ids::LIBBPF_BTF_DUMP],
+    ),
 ];
 
 fn get<'r>(r: &'r Results, g: &str, f: &str) -> Option<&'r Est> {
