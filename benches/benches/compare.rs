@@ -61,9 +61,18 @@ fn parse_vmlinux(c: &mut Criterion) {
     // The lines whose ratios are targets run interleaved (see
     // `interleaved`): each is timed while the others run between its
     // iterations, so all see the same machine load.
-    let lines: [(&str, &dyn Fn()); 6] = [
+    let str_len = Btf::parse(bytes).expect("parse").strings().len() as u32;
+    assert_eq!(
+        walks::framing_walk(types, str_len),
+        Some(count),
+        "framing walk"
+    );
+    let lines: [(&str, &dyn Fn()); 7] = [
         (ids::BARE, &|| {
             black_box(walks::bare_walk(black_box(types)));
+        }),
+        (ids::FRAMING, &|| {
+            black_box(walks::framing_walk(black_box(types), str_len));
         }),
         (ids::BARE_OFFSETS, &|| {
             // As Btf::parse does: reserve for the most records the section

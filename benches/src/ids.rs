@@ -27,6 +27,8 @@ pub const DUMP_C: &str = "dump_c";
 pub const BARE: &str = "bare_walk";
 /// The bare offset walk, storing offsets into a freshly allocated vector.
 pub const BARE_OFFSETS: &str = "bare_walk+offsets";
+/// [`crate::walks::framing_walk`]: every record checked, no element.
+pub const FRAMING: &str = "framing_walk";
 /// The little-endian-only validating parse.
 pub const NATIVE_LE: &str = "native_le_parse";
 

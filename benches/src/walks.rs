@@ -6,6 +6,8 @@
 //!   validation at all (an unknown kind is taken as 12 bytes, a truncated
 //!   last record ends the walk). [`bare_walk_offsets`] also stores each
 //!   record's offset, as an id index needs.
+//! - [`framing_walk`]: the checks of each record itself (known kind, fits,
+//!   name and header reference in range) without those of its elements.
 //! - [`native_parse`]: a little-endian-only validating parse that does the
 //!   same work as `Btf::parse_unindexed`; see its documentation for how the
 //!   comparison is kept fair.
@@ -89,6 +91,49 @@ pub fn bare_walk_offsets(types: &[u8], out: &mut Vec<u32>) {
         out.push(off as u32);
         off = off.wrapping_add(bare_size(info));
     }
+}
+
+/// Which kinds hold a type id in `size_or_type`: PTR, TYPEDEF, VOLATILE,
+/// CONST, RESTRICT, FUNC, FUNC_PROTO (return), VAR, DECL_TAG, TYPE_TAG.
+const HEADER_REF: [bool; 128] = {
+    let mut t = [false; 128];
+    let refs = [2, 8, 9, 10, 11, 12, 13, 14, 17, 18];
+    let mut i = 0;
+    while i < refs.len() {
+        t[refs[i]] = true;
+        i += 1;
+    }
+    t
+};
+
+/// The framing walk: what a validating parse does short of checking the
+/// elements (members, parameters, enumerators, datasec entries). Each
+/// record must have a known kind and fit; its name offset and, by kind,
+/// its type reference are folded into maxima checked once at the end (as
+/// btf-core does). The distance from here to a full parse is the cost of
+/// the element checks; from [`bare_walk`] to here, that of checking each
+/// record itself. `None` when a check fails.
+#[inline(never)]
+pub fn framing_walk(types: &[u8], str_len: u32) -> Option<u32> {
+    let mut rest = types;
+    let (mut count, mut max_name, mut max_ref) = (0u32, 0u32, 0u32);
+    while let Some((common, after)) = rest.split_first_chunk::<12>() {
+        let info = u32::from_le_bytes(common[4..8].try_into().ok()?);
+        let kind = ((info >> 24) & 0x7f) as usize;
+        if !KNOWN[kind] {
+            return None;
+        }
+        let (info_sz, elem_sz) = LAYOUT[kind];
+        let extra = info_sz as usize + (info & 0x00ff_ffff) as usize * elem_sz as usize;
+        let (_, next) = after.split_at_checked(extra)?;
+        max_name = max_name.max(u32::from_le_bytes(common[0..4].try_into().ok()?));
+        if HEADER_REF[kind] {
+            max_ref = max_ref.max(u32::from_le_bytes(common[8..12].try_into().ok()?));
+        }
+        rest = next;
+        count += 1;
+    }
+    (max_name < str_len && max_ref <= count).then_some(count)
 }
 
 /// Why [`native_parse`] refused a blob (kept small: only the kind of

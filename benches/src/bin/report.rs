@@ -104,6 +104,7 @@ const GROUPS: &[(&str, &str, &str, &[&str])] = &[
         &[
             ids::BARE,
             ids::BARE_OFFSETS,
+            ids::FRAMING,
             ids::OURS_UNINDEXED,
             ids::OURS_PARSE,
             ids::OURS_PARSE_INDEX,
@@ -271,6 +272,12 @@ fn print_targets(r: &Results, heap: Option<&Value>) {
             (ids::PARSE, ids::OURS_PARSE),
             (ids::PARSE, ids::BARE_OFFSETS),
         ),
+        &x,
+        &|v| v <= 1.5,
+    );
+    row(
+        "(for information: the framing walk, every record checked but no element, against the bare walk)",
+        ratio(r, (ids::PARSE, ids::FRAMING), (ids::PARSE, ids::BARE)),
         &x,
         &|v| v <= 1.5,
     );
