@@ -5,8 +5,9 @@
 //! structs, anonymous types inline, declarator syntax, name clashes, enum
 //! sizes, loops broken by forward declarations, and a loop that cannot be).
 //!
-//! (`btf-core/tests/dump_c.rs` compares `write_c` with the installed
-//! bpftool, whose older libbpf lacks the enum size attributes.)
+//! (`btf-sys/tests/cli_dump.rs` compares `btf dump --format c` with the
+//! installed bpftool, whose older libbpf lacks the enum size attributes;
+//! `btf-core/tests/dump_c.rs` covers what libbpf does not survive.)
 
 use btf_benches::ffi::LibbpfBtf;
 use btf_core::dump::{self, CDumpError, CDumper};
@@ -272,6 +273,46 @@ fn corner_cases() -> Vec<u8> {
             MemberDef::new("p", ptagged, 0),
             MemberDef::new("q", pattr, 64),
         ],
+    );
+    // A typedef of a prototype; an array of arrays of pointers.
+    let proto = b.add_func_proto(int, &[ParamDef::new("x", int)]);
+    b.add_typedef("fn_t", proto);
+    let pint = b.add_ptr(int);
+    let row_of_ptrs = b.add_array(pint, int, 3);
+    let grid_of_ptrs = b.add_array(row_of_ptrs, int, 2);
+    b.add_struct("ptr_grid", 48, &[MemberDef::new("g", grid_of_ptrs, 0)]);
+    // Names of 300 bytes used twice: renamed types are cut at 255 bytes,
+    // enumerators are not.
+    let long_name = "n".repeat(300);
+    b.add_struct(long_name.as_str(), 4, &[MemberDef::new("a", int, 0)]);
+    b.add_struct(long_name.as_str(), 4, &[MemberDef::new("b", int, 0)]);
+    b.add_enum(
+        "long1",
+        4,
+        false,
+        &[EnumeratorDef::new(long_name.as_str(), 1)],
+    );
+    b.add_enum(
+        "long2",
+        4,
+        false,
+        &[EnumeratorDef::new(long_name.as_str(), 2)],
+    );
+    // Forty structs nested in one another around a long, placed at byte 1
+    // of another: packed, which only an alignment found 41 levels down
+    // shows.
+    let mut nested = b.add_struct("nest0", 8, &[MemberDef::new("l", long, 0)]);
+    for k in 1..=40 {
+        nested = b.add_struct(
+            format!("nest{k}").as_str(),
+            8,
+            &[MemberDef::new("d", nested, 0)],
+        );
+    }
+    b.add_struct(
+        "deep_packed",
+        9,
+        &[MemberDef::new("c", ch, 0), MemberDef::new("d", nested, 8)],
     );
     // Functions, variables and sections write nothing themselves.
     let f = b.add_func("do_it", vararg, btf_core::Linkage::GLOBAL);

@@ -236,25 +236,31 @@ impl NameIndex {
         for_each_name_off(btf, |_, off| named += usize::from(off != 0));
         let mut table = hashbrown::HashTable::with_capacity(named);
         let mut repeats = alloc::vec::Vec::new();
-        let name_of = |id: u32| {
-            btf.type_by_id(TypeId::new(id))
-                .map(|t| t.name_bytes())
+        // The name offsets seen so far, by own index: the names of the
+        // table's entries without a lookup by id (which would walk the
+        // records of an unindexed blob).
+        let mut offs = alloc::vec::Vec::new();
+        let name_at = |off: u32| {
+            let tail = btf.str_tail(off);
+            tail.get(..memchr::memchr(0, tail).unwrap_or(tail.len()))
                 .unwrap_or_default()
         };
         let first = btf.first_id().get();
         for_each_name_off(btf, |index, off| {
+            offs.push(off);
             if off == 0 {
                 return;
             }
-            let tail = btf.str_tail(off);
-            let name = tail
-                .get(..memchr::memchr(0, tail).unwrap_or(tail.len()))
-                .unwrap_or_default();
+            let name = name_at(off);
             if name.is_empty() {
                 return;
             }
             let id = first.wrapping_add(index);
             let hash = hasher.hash_one(name);
+            let name_of = |known: u32| {
+                let at = known.wrapping_sub(first) as usize;
+                offs.get(at).map_or(&[][..], |&o| name_at(o))
+            };
             match table.entry(
                 hash,
                 |&known| name_of(known) == name,

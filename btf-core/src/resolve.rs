@@ -143,7 +143,8 @@ impl<'a> Btf<'a> {
     ///
     /// # Errors
     ///
-    /// As [`size_of`](Self::size_of).
+    /// As [`size_of`](Self::size_of), and [`Error::ResolveLimit`] when the
+    /// answer needs more than [`MAX_ALIGN_VISITS`] visits.
     pub fn align_of(&self, id: TypeId) -> Result<u32> {
         let mut budget = MAX_ALIGN_VISITS;
         self.align_in(id, id, 0, &mut budget)

@@ -104,6 +104,78 @@ fn loops_are_errors() {
     assert!(err.to_string().contains("more than 512 levels"), "{err}");
 }
 
+/// Prototypes whose two parameters point to the same next prototype, forty
+/// deep: ordering is linear, but writing the typedef out visits 2^40
+/// declarations (libbpf spends hours on it). The visit limit stops it.
+#[test]
+fn exponential_declarations_are_too_complex() {
+    use btf_core::dump::MAX_C_VISITS;
+    use btf_core::write::ParamDef;
+    let bytes = blob(|b| {
+        let int = b.add_int("int", 4, wire::INT_SIGNED);
+        let mut proto = b.add_func_proto(int, &[]);
+        let mut ptr = b.add_ptr(proto);
+        for _ in 0..40 {
+            proto = b.add_func_proto(int, &[ParamDef::new("a", ptr), ParamDef::new("b", ptr)]);
+            ptr = b.add_ptr(proto);
+        }
+        b.add_typedef("cb_t", ptr);
+    });
+    let btf = Btf::parse(&bytes).expect("parse");
+    let mut sink = Limited {
+        taken: 0,
+        room: usize::MAX,
+        writes: 0,
+    };
+    match dump::write_c(&btf, &mut sink) {
+        Err(CDumpError::TooComplex { id }) => assert_eq!(id, btf.last_id()),
+        other => panic!("expected TooComplex, got {other:?}"),
+    }
+    let err = CDumpError::<&str>::TooComplex { id: btf.last_id() };
+    assert!(err.to_string().contains(&MAX_C_VISITS.to_string()), "{err}");
+    // Ten levels are fine: 2^10 declarations of the innermost one.
+    let small = blob(|b| {
+        let int = b.add_int("int", 4, wire::INT_SIGNED);
+        let mut proto = b.add_func_proto(int, &[]);
+        let mut ptr = b.add_ptr(proto);
+        for _ in 0..10 {
+            proto = b.add_func_proto(int, &[ParamDef::new("a", ptr), ParamDef::new("b", ptr)]);
+            ptr = b.add_ptr(proto);
+        }
+        b.add_typedef("cb_t", ptr);
+    });
+    let c = c_of(&small).expect("dump");
+    assert_eq!(c.matches("(void)").count(), 1 << 10);
+}
+
+/// A struct of 2000 members, each a union embedding unions three times
+/// over, 31 deep: `align_of` would give up on each (its visit budget);
+/// the dumper finds each alignment once and writes the struct.
+#[test]
+fn alignments_are_found_once_per_type() {
+    let bytes = blob(|b| {
+        let mut t = b.add_int("int", 4, wire::INT_SIGNED);
+        for k in 0..31 {
+            let m = [
+                MemberDef::new("a", t, 0),
+                MemberDef::new("b", t, 0),
+                MemberDef::new("c", t, 0),
+            ];
+            t = b.add_union(format!("u{k}").as_str(), 4, &m);
+        }
+        let names: Vec<String> = (0..2000).map(|i| format!("m{i}")).collect();
+        let members: Vec<MemberDef<'_>> = names
+            .iter()
+            .enumerate()
+            .map(|(i, n)| MemberDef::new(n.as_str(), t, 32 * i as u32))
+            .collect();
+        b.add_struct("wide", 4 * 2000, &members);
+    });
+    let c = c_of(&bytes).expect("dump");
+    assert!(c.contains("struct wide {\n\tunion u30 m0;\n"));
+    assert!(c.contains("\tunion u30 m1999;\n};\n"));
+}
+
 #[test]
 fn embedding_loop_names_the_type() {
     let bytes = blob(|b| {

@@ -17,7 +17,7 @@ const LOG_LEVEL: u32 = 1;
 /// The first attempt runs without a verifier log. If the kernel refuses the
 /// bytes, they are loaded again with a log (64 KiB, grown up to 16 MiB while
 /// the kernel says it was too small, `ENOSPC`) so the error carries it. A
-/// log that does not fit in 16 MiB is returned cut, with a last line that
+/// log that does not fit in 16 MiB is returned cut, with a first line that
 /// says so, and the error is the one the load without a log got.
 ///
 /// ```no_run
@@ -65,12 +65,14 @@ pub fn load_btf<K: Kernel + ?Sized>(kernel: &K, btf: &[u8]) -> Result<BtfFd, Err
         if too_small {
             // The log does not fit even at the limit: the ENOSPC is about
             // the log, so report why the BTF itself was refused, and say
-            // that the log is cut (its last line is not the verdict).
-            let mut log = log_text(&log);
-            log.push_str(&format!(
-                "\n(verifier log cut at {} MiB; the kernel had more)",
-                ceiling >> 20
-            ));
+            // first that the log is cut. (Since Linux 6.4 the kernel keeps
+            // the end of a log that does not fit, so its last line is
+            // still the verdict; before, it keeps the start.)
+            let log = format!(
+                "(verifier log cut at {} MiB; the kernel had more)\n{}",
+                ceiling >> 20,
+                log_text(&log)
+            );
             return Err(Error::Load {
                 source: first.error,
                 log,

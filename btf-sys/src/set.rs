@@ -368,13 +368,16 @@ impl KernelBtf {
         kind: Option<Kind>,
     ) -> impl Iterator<Item = FoundType<'a>> + use<'a, 'n> {
         let vmlinux = self.vmlinux();
-        let in_vmlinux = vmlinux
-            .find_by_name_bytes(name.as_bytes(), kind)
-            .map(|t| FoundType {
-                owner: Owner::Vmlinux,
-                id: t.id(),
-                kind: t.kind(),
-            });
+        let found = match kind {
+            // find_by_name knows "void" (id 0).
+            None => vmlinux.find_by_name(name),
+            Some(kind) => vmlinux.find_by_name_kind(name, kind),
+        };
+        let in_vmlinux = found.map(|t| FoundType {
+            owner: Owner::Vmlinux,
+            id: t.id(),
+            kind: t.kind(),
+        });
         // Each module's own types only: vmlinux was searched above.
         let in_modules = self.modules.iter().filter_map(move |module| {
             let btf = module.btf(&vmlinux).ok()?;

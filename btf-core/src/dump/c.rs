@@ -1,9 +1,10 @@
 //! Types as C declarations, as `bpftool btf dump … format c` prints them
 //! (the `vmlinux.h` a BPF program includes), byte for byte.
 //!
-//! The rules are those of libbpf's BTF-to-C dumper as shipped in bpftool
-//! v7.1 (libbpf 1.1, Debian 12), checked against its output on real
-//! kernels and modules:
+//! The rules are those of libbpf's BTF-to-C dumper (`btf_dump.c`) as of
+//! libbpf 1.7, checked byte for byte against it on real kernels and
+//! modules; bpftool v7.1 (Debian 12, libbpf 1.1) prints the same but for
+//! the enum size attributes, which libbpf added in 1.2:
 //!
 //! - types are emitted in an order a C compiler accepts: a struct that
 //!   another embeds comes first; one reached only through a pointer may come
@@ -42,13 +43,16 @@
 //!
 //! # Limits
 //!
-//! Emission is recursive, as in libbpf; unlike libbpf, the depth is bounded
-//! by [`MAX_C_DEPTH`] (a chain of that many nested declarations is
-//! refused with [`CDumpError::TooDeep`] rather than overflowing the stack),
-//! and a type graph no C declaration order satisfies is refused with
-//! [`CDumpError::Cycle`]. Output is streamed to the sink in pieces of about
-//! 32 KiB, whatever the size of one declaration; the dumper itself keeps
-//! one byte of state per type plus the names it had to rename.
+//! Emission is recursive, as in libbpf; unlike libbpf, it is bounded. A
+//! chain of more than [`MAX_C_DEPTH`] nested declarations is refused with
+//! [`CDumpError::TooDeep`] (rather than overflowing the stack); a type
+//! whose dump visits more than [`MAX_C_VISITS`] types (prototypes and
+//! anonymous types shared many times over make libbpf's walk exponential)
+//! with [`CDumpError::TooComplex`]; a type graph no C declaration order
+//! satisfies with [`CDumpError::Cycle`]. Alignments are computed once per
+//! type. Output is streamed to the sink in pieces of about 32 KiB, whatever
+//! the size of one declaration. The dumper keeps five bytes per type
+//! (state and alignment) and a count per distinct name.
 
 use super::ByteSink;
 use crate::btf::Btf;
@@ -60,6 +64,18 @@ use hashbrown::HashMap;
 
 /// How deeply declarations may nest (recursion levels of the dumper).
 pub const MAX_C_DEPTH: u32 = 512;
+
+/// How many types one [`CDumper::dump_type`] may visit (each visit of a
+/// type reached again counts): a thousand times what any type of a 2026
+/// kernel needs (at most 2^12), a bound on graphs built to make the walk
+/// exponential. A dumper's visits in all are bounded too, by this plus
+/// [`C_VISITS_PER_TYPE`] per type of the blob.
+pub const MAX_C_VISITS: u32 = 1 << 22;
+
+/// The visits a dumper may make in all, per type of its blob, beyond
+/// [`MAX_C_VISITS`]: at least eight times what dumping a whole 2026 kernel
+/// needs (between 4 and 8 per type).
+pub const C_VISITS_PER_TYPE: u64 = 64;
 
 /// Output is handed to the sink once this much has gathered.
 const FLUSH_AT: usize = 32 * 1024;
@@ -100,6 +116,13 @@ pub enum CDumpError<E> {
         /// The type being written when the limit was hit.
         id: TypeId,
     },
+    /// Dumping `id` visited more than [`MAX_C_VISITS`] types, or the
+    /// dumper's visits in all passed their bound: prototypes or anonymous
+    /// types that share parts many times over.
+    TooComplex {
+        /// The type asked for.
+        id: TypeId,
+    },
     /// A type could not be looked up: `id` is not in the blob.
     Lookup {
         /// The id asked for.
@@ -123,6 +146,11 @@ impl<E: fmt::Display> fmt::Display for CDumpError<E> {
             CDumpError::TooDeep { id } => write!(
                 f,
                 "declarations below type {id} nest more than {MAX_C_DEPTH} levels deep"
+            ),
+            CDumpError::TooComplex { id } => write!(
+                f,
+                "dumping type {id} visits too many types (more than {MAX_C_VISITS} for one, or \
+                 {C_VISITS_PER_TYPE} per type of the blob in all): parts shared many times over"
             ),
             CDumpError::Lookup { id, source } => write!(f, "type {id}: {source}"),
         }
@@ -206,7 +234,16 @@ pub struct CDumper<'a> {
     queue: Vec<u32>,
     /// Declaration chains being written (frames of nested declarations).
     stack: Vec<u32>,
+    /// Alignments found so far, plus one (0: not yet).
+    aligns: Vec<u32>,
     depth: u32,
+    /// Types visited by the current `dump_type`.
+    visits: u32,
+    /// Types visited by all of them, and how many may be.
+    total: u64,
+    total_limit: u64,
+    /// The id the current `dump_type` was asked for.
+    root: u32,
 }
 
 impl fmt::Debug for CDumper<'_> {
@@ -224,6 +261,7 @@ enum Stop {
     Cycle(u32),
     Kind(u32, Kind),
     Deep(u32),
+    Complex(u32),
     Lookup(u32, crate::Error),
 }
 
@@ -373,6 +411,9 @@ impl<'s, S: ByteSink + ?Sized> Out<'s, S> {
             Stop::Deep(id) => CDumpError::TooDeep {
                 id: TypeId::new(id),
             },
+            Stop::Complex(id) => CDumpError::TooComplex {
+                id: TypeId::new(id),
+            },
             Stop::Lookup(id, source) => CDumpError::Lookup {
                 id: TypeId::new(id),
                 source,
@@ -394,7 +435,13 @@ impl<'a> CDumper<'a> {
             ident_names: HashMap::new(),
             queue: Vec::new(),
             stack: Vec::new(),
+            aligns: Vec::new(),
             depth: 0,
+            visits: 0,
+            total: 0,
+            total_limit: u64::from(MAX_C_VISITS)
+                .saturating_add(C_VISITS_PER_TYPE.saturating_mul(u64::from(btf.last_id().get()))),
+            root: 0,
         }
     }
 
@@ -440,6 +487,8 @@ impl<'a> CDumper<'a> {
             self.mark_referenced(last)?;
         }
         self.depth = 0;
+        self.visits = 0;
+        self.root = id;
         self.queue.clear();
         self.order(id, false)?;
         let queue = core::mem::take(&mut self.queue);
@@ -480,13 +529,13 @@ impl<'a> CDumper<'a> {
     /// nothing refers to is a top-level declaration of constants.
     fn mark_referenced(&mut self, last: u32) -> Step {
         let len = (last as usize).saturating_add(1);
-        self.state.resize(len, 0);
-        // void is always defined.
-        self.set(0, ORDERED | EMITTED);
+        // Built aside and kept only whole: a blob that fails here fails
+        // every later dump too.
+        let mut state = alloc::vec![0u8; len];
         for id in 1..=last {
             let t = self.ty(id)?;
             let mut mark = |r: TypeId| {
-                if let Some(s) = self.state.get_mut(r.get() as usize) {
+                if let Some(s) = state.get_mut(r.get() as usize) {
                     *s |= REFERENCED;
                 }
             };
@@ -516,15 +565,24 @@ impl<'a> CDumper<'a> {
                 _ => return Err(Stop::Kind(id, t.kind())),
             }
         }
+        self.state = state;
+        // void is always defined.
+        self.set(0, ORDERED | EMITTED);
+        self.aligns = alloc::vec![0; len];
         Ok(())
     }
 
-    /// Enters one level of recursion.
+    /// Enters one level of recursion, visiting `id`.
     fn enter(&mut self, id: u32) -> Step {
         if self.depth >= MAX_C_DEPTH {
             return Err(Stop::Deep(id));
         }
+        if self.visits >= MAX_C_VISITS || self.total >= self.total_limit {
+            return Err(Stop::Complex(self.root));
+        }
         self.depth += 1;
+        self.visits += 1;
+        self.total += 1;
         Ok(())
     }
 
@@ -853,8 +911,8 @@ impl<'a> CDumper<'a> {
             return Ok(());
         };
         let is_struct = t.kind() == Kind::STRUCT;
-        let align = self.align(id);
-        let packed = is_struct && self.is_packed(t);
+        let align = self.align(id)?;
+        let packed = is_struct && self.is_packed(t)?;
         self.struct_fwd(out, id, t)?;
         out.bytes(b" {");
         let mut off: i64 = 0;
@@ -862,7 +920,7 @@ impl<'a> CDumper<'a> {
         for m in c.members() {
             let bits = i64::from(m.bitfield_size());
             let m_off = i64::from(m.bit_offset());
-            let m_align = if packed { 1 } else { self.align(m.ty().get()) };
+            let m_align = if packed { 1 } else { self.align(m.ty().get())? };
             let in_bitfield = prev_bitfield && bits != 0;
             self.bit_padding(out, off, m_off, m_align, in_bitfield, lvl + 1)?;
             out.bytes(b"\n");
@@ -896,27 +954,78 @@ impl<'a> CDumper<'a> {
         Ok(())
     }
 
-    /// The alignment libbpf's `btf__align_of` gives, 0 when it has none.
-    fn align(&self, id: u32) -> i64 {
-        self.btf.align_of(TypeId::new(id)).map_or(0, i64::from)
+    /// The alignment libbpf's `btf__align_of` gives (0 when it has none),
+    /// found once per type.
+    fn align(&mut self, id: u32) -> Step<i64> {
+        if let Some(&known) = self.aligns.get(id as usize).filter(|&&a| a != 0) {
+            return Ok(i64::from(known - 1));
+        }
+        self.enter(id)?;
+        let align = self.align_in(id);
+        self.leave();
+        let align = align?;
+        if let Some(slot) = self.aligns.get_mut(id as usize) {
+            *slot = u32::try_from(align).unwrap_or(0).saturating_add(1);
+        }
+        Ok(align)
+    }
+
+    fn align_in(&mut self, id: u32) -> Step<i64> {
+        if id == 0 {
+            return Ok(0);
+        }
+        let t = self.ty(id)?;
+        let ptr = i64::from(self.ptr_size);
+        Ok(match t.as_kind() {
+            TypeKind::Int(i) => ptr.min(i64::from(i.size)),
+            TypeKind::Enum(_) | TypeKind::Enum64(_) | TypeKind::Float(_) => {
+                ptr.min(i64::from(t.size_or_type()))
+            }
+            TypeKind::Ptr(_) => ptr,
+            TypeKind::Typedef(r)
+            | TypeKind::Volatile(r)
+            | TypeKind::Const(r)
+            | TypeKind::Restrict(r) => self.align(r.get())?,
+            TypeKind::TypeTag(tag) => self.align(tag.ty.get())?,
+            TypeKind::Array(a) => self.align(a.elem.get())?,
+            TypeKind::Struct(c) | TypeKind::Union(c) => {
+                let mut max_align = 1;
+                for m in c.members() {
+                    let align = self.align(m.ty().get())?;
+                    if align <= 0 {
+                        return Ok(0);
+                    }
+                    max_align = max_align.max(align);
+                    // A member off its natural alignment: packed.
+                    if m.bitfield_size() == 0 && i64::from(m.bit_offset()) % (8 * align) != 0 {
+                        return Ok(1);
+                    }
+                }
+                if i64::from(c.size()) % max_align != 0 {
+                    return Ok(1);
+                }
+                max_align
+            }
+            // FWD, FUNC_PROTO, VAR, …: no alignment.
+            _ => 0,
+        })
     }
 
     /// Whether a struct's layout is one only `packed` gives: a member off
     /// its natural alignment, or a size not a multiple of the alignment.
-    fn is_packed(&self, t: Type<'a>) -> bool {
+    fn is_packed(&mut self, t: Type<'a>) -> Step<bool> {
         let (TypeKind::Struct(c) | TypeKind::Union(c)) = t.as_kind() else {
-            return false;
+            return Ok(false);
         };
         let mut max_align = 1;
         for m in c.members() {
-            let align = self.align(m.ty().get());
-            if align != 0 && m.bitfield_size() == 0 && i64::from(m.bit_offset()) % (8 * align) != 0
-            {
-                return true;
+            let align = self.align(m.ty().get())?;
+            if align > 0 && m.bitfield_size() == 0 && i64::from(m.bit_offset()) % (8 * align) != 0 {
+                return Ok(true);
             }
             max_align = max_align.max(align);
         }
-        i64::from(c.size()) % max_align != 0
+        Ok(i64::from(c.size()) % max_align != 0)
     }
 
     /// Explicit anonymous bitfields from bit `cur` to bit `next`, where a
@@ -1022,6 +1131,7 @@ impl<'a> CDumper<'a> {
                         out.decimal(u64::from(raw), false);
                     }
                     out.bytes(b",");
+                    out.maybe_flush()?;
                 }
             }
             TypeKind::Enum64(e) => {
@@ -1036,6 +1146,7 @@ impl<'a> CDumper<'a> {
                         out.decimal(raw, false);
                         out.bytes(b"ULL,");
                     }
+                    out.maybe_flush()?;
                 }
             }
             _ => {}
@@ -1061,11 +1172,12 @@ impl<'a> CDumper<'a> {
         let count = name_dups(&mut self.ident_names, name);
         out.bytes(b"\n");
         out.indent(lvl + 1);
-        out.name(if count > 1 {
-            Name::Dup(name, count)
-        } else {
-            Name::Plain(name)
-        });
+        out.bytes(name);
+        if count > 1 {
+            // Printed whole (libbpf cuts only the renamed types at 255).
+            out.bytes(b"___");
+            out.decimal(count as u64, false);
+        }
         out.bytes(b" = ");
     }
 
@@ -1325,6 +1437,7 @@ impl<'a> CDumper<'a> {
                             Name::Plain(param.name_bytes()),
                             lvl,
                         )?;
+                        out.maybe_flush()?;
                     }
                     out.bytes(b")");
                     return Ok(());

@@ -86,7 +86,7 @@
 #[cfg(feature = "alloc")]
 mod c;
 #[cfg(feature = "alloc")]
-pub use c::{CDumpError, CDumper, MAX_C_DEPTH, write_c};
+pub use c::{C_VISITS_PER_TYPE, CDumpError, CDumper, MAX_C_DEPTH, MAX_C_VISITS, write_c};
 
 use crate::btf::Btf;
 use crate::endian::{Be, Endian, Le, Order};
