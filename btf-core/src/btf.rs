@@ -617,6 +617,7 @@ impl<'a> Btf<'a> {
             off: 0,
             next_id: self.first_id,
             left: self.count,
+            offsets: self.offsets.as_slice().unwrap_or_default(),
         }
     }
 
@@ -675,6 +676,10 @@ pub struct Types<'b> {
     off: usize,
     next_id: u32,
     left: u32,
+    /// The id index's offsets still to visit (empty without an index):
+    /// each record is then found without sizing the one before, so
+    /// iterations do not wait on each other.
+    offsets: &'b [u32],
 }
 
 impl<'b> Iterator for Types<'b> {
@@ -683,6 +688,21 @@ impl<'b> Iterator for Types<'b> {
     #[inline]
     fn next(&mut self) -> Option<Type<'b>> {
         if self.left == 0 {
+            return None;
+        }
+        if let [start, rest @ ..] = self.offsets {
+            // Records lie end to end: this one ends where the next begins.
+            let types = self.btf.sections.types;
+            let end = rest.first().map_or(types.len(), |&o| o as usize);
+            let rec = types.get(*start as usize..end).filter(|r| r.len() >= 12);
+            self.offsets = rest;
+            if let Some(rec) = rec {
+                let ty = Type::new(self.btf, TypeId::new(self.next_id), rec);
+                self.next_id = self.next_id.wrapping_add(1);
+                self.left -= 1;
+                return Some(ty);
+            }
+            self.left = 0;
             return None;
         }
         let ty = self.btf.record_at(TypeId::new(self.next_id), self.off);
