@@ -329,20 +329,12 @@ impl<'s, S: ByteSink + ?Sized> Out<'s, S> {
         if negative {
             self.buf.push(b'-');
         }
+        // The raw dump's digit writer.
         let mut digits = [0u8; 20];
-        let mut i = digits.len();
-        let mut v = v;
-        loop {
-            i = i.saturating_sub(1);
-            if let Some(d) = digits.get_mut(i) {
-                *d = b'0' + (v % 10) as u8;
-            }
-            v /= 10;
-            if v == 0 {
-                break;
-            }
-        }
-        self.bytes(digits.get(i..).unwrap_or_default());
+        let n = v.checked_ilog10().map_or(1, |l| l as usize + 1);
+        let dst = digits.get_mut(..n).unwrap_or_default();
+        super::fill_u64(dst, v);
+        self.bytes(dst);
     }
 
     fn signed(&mut self, v: i64) {
@@ -356,6 +348,16 @@ impl<'s, S: ByteSink + ?Sized> Out<'s, S> {
             tabs.get(..(lvl as usize).min(tabs.len()))
                 .unwrap_or_default(),
         );
+    }
+
+    /// `\n<tabs>TYPE: BITS;`, an anonymous padding member.
+    fn pad_line(&mut self, lvl: u32, ty: &[u8], bits: i64) {
+        self.bytes(b"\n");
+        self.indent(lvl);
+        self.bytes(ty);
+        self.bytes(b": ");
+        self.signed(bits);
+        self.bytes(b";");
     }
 
     /// Hands the buffer to the sink once it is large.
@@ -572,6 +574,14 @@ impl<'a> CDumper<'a> {
         Ok(())
     }
 
+    /// Runs `f` one level of recursion down, visiting `id`.
+    fn nested<T>(&mut self, id: u32, f: impl FnOnce(&mut Self) -> Step<T>) -> Step<T> {
+        self.enter(id)?;
+        let result = f(self);
+        self.leave();
+        result
+    }
+
     /// Enters one level of recursion, visiting `id`.
     fn enter(&mut self, id: u32) -> Step {
         if self.depth >= MAX_C_DEPTH {
@@ -595,10 +605,7 @@ impl<'a> CDumper<'a> {
     /// strong (the type must be fully defined first) rather than weak (a
     /// forward declaration will do).
     fn order(&mut self, id: u32, through_ptr: bool) -> Step<bool> {
-        self.enter(id)?;
-        let result = self.order_in(id, through_ptr);
-        self.leave();
-        result
+        self.nested(id, |d| d.order_in(id, through_ptr))
     }
 
     fn order_in(&mut self, id: u32, through_ptr: bool) -> Step<bool> {
@@ -685,9 +692,7 @@ impl<'a> CDumper<'a> {
         id: u32,
         cont_id: u32,
     ) -> Step {
-        self.enter(id)?;
-        let result = self.emit_type_in(out, id, cont_id);
-        self.leave();
+        let result = self.nested(id, |d| d.emit_type_in(out, id, cont_id));
         out.maybe_flush()?;
         result
     }
@@ -894,10 +899,7 @@ impl<'a> CDumper<'a> {
         t: Type<'a>,
         lvl: u32,
     ) -> Step {
-        self.enter(id)?;
-        let result = self.struct_def_in(out, id, t, lvl);
-        self.leave();
-        result
+        self.nested(id, |d| d.struct_def_in(out, id, t, lvl))
     }
 
     fn struct_def_in<S: ByteSink + ?Sized>(
@@ -960,10 +962,7 @@ impl<'a> CDumper<'a> {
         if let Some(&known) = self.aligns.get(id as usize).filter(|&&a| a != 0) {
             return Ok(i64::from(known - 1));
         }
-        self.enter(id)?;
-        let align = self.align_in(id);
-        self.leave();
-        let align = align?;
+        let align = self.nested(id, |d| d.align_in(id))?;
         if let Some(slot) = self.aligns.get_mut(id as usize) {
             *slot = u32::try_from(align).unwrap_or(0).saturating_add(1);
         }
@@ -1063,12 +1062,7 @@ impl<'a> CDumper<'a> {
                 || (new_off == next && roundup(cur, next_align * 8) != new_off)
                 || (new_off != next && next - new_off <= new_off - cur);
             if mark {
-                out.bytes(b"\n");
-                out.indent(lvl);
-                out.bytes(pad.0);
-                out.bytes(b": ");
-                out.signed(if in_bitfield { new_off - cur } else { 0 });
-                out.bytes(b";");
+                out.pad_line(lvl, pad.0, if in_bitfield { new_off - cur } else { 0 });
             }
             cur = new_off;
         }
@@ -1076,24 +1070,14 @@ impl<'a> CDumper<'a> {
         while cur < next {
             let bits = (next - cur).min(pad.1);
             if bits == pad.1 {
-                out.bytes(b"\n");
-                out.indent(lvl);
-                out.bytes(pad.0);
-                out.bytes(b": ");
-                out.signed(pad.1);
-                out.bytes(b";");
+                out.pad_line(lvl, pad.0, pad.1);
                 cur += bits;
                 out.maybe_flush()?;
                 continue;
             }
             if let Some(p) = pads.iter().rev().find(|p| p.1 >= bits) {
                 pad = *p;
-                out.bytes(b"\n");
-                out.indent(lvl);
-                out.bytes(p.0);
-                out.bytes(b": ");
-                out.signed(bits);
-                out.bytes(b";");
+                out.pad_line(lvl, p.0, bits);
                 cur += bits;
             }
         }
@@ -1228,12 +1212,12 @@ impl<'a> CDumper<'a> {
         fname: Name<'a>,
         lvl: u32,
     ) -> Step {
-        self.enter(id)?;
-        let base = self.stack.len();
-        let result = self.type_decl_in(out, id, fname, lvl, base);
-        self.stack.truncate(base);
-        self.leave();
-        result
+        self.nested(id, |d| {
+            let base = d.stack.len();
+            let result = d.type_decl_in(out, id, fname, lvl, base);
+            d.stack.truncate(base);
+            result
+        })
     }
 
     fn type_decl_in<S: ByteSink + ?Sized>(
