@@ -57,20 +57,23 @@ pub(crate) fn run(source: &str, base: Option<&Path>, format: Format) -> Result<(
 
     let mut out = Sink(source::stdout_file()?);
     let written = match format {
-        Format::Raw => dump::write_raw(&btf, &mut out),
+        Format::Raw => dump::write_raw(&btf, &mut out).map_err(|e| write_failure(source, e)),
         Format::C => dump::write_c(&btf, &mut out).map_err(|error| match error {
-            dump::CDumpError::Write(error) => error,
-            other => io::Error::new(io::ErrorKind::InvalidData, other.to_string()),
+            dump::CDumpError::Write(e) => write_failure(source, e),
+            other => Failure::Message(format!("{source}: {other}")),
         }),
     };
-    written
-        .and_then(|()| out.0.flush())
-        .map_err(|error| match error.kind() {
-            // `btf dump … | head`: main treats this as success.
-            io::ErrorKind::BrokenPipe => Failure::Io(error),
-            io::ErrorKind::InvalidData => Failure::Message(format!("{source}: {error}")),
-            _ => Failure::Message(format!("writing the dump of {source}: {error}")),
-        })
+    written?;
+    out.0.flush().map_err(|e| write_failure(source, e))
+}
+
+/// A failed write to stdout: `btf dump … | head` (a broken pipe) is left to
+/// main, which treats it as success.
+fn write_failure(source: &str, error: io::Error) -> Failure {
+    match error.kind() {
+        io::ErrorKind::BrokenPipe => Failure::Io(error),
+        _ => Failure::Message(format!("writing the dump of {source}: {error}")),
+    }
 }
 
 /// The BTF blob inside a source's bytes.
