@@ -5,6 +5,8 @@
 //! `tests/cli_dump.rs`.
 #![cfg(feature = "alloc")]
 
+mod common;
+
 use btf_core::dump::{self, ByteSink, CDumpError, CDumper, MAX_C_DEPTH};
 use btf_core::write::{Builder, EncodeOptions, MemberDef};
 use btf_core::{Btf, TypeId, wire};
@@ -111,16 +113,22 @@ fn loops_are_errors() {
 fn exponential_declarations_are_too_complex() {
     use btf_core::dump::MAX_C_VISITS;
     use btf_core::write::ParamDef;
-    let bytes = blob(|b| {
-        let int = b.add_int("int", 4, wire::INT_SIGNED);
-        let mut proto = b.add_func_proto(int, &[]);
-        let mut ptr = b.add_ptr(proto);
-        for _ in 0..40 {
-            proto = b.add_func_proto(int, &[ParamDef::new("a", ptr), ParamDef::new("b", ptr)]);
-            ptr = b.add_ptr(proto);
-        }
-        b.add_typedef("cb_t", ptr);
-    });
+    // A typedef of a pointer to a prototype of two pointers to the next
+    // prototype, `levels` deep.
+    let chain = |levels: usize| {
+        blob(|b| {
+            let int = b.add_int("int", 4, wire::INT_SIGNED);
+            let mut proto = b.add_func_proto(int, &[]);
+            let mut ptr = b.add_ptr(proto);
+            for _ in 0..levels {
+                let params = [ParamDef::new("a", ptr), ParamDef::new("b", ptr)];
+                proto = b.add_func_proto(int, &params);
+                ptr = b.add_ptr(proto);
+            }
+            b.add_typedef("cb_t", ptr);
+        })
+    };
+    let bytes = chain(40);
     let btf = Btf::parse(&bytes).expect("parse");
     let mut sink = Limited {
         taken: 0,
@@ -134,17 +142,7 @@ fn exponential_declarations_are_too_complex() {
     let err = CDumpError::<&str>::TooComplex { id: btf.last_id() };
     assert!(err.to_string().contains(&MAX_C_VISITS.to_string()), "{err}");
     // Ten levels are fine: 2^10 declarations of the innermost one.
-    let small = blob(|b| {
-        let int = b.add_int("int", 4, wire::INT_SIGNED);
-        let mut proto = b.add_func_proto(int, &[]);
-        let mut ptr = b.add_ptr(proto);
-        for _ in 0..10 {
-            proto = b.add_func_proto(int, &[ParamDef::new("a", ptr), ParamDef::new("b", ptr)]);
-            ptr = b.add_ptr(proto);
-        }
-        b.add_typedef("cb_t", ptr);
-    });
-    let c = c_of(&small).expect("dump");
+    let c = c_of(&chain(10)).expect("dump");
     assert_eq!(c.matches("(void)").count(), 1 << 10);
 }
 
@@ -154,15 +152,7 @@ fn exponential_declarations_are_too_complex() {
 #[test]
 fn alignments_are_found_once_per_type() {
     let bytes = blob(|b| {
-        let mut t = b.add_int("int", 4, wire::INT_SIGNED);
-        for k in 0..31 {
-            let m = [
-                MemberDef::new("a", t, 0),
-                MemberDef::new("b", t, 0),
-                MemberDef::new("c", t, 0),
-            ];
-            t = b.add_union(format!("u{k}").as_str(), 4, &m);
-        }
+        let t = common::unions_three_times_over(b);
         let names: Vec<String> = (0..2000).map(|i| format!("m{i}")).collect();
         let members: Vec<MemberDef<'_>> = names
             .iter()

@@ -519,17 +519,9 @@ fn packed_structs_align_to_one() {
 /// alignments all the time, still ends.
 #[test]
 fn aggregates_embedded_many_times_over_hit_the_visit_limit() {
-    use btf_core::write::{Builder, EncodeOptions, MemberDef};
+    use btf_core::write::{Builder, EncodeOptions};
     let mut b = Builder::new();
-    let mut t = b.add_int("int", 4, btf_core::wire::INT_SIGNED);
-    for k in 0..31 {
-        let m = [
-            MemberDef::new("a", t, 0),
-            MemberDef::new("b", t, 0),
-            MemberDef::new("c", t, 0),
-        ];
-        t = b.add_union(format!("u{k}").as_str(), 4, &m);
-    }
+    common::unions_three_times_over(&mut b);
     let blob = b.encode(&EncodeOptions::default()).unwrap();
     let btf = Btf::parse(&blob).unwrap();
     // Ten levels: 3^10 visits, within the limit.

@@ -230,3 +230,20 @@ pub fn raw_dump_kinds(dump: &str) -> std::collections::BTreeMap<String, u32> {
     }
     kinds
 }
+
+/// Adds an `int` and 31 unions `u0`..`u30`, each of three members of the
+/// one before: valid BTF on which a plain recursive alignment walk takes
+/// 3^31 steps. Returns `u30`.
+pub fn unions_three_times_over(b: &mut btf_core::write::Builder<'_>) -> btf_core::TypeId {
+    use btf_core::write::MemberDef;
+    let mut t = b.add_int("int", 4, btf_core::wire::INT_SIGNED);
+    for k in 0..31 {
+        let m = [
+            MemberDef::new("a", t, 0),
+            MemberDef::new("b", t, 0),
+            MemberDef::new("c", t, 0),
+        ];
+        t = b.add_union(format!("u{k}").as_str(), 4, &m);
+    }
+    t
+}
