@@ -46,10 +46,18 @@ impl Offsets<'_> {
 /// place through this one type.
 ///
 /// Parsing checks the header, the sections, and every record: that it fits,
-/// that its kind is known or sized by a layout section, and that every type
-/// id and name offset in it exists. After that, the type views cannot read
-/// out of bounds, and lookups fail only with errors that name the id or
-/// offset concerned.
+/// that its kind is known or sized by a layout section, and that the name
+/// offset and type ids of its fixed part exist (`size_or_type` for the kinds
+/// that refer to a type, ARRAY's element and index types). That is O(number
+/// of records), and after it the type views cannot read out of bounds.
+///
+/// The elements of a record (members, parameters, enumerators, DATASEC
+/// entries) are checked where they are used, as `object` and `gimli` read
+/// their formats: an element's name comes back as a `Result`, and its type
+/// id fails in [`type_by_id`](Self::type_by_id) if it does not exist.
+/// [`validate`](Self::validate) checks every element up front, as libbpf's
+/// `btf__new` does, and names the first bad field by byte offset and type id.
+/// Kernel BTF has been checked by the kernel already.
 ///
 /// ```no_run
 /// use btf_core::{Btf, Kind};
@@ -108,6 +116,22 @@ impl core::fmt::Debug for Btf<'_> {
             .field("type_count", &self.count)
             .field("split", &self.base.is_some())
             .finish_non_exhaustive()
+    }
+}
+
+/// What a walk of the type section of `sections` needs.
+fn walk_input<'a, 'l>(
+    sections: &Sections<'a>,
+    first_id: u32,
+    str_start: u32,
+    layouts: &'l LayoutList<'a>,
+) -> WalkInput<'a, 'l> {
+    WalkInput {
+        types: sections.types,
+        types_at: sections.types_at,
+        first_id,
+        str_end: u64::from(str_start) + sections.strings.len() as u64,
+        layouts: layouts.as_slice(),
     }
 }
 
@@ -251,23 +275,16 @@ impl<'a> Btf<'a> {
     fn parse_owned(data: &'a [u8], base: Option<&'a Btf<'a>>) -> Result<Btf<'a>> {
         // Records average 25 bytes in vmlinux BTF and more in modules: one
         // slot per 24 bytes of type section usually holds the whole index,
-        // within about 5% of its size. Records beyond go to a second vector,
-        // appended at the end.
+        // within about 5% of its size. Beyond that the vector grows.
         let header = Header::parse(data)?;
         let type_len = header.sections(data, base.is_some())?.types.len();
-        let mut offsets = alloc::vec::Vec::new();
-        // A failed reservation is not fatal: the spill vector takes it all.
-        if offsets.try_reserve_exact(type_len / 24 + 16).is_ok() {
-            offsets.resize(offsets.capacity(), 0);
-        }
-        let mut sink = walk::SpillSink {
-            slots: &mut offsets,
-            spill: alloc::vec::Vec::new(),
+        let mut sink = walk::VecSink {
+            offsets: alloc::vec::Vec::new(),
         };
+        // A failed reservation is not fatal: pushing may still succeed.
+        let _ = sink.offsets.try_reserve_exact(type_len / 24 + 16);
         let mut btf = Self::parse_inner(data, base, &mut sink)?;
-        let spill = sink.spill;
-        offsets.truncate(btf.count as usize);
-        offsets.extend_from_slice(&spill);
+        let mut offsets = sink.offsets;
         // Give back a tail of more than an eighth; a smaller one is cheaper
         // to keep than to move.
         if offsets.capacity() - offsets.len() > offsets.len() / 8 {
@@ -344,13 +361,7 @@ impl<'a> Btf<'a> {
         let sections = header.sections(data, base.is_some())?;
         let (first_id, str_start, depth) = layering(base)?;
         let layouts = layouts(sections.layout, base);
-        let input = WalkInput {
-            types: sections.types,
-            types_at: sections.types_at,
-            first_id,
-            str_end: u64::from(str_start) + sections.strings.len() as u64,
-            layouts: layouts.as_slice(),
-        };
+        let input = walk_input(&sections, first_id, str_start, &layouts);
         let count = walk::walk(header.endian, &input, sink)?;
         Ok(Btf::assemble(
             data,
@@ -363,6 +374,32 @@ impl<'a> Btf<'a> {
             str_start,
             Offsets::Walk,
         ))
+    }
+
+    /// Checks every element of this blob's own records: the name offset
+    /// and type id of each member and parameter, the name of each
+    /// enumerator, the type of each DATASEC entry (and again each record's
+    /// own fields). With it, a blob is held to what libbpf's `btf__new`
+    /// checks; without it, the same faults surface where the element is
+    /// used (see [`Btf`]). Bases are not checked again: validate each blob
+    /// of a chain once.
+    ///
+    /// ```
+    /// # let blob = btf_core::testing::tiny_blob();
+    /// let btf = btf_core::Btf::parse(&blob)?;
+    /// btf.validate()?;
+    /// # Ok::<(), btf_core::Error>(())
+    /// ```
+    ///
+    /// # Errors
+    ///
+    /// [`Error::NameOutOfRange`] or [`Error::DanglingType`] for the first
+    /// bad field, with its byte offset in the blob and the id of the type
+    /// that holds it.
+    pub fn validate(&self) -> Result<()> {
+        let layouts = layouts(self.sections.layout, self.base);
+        let input = walk_input(&self.sections, self.first_id, self.str_start, &layouts);
+        walk::check_elements(self.endian, &input).map(|_| ())
     }
 
     #[allow(clippy::too_many_arguments)]

@@ -153,7 +153,9 @@ pub enum Error {
         /// The `layout_len` found.
         len: u32,
     },
-    /// A record refers to a type id that exists neither here nor in a base.
+    /// A record refers to a type id that exists neither here nor in a base
+    /// (from parsing, for a record's own fields; from
+    /// [`Btf::validate`](crate::Btf::validate), for its elements').
     DanglingType {
         /// The referring record's type id.
         id: TypeId,
@@ -162,7 +164,9 @@ pub enum Error {
         /// The missing id.
         target: TypeId,
     },
-    /// A record's name offset is past the end of the strings.
+    /// A record's name offset is past the end of the strings (from parsing,
+    /// for the record's own name; from [`Btf::validate`](crate::Btf::validate),
+    /// for its elements').
     NameOutOfRange {
         /// The record's type id.
         id: TypeId,

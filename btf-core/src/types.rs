@@ -731,28 +731,37 @@ macro_rules! named_element {
             ///
             /// # Errors
             ///
-            /// [`Error::InvalidUtf8`](crate::Error::InvalidUtf8) when it is not UTF-8.
+            /// [`Error::StringOutOfRange`](crate::Error::StringOutOfRange)
+            /// when the offset is past the strings (parsing does not check
+            /// elements; [`Btf::validate`] does), and
+            /// [`Error::InvalidUtf8`](crate::Error::InvalidUtf8) when the
+            /// name is not UTF-8.
             #[inline]
             pub fn name(&self) -> Result<&'a str> {
                 self.ctx.btf.str_at(self.name_offset())
             }
 
             /// The name's bytes (empty when anonymous).
+            ///
+            /// # Errors
+            ///
+            /// [`Error::StringOutOfRange`](crate::Error::StringOutOfRange)
+            /// when the offset is past the strings (parsing does not check
+            /// elements; [`Btf::validate`] does).
             #[inline]
-            pub fn name_bytes(&self) -> &'a [u8] {
-                self.ctx
-                    .btf
-                    .str_bytes_at(self.name_offset())
-                    .unwrap_or_default()
+            pub fn name_bytes(&self) -> Result<&'a [u8]> {
+                self.ctx.btf.str_bytes_at(self.name_offset())
             }
         }
 
         impl fmt::Debug for $name<'_> {
             fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                f.debug_struct(stringify!($name))
-                    .field("name", &crate::fmt::Bytes(self.name_bytes()))
-                    .field("raw", self.raw)
-                    .finish()
+                let mut d = f.debug_struct(stringify!($name));
+                match self.name_bytes() {
+                    Ok(name) => d.field("name", &crate::fmt::Bytes(name)),
+                    Err(e) => d.field("name", &e),
+                };
+                d.field("raw", self.raw).finish()
             }
         }
     };
@@ -765,7 +774,8 @@ element!(
 named_element!(Member);
 
 impl Member<'_> {
-    /// The member's type.
+    /// The member's type (not checked by parsing: [`Btf::type_by_id`]
+    /// fails for an id that does not exist).
     #[inline]
     pub fn ty(&self) -> TypeId {
         TypeId::new(self.raw.type_.get(self.ctx.btf.endian()))
@@ -884,7 +894,8 @@ element!(
 named_element!(Param);
 
 impl Param<'_> {
-    /// The parameter's type.
+    /// The parameter's type (not checked by parsing: [`Btf::type_by_id`]
+    /// fails for an id that does not exist).
     pub fn ty(&self) -> TypeId {
         TypeId::new(self.raw.type_.get(self.ctx.btf.endian()))
     }
@@ -901,7 +912,8 @@ element!(
 );
 
 impl VarSecinfo<'_> {
-    /// The VAR (or FUNC) placed.
+    /// The VAR (or FUNC) placed (not checked by parsing:
+    /// [`Btf::type_by_id`] fails for an id that does not exist).
     pub fn ty(&self) -> TypeId {
         TypeId::new(self.raw.type_.get(self.ctx.btf.endian()))
     }

@@ -1,11 +1,17 @@
-//! The validating walk over a type section: sizes every record, records its
-//! offset, and checks that it fits, that its kind can be sized, and that
-//! every type id and name offset it holds is in range.
+//! The validating walks over a type section.
 //!
-//! The walk is compiled once per byte order (see [`Order`]). To stay close to
-//! the cost of a bare offset walk, range checks are folded into two running
-//! maxima; only if a maximum is out of range does a second, precise pass run
-//! to find the first offending field and report it.
+//! [`walk`], run by every parse, sizes each record, records its offset, and
+//! checks the record itself: that it fits, that its kind can be sized, and
+//! that its name offset and the type ids in its fixed part (`size_or_type`
+//! for the kinds that refer, ARRAY's element and index types) are in range.
+//! [`check_elements`], run by [`Btf::validate`](crate::Btf::validate), checks
+//! in addition every name offset and type id in the records' elements
+//! (members, parameters, enumerators, DATASEC entries).
+//!
+//! The walks are compiled once per byte order (see [`Order`]). To stay close
+//! to the cost of a bare offset walk, range checks are folded into two
+//! running maxima; only if a maximum is out of range does a second, precise
+//! pass run to find the first offending field and report it.
 
 use crate::endian::{Be, Endian, Le, Order};
 use crate::error::{Error, Result};
@@ -16,14 +22,17 @@ use crate::wire::{
 };
 use zerocopy::FromBytes;
 
-/// Where the records' offsets go.
-pub(crate) trait OffsetSink {
+/// Where the records' offsets go. `Default` lets a walk move the sink into
+/// its loop, where its fields live in registers rather than behind a
+/// reference that every store might alias.
+pub(crate) trait OffsetSink: Default {
     /// Records the offset (within the type section) of record `index`
     /// (0 for the first); indexes come in order, one by one.
     fn put(&mut self, index: u32, offset: u32);
 }
 
 /// Counts only.
+#[derive(Default)]
 pub(crate) struct NoSink;
 
 impl OffsetSink for NoSink {
@@ -36,6 +45,7 @@ impl OffsetSink for NoSink {
 /// The walk's own record counter is the index, so storing an offset costs
 /// one bounds check and one store, and the loop keeps its state in
 /// registers.
+#[derive(Default)]
 pub(crate) struct SliceSink<'s> {
     pub(crate) slots: &'s mut [u32],
     pub(crate) overflow: bool,
@@ -51,30 +61,32 @@ impl OffsetSink for SliceSink<'_> {
     }
 }
 
-/// Fills a slice, then appends to a vector.
+/// Appends to a vector reserved beforehand: memory is written once, as the
+/// walk reaches it, and only past the reservation does a push reallocate.
 #[cfg(feature = "alloc")]
-pub(crate) struct SpillSink<'s> {
-    pub(crate) slots: &'s mut [u32],
-    pub(crate) spill: alloc::vec::Vec<u32>,
+#[derive(Default)]
+pub(crate) struct VecSink {
+    pub(crate) offsets: alloc::vec::Vec<u32>,
 }
 
 #[cfg(feature = "alloc")]
-impl OffsetSink for SpillSink<'_> {
+impl OffsetSink for VecSink {
     #[inline(always)]
-    fn put(&mut self, index: u32, offset: u32) {
-        match self.slots.get_mut(index as usize) {
-            Some(slot) => *slot = offset,
-            None => self.spill_one(offset),
+    fn put(&mut self, _: u32, offset: u32) {
+        if self.offsets.len() < self.offsets.capacity() {
+            self.offsets.push(offset);
+        } else {
+            self.grow_and_put(offset);
         }
     }
 }
 
 #[cfg(feature = "alloc")]
-impl SpillSink<'_> {
+impl VecSink {
     #[cold]
     #[inline(never)]
-    fn spill_one(&mut self, offset: u32) {
-        self.spill.push(offset);
+    fn grow_and_put(&mut self, offset: u32) {
+        self.offsets.push(offset);
     }
 }
 
@@ -117,16 +129,32 @@ pub(crate) fn decode_info(info: u32) -> (Kind, u32) {
     (Kind::new(kind), info & INFO_VLEN_MASK)
 }
 
-/// Walks the type section, pushing each record's offset into `sink`, and
-/// returns the number of records.
+/// Walks the type section, checking each record (not its elements),
+/// pushing each record's offset into `sink`; returns the number of records.
 pub(crate) fn walk(
     endian: Endian,
     input: &WalkInput<'_, '_>,
     sink: &mut impl OffsetSink,
 ) -> Result<u32> {
+    run::<false>(endian, input, sink)
+}
+
+/// Walks the type section checking each record and every element; returns
+/// the number of records.
+pub(crate) fn check_elements(endian: Endian, input: &WalkInput<'_, '_>) -> Result<u32> {
+    run::<true>(endian, input, &mut NoSink)
+}
+
+/// [`walk`] (`ELEMENTS` false) or [`check_elements`] (true).
+#[inline(always)]
+fn run<const ELEMENTS: bool>(
+    endian: Endian,
+    input: &WalkInput<'_, '_>,
+    sink: &mut impl OffsetSink,
+) -> Result<u32> {
     let fast = match endian {
-        Endian::Little => fast_walk::<Le>(input, sink),
-        Endian::Big => fast_walk::<Be>(input, sink),
+        Endian::Little => fast_walk::<Le, ELEMENTS>(input, sink),
+        Endian::Big => fast_walk::<Be, ELEMENTS>(input, sink),
     }?;
     let last_id = u64::from(input.first_id) + u64::from(fast.count);
     if u64::from(fast.max_name) < input.str_end
@@ -138,8 +166,8 @@ pub(crate) fn walk(
     // Something is out of range: walk again, checking each field, to say
     // which and where.
     let precise = match endian {
-        Endian::Little => walk_in::<Le, true>(input, &mut NoSink),
-        Endian::Big => walk_in::<Be, true>(input, &mut NoSink),
+        Endian::Little => walk_in::<Le, true, ELEMENTS>(input, &mut NoSink),
+        Endian::Big => walk_in::<Be, true, ELEMENTS>(input, &mut NoSink),
     }?;
     // The precise walk checks exactly the conditions the maxima fold, so it
     // cannot succeed here; should it, the blob is accepted as it says.
@@ -212,18 +240,85 @@ fn word<O: Order>(bytes: &[u8], at: usize) -> u32 {
 /// reported exactly; faults of range are left to the precise walk, which
 /// the maxima trigger.
 #[inline(always)]
-fn fast_walk<O: Order>(input: &WalkInput<'_, '_>, sink: &mut impl OffsetSink) -> Result<Folded> {
-    let (folded, off) = fast_loop::<O>(input.types, input.layouts, sink);
+fn fast_walk<O: Order, const ELEMENTS: bool>(
+    input: &WalkInput<'_, '_>,
+    sink: &mut impl OffsetSink,
+) -> Result<Folded> {
+    let mut local = core::mem::take(sink);
+    let (folded, off) = if ELEMENTS {
+        fast_loop::<O>(input.types, input.layouts, &mut local)
+    } else {
+        record_loop::<O>(input.types, input.layouts, &mut local)
+    };
+    *sink = local;
     if off < input.types.len() {
         return Err(structure_error::<O>(input, off, folded.count));
     }
     Ok(folded)
 }
 
-/// The loop of [`fast_walk`]: stops at the end of `types` or at the first
-/// record it cannot size or that does not fit, and returns what it folded
-/// and where it stopped. Nothing in the loop builds an error, so its state
-/// stays in registers.
+/// The loop of [`fast_walk`] for a parse: stops at the end of `types` or
+/// at the first record it cannot size or that does not fit, and returns
+/// what it folded and where it stopped. Nothing in the loop builds an
+/// error, so its state stays in registers. Only each record's fixed part
+/// is read: its name, `size_or_type` when that is a type id, and ARRAY's
+/// element and index types.
+#[inline(always)]
+fn record_loop<O: Order>(
+    types: &[u8],
+    layouts: &[&[BtfKindLayout]],
+    sink: &mut impl OffsetSink,
+) -> (Folded, usize) {
+    let len = types.len();
+    let mut off = 0usize;
+    let mut count = 0u32;
+    let mut max_name = 0u32;
+    let mut max_ref = 0u32;
+    while let Some(common) = types.get(off..).and_then(|r| r.first_chunk::<12>()) {
+        let info = word::<O>(common, 4);
+        let kind = ((info >> INFO_KIND_SHIFT) & INFO_KIND_MASK) as usize;
+        let vlen = info & INFO_VLEN_MASK;
+        let fk = FAST_KINDS.get(kind).copied().unwrap_or(0);
+        let size = if fk & KNOWN != 0 {
+            // vlen < 2^24 and elements are at most 12 bytes: no overflow,
+            // even in 32 bits.
+            12 + (fk & 0xff) as usize + vlen as usize * ((fk >> 8) & 0xff) as usize
+        } else {
+            match sized_by_layout(kind as u8, vlen, layouts) {
+                Some(size) => size,
+                None => break,
+            }
+        };
+        let next = off.saturating_add(size);
+        if next > len {
+            break;
+        }
+        // The offset is below `types.len()`, which came from a u32 field.
+        sink.put(count, off as u32);
+        max_name = max_name.max(word::<O>(common, 0));
+        let st_mask = 0u32.wrapping_sub((fk >> 24) & 1);
+        max_ref = max_ref.max(word::<O>(common, 8) & st_mask);
+        if kind == usize::from(Kind::ARRAY.get()) {
+            let at = off.saturating_add(12);
+            max_ref = max_ref
+                .max(word::<O>(types, at))
+                .max(word::<O>(types, at.saturating_add(4)));
+        }
+        off = next;
+        // At most `types.len() / 12` records, and that is below 2^32 / 12.
+        count += 1;
+    }
+    let folded = Folded {
+        count,
+        max_name,
+        max_ref,
+    };
+    (folded, off)
+}
+
+/// The loop of [`fast_walk`] for [`check_elements`]: as [`record_loop`],
+/// and every element's references are folded too (and ARRAY's, as one
+/// unit of the same loop).
 #[inline(always)]
 fn fast_loop<O: Order>(
     types: &[u8],
@@ -383,8 +478,11 @@ fn elems<T: FromBytes + zerocopy::KnownLayout + zerocopy::Immutable>(bytes: &[u8
     <[T]>::ref_from_bytes(bytes).unwrap_or_default()
 }
 
+/// The field-by-field walk of the record checks and, with `ELEMENTS`, the
+/// element checks: with `PRECISE` (the only way it is run, after the fast
+/// loop's maxima found a fault), the first bad field is reported.
 #[inline(always)]
-fn walk_in<O: Order, const PRECISE: bool>(
+fn walk_in<O: Order, const PRECISE: bool, const ELEMENTS: bool>(
     input: &WalkInput<'_, '_>,
     sink: &mut impl OffsetSink,
 ) -> Result<Folded> {
@@ -437,14 +535,14 @@ fn walk_in<O: Order, const PRECISE: bool>(
                     check.ty(id, at.saturating_add(4), arr.index_type.get_in::<O>())?;
                 }
             }
-            4 | 5 => {
+            4 | 5 if ELEMENTS => {
                 for (i, m) in elems::<BtfMember>(body).iter().enumerate() {
                     let m_at = at.saturating_add(i.saturating_mul(12));
                     check.name(id, m_at, m.name_off.get_in::<O>())?;
                     check.ty(id, m_at.saturating_add(4), m.type_.get_in::<O>())?;
                 }
             }
-            6 => {
+            6 if ELEMENTS => {
                 for (i, e) in elems::<BtfEnum>(body).iter().enumerate() {
                     check.name(
                         id,
@@ -455,13 +553,18 @@ fn walk_in<O: Order, const PRECISE: bool>(
             }
             13 => {
                 check.ty(id, off.saturating_add(8), st)?;
-                for (i, p) in elems::<BtfParam>(body).iter().enumerate() {
+                let params = if ELEMENTS {
+                    elems::<BtfParam>(body)
+                } else {
+                    &[]
+                };
+                for (i, p) in params.iter().enumerate() {
                     let p_at = at.saturating_add(i.saturating_mul(8));
                     check.name(id, p_at, p.name_off.get_in::<O>())?;
                     check.ty(id, p_at.saturating_add(4), p.type_.get_in::<O>())?;
                 }
             }
-            15 => {
+            15 if ELEMENTS => {
                 for (i, v) in elems::<BtfVarSecinfo>(body).iter().enumerate() {
                     check.ty(
                         id,
@@ -470,7 +573,7 @@ fn walk_in<O: Order, const PRECISE: bool>(
                     )?;
                 }
             }
-            19 => {
+            19 if ELEMENTS => {
                 for (i, e) in elems::<BtfEnum64>(body).iter().enumerate() {
                     check.name(
                         id,

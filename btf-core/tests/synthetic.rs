@@ -585,6 +585,16 @@ fn broken(blob: &[u8], f: impl FnOnce(&mut Vec<u8>)) -> Error {
     Btf::parse(&b).expect_err("corrupt blob parsed")
 }
 
+/// Corrupts an element of a copy of `blob` with `f`: parsing, which does
+/// not check elements, must succeed; returns the error of `validate`.
+fn invalid(blob: &[u8], f: impl FnOnce(&mut Vec<u8>)) -> Error {
+    let mut b = blob.to_vec();
+    f(&mut b);
+    let btf = Btf::parse(&b).expect("a bad element is left to validate");
+    common::exercise(&btf);
+    btf.validate().expect_err("corrupt element validated")
+}
+
 fn put(b: &mut [u8], at: usize, v: u32) {
     b[at..at + 4].copy_from_slice(&v.to_le_bytes());
 }
@@ -639,12 +649,24 @@ fn malformed_inputs_name_what_and_where() {
             broken(&good, |b| put(b, 12, type_len - 4)),
         ),
         (
-            "dangling type id",
-            broken(&good, |b| put(b, 24 + 16 + 12 + 16, 99)),
+            "dangling member type id",
+            invalid(&good, |b| put(b, 24 + 16 + 12 + 16, 99)),
         ),
         (
             "name offset out of range",
             broken(&good, |b| put(b, 24, str_len + 5)),
+        ),
+        (
+            "member name offset out of range",
+            invalid(&good, |b| put(b, 24 + 16 + 12 + 12, str_len)),
+        ),
+        (
+            "enumerator name offset out of range",
+            invalid(&good, |b| put(b, 24 + 16 + 36 + 12 + 12 + 12, str_len + 1)),
+        ),
+        (
+            "dangling pointee",
+            broken(&good, |b| put(b, 24 + 16 + 36 + 12 + 8, 6)),
         ),
         (
             "absurd vlen",
@@ -712,6 +734,21 @@ fn malformed_inputs_name_what_and_where() {
             offset: 24,
             name_off: StrOffset::new(str_len + 5),
         },
+        Error::NameOutOfRange {
+            id: TypeId::new(2),
+            offset: t2 + 12 + 12,
+            name_off: StrOffset::new(str_len),
+        },
+        Error::NameOutOfRange {
+            id: TypeId::new(5),
+            offset: t2 + 36 + 12 + 12 + 12,
+            name_off: StrOffset::new(str_len + 1),
+        },
+        Error::DanglingType {
+            id: TypeId::new(4),
+            offset: t2 + 36 + 12 + 8,
+            target: TypeId::new(6),
+        },
         Error::RecordTruncated {
             id: TypeId::new(2),
             offset: t2,
@@ -756,4 +793,83 @@ fn every_truncation_and_every_byte_flip_is_handled() {
             }
         }
     }
+}
+
+#[test]
+fn elements_are_checked_where_used() {
+    // tiny_blob: [2] struct point { int x; int y; } at byte 40; its second
+    // member's name offset is at byte 64, its type at 68.
+    let good = btf_core::testing::tiny_blob();
+    let str_len = Btf::parse(&good).unwrap().header().str_len;
+    let mut bad = good.clone();
+    put(&mut bad, 64, str_len + 3);
+    put(&mut bad, 68, 77);
+    let btf = Btf::parse(&bad).expect("elements are not checked by parse");
+    let point = btf.type_by_id(TypeId::new(2)).unwrap();
+    let y = point.members().unwrap().get(1).unwrap();
+    let off = StrOffset::new(str_len + 3);
+    assert_eq!(y.name_bytes(), Err(Error::StringOutOfRange { offset: off }));
+    assert_eq!(y.name(), Err(Error::StringOutOfRange { offset: off }));
+    assert_eq!(
+        btf.type_by_id(y.ty()).err(),
+        Some(Error::NoSuchType {
+            id: TypeId::new(77)
+        })
+    );
+    assert!(format!("{y:?}").contains("StringOutOfRange"), "{y:?}");
+    // Resolution that follows the member fails with the missing id.
+    assert!(btf.align_of(TypeId::new(2)).is_err());
+    // validate names the first bad field: the name, before the type.
+    assert_eq!(
+        btf.validate(),
+        Err(Error::NameOutOfRange {
+            id: TypeId::new(2),
+            offset: 64,
+            name_off: off,
+        })
+    );
+    // The raw dump prints what is there, as bpftool would.
+    let mut raw = Vec::new();
+    btf_core::dump::write_raw(&btf, &mut raw).unwrap_or_else(|e| match e {});
+    let raw = String::from_utf8(raw).unwrap();
+    assert!(
+        raw.contains("\t'(invalid)' type_id=77 bits_offset=32\n"),
+        "{raw}"
+    );
+    // The C dump stops at the member's type, which does not exist.
+    let c_error = |btf: &Btf<'_>| match btf_core::dump::write_c(btf, &mut Vec::new()) {
+        Err(btf_core::dump::CDumpError::Lookup { id, source }) => (id, source),
+        other => panic!("C dump of a bad member: {other:?}"),
+    };
+    assert_eq!(
+        c_error(&btf),
+        (
+            TypeId::new(77),
+            Error::NoSuchType {
+                id: TypeId::new(77)
+            }
+        )
+    );
+    // With only the name bad, it stops at the type holding the member.
+    let mut bad_name = good.clone();
+    put(&mut bad_name, 64, str_len + 3);
+    let btf = Btf::parse(&bad_name).unwrap();
+    assert_eq!(
+        c_error(&btf),
+        (TypeId::new(2), Error::StringOutOfRange { offset: off })
+    );
+    common::exercise(&btf);
+    // With only the type bad, the name reads and validate names the type.
+    let mut bad = good.clone();
+    put(&mut bad, 68, 77);
+    let btf = Btf::parse(&bad).unwrap();
+    assert_eq!(
+        btf.validate(),
+        Err(Error::DanglingType {
+            id: TypeId::new(2),
+            offset: 68,
+            target: TypeId::new(77),
+        })
+    );
+    common::exercise(&btf);
 }

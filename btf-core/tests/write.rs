@@ -418,9 +418,25 @@ fn bad_use_is_an_error_from_encode_and_raw_mode_allows_it() {
         )
     );
     let raw = b.encode_unchecked(&EncodeOptions::default()).unwrap();
+    let parsed = Btf::parse(&raw).expect("members are checked where used");
+    let member = parsed
+        .type_by_id(s)
+        .unwrap()
+        .members()
+        .unwrap()
+        .next()
+        .unwrap();
+    assert_eq!(
+        parsed.type_by_id(member.ty()).err(),
+        Some(btf_core::Error::NoSuchType { id: TypeId::new(9) }),
+        "following the dangling member fails"
+    );
     assert!(
-        Btf::parse(&raw).is_err(),
-        "the reader refuses dangling ids too"
+        matches!(
+            parsed.validate(),
+            Err(btf_core::Error::DanglingType { id, target, .. }) if id == s && target == TypeId::new(9)
+        ),
+        "the reader's validate refuses dangling ids too"
     );
 
     // A name that must be an identifier.

@@ -49,7 +49,10 @@ fn look_at_everything(btf: &Btf<'_>) -> u64 {
         match t.as_kind() {
             TypeKind::Struct(c) | TypeKind::Union(c) => {
                 for m in c.members() {
-                    sum = sum.wrapping_add(u64::from(m.bit_offset()) + m.name_bytes().len() as u64);
+                    sum = sum.wrapping_add(
+                        u64::from(m.bit_offset())
+                            + m.name_bytes().expect("member name").len() as u64,
+                    );
                 }
             }
             TypeKind::Enum(e) => {

@@ -323,6 +323,29 @@ fn bad_sources_fail_with_one_line() {
         .expect("run");
     assert_fails(&c, "type 1 must be defined before itself");
     assert!(c.stdout.starts_with(b"#ifndef __VMLINUX_H__\n"));
+    // A member naming a type that does not exist: the library parses it
+    // (elements are checked where used) but the tool validates first and
+    // names the type and the byte offset, in both formats, printing nothing.
+    let mut b = Builder::new();
+    b.add_int("int", 4, 0);
+    b.add_struct("s", 4, &[MemberDef::new("x", btf_core::TypeId::new(9), 0)]);
+    let dangling = b
+        .encode_unchecked(&EncodeOptions::default())
+        .expect("encode");
+    let dangling = tmp.write("dangling", &dangling);
+    for format in ["raw", "c"] {
+        let out = btf()
+            .arg("dump")
+            .arg(&dangling)
+            .args(["--format", format])
+            .output()
+            .expect("run");
+        assert_fails(
+            &out,
+            "type [2] refers at offset 56 to type [9], which does not exist",
+        );
+        assert!(out.stdout.is_empty(), "{format}: printed before the check");
+    }
 }
 
 /// A write error half-way (a full disk) ends the dump with one line and a

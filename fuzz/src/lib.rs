@@ -6,7 +6,8 @@
 //! invariants the crate documents:
 //!
 //! - iteration and `type_by_id` give the same records, ids in order;
-//! - every element view of a record has `vlen` elements;
+//! - every element view of a record has `vlen` elements; `validate`
+//!   succeeds exactly when every element's name and type can be read;
 //! - a lookup by a type's own name finds a type of that name (and kind), at
 //!   that id or a lower one, and the same one whether the lookup scans,
 //!   binary-searches or uses the hash index;
@@ -41,14 +42,25 @@ pub fn walk(btf: &Btf<'_>) {
 
     // Own types, by iteration and by id.
     let mut n = 0u32;
+    let mut element_faults = 0u32;
     for (t, id) in btf.types().zip(btf.type_ids()) {
         n += 1;
         assert_eq!(t.id(), id);
         let again = btf.type_by_id(id).expect("an own id resolves");
         assert_eq!(again.record(), t.record(), "type_by_id({id}) differs");
-        view(btf, &t);
+        element_faults = element_faults.saturating_add(view(btf, &t));
     }
     assert_eq!(n, count, "iteration stopped early");
+    match btf.validate() {
+        Ok(()) => assert_eq!(element_faults, 0, "validated, yet an element fails"),
+        Err(e) => {
+            assert!(
+                element_faults > 0,
+                "validate failed ({e}), yet every element reads"
+            );
+            let _ = format!("{e} {e:?}");
+        }
+    }
 
     // Ids around the edges.
     let last = btf.last_id().get();
@@ -81,7 +93,12 @@ pub fn walk(btf: &Btf<'_>) {
 }
 
 /// Every kind-specific view of one type, formatted.
-fn view(btf: &Btf<'_>, t: &btf_core::Type<'_>) {
+/// Reads every view of `t`; returns how many of its elements' names and
+/// types could not be read (elements are checked where used).
+fn view(btf: &Btf<'_>, t: &btf_core::Type<'_>) -> u32 {
+    let name_fault = |r: btf_core::Result<&[u8]>| u32::from(r.is_err());
+    let type_fault = |id: TypeId| u32::from(btf.type_by_id(id).is_err());
+    let mut faults = 0u32;
     let name = t.name_bytes();
     match t.name() {
         Ok(s) => assert_eq!(s.as_bytes(), name),
@@ -106,7 +123,12 @@ fn view(btf: &Btf<'_>, t: &btf_core::Type<'_>) {
             let mut k = 0;
             for m in c.members() {
                 k += 1;
-                let _ = (m.name(), m.name_bytes(), m.ty(), m.raw_offset());
+                assert!(
+                    m.name_bytes().is_ok() || m.name().is_err(),
+                    "name() hides a bad offset"
+                );
+                faults += name_fault(m.name_bytes()) + type_fault(m.ty());
+                let _ = m.raw_offset();
                 let _ = (m.bit_offset(), m.bitfield_size(), format!("{m:?}"));
             }
             assert_eq!(k, vlen, "members");
@@ -123,6 +145,7 @@ fn view(btf: &Btf<'_>, t: &btf_core::Type<'_>) {
             for v in e.values() {
                 k += 1;
                 let _ = (v.name(), v.raw_value(), format!("{} {v:?}", v.value()));
+                faults += name_fault(v.name_bytes());
                 assert_eq!(v.value().bits() as u32, v.raw_value());
             }
             assert_eq!(k, vlen, "enumerators");
@@ -133,6 +156,7 @@ fn view(btf: &Btf<'_>, t: &btf_core::Type<'_>) {
             for v in e.values() {
                 k += 1;
                 let _ = (v.name(), format!("{} {v:?}", v.value()));
+                faults += name_fault(v.name_bytes());
                 assert_eq!(v.value().bits(), v.raw_value());
             }
             assert_eq!(k, vlen, "enumerators");
@@ -142,7 +166,8 @@ fn view(btf: &Btf<'_>, t: &btf_core::Type<'_>) {
             let mut k = 0;
             for a in p.params() {
                 k += 1;
-                let _ = (a.name(), a.ty(), a.is_variadic(), format!("{a:?}"));
+                let _ = (a.name(), a.is_variadic(), format!("{a:?}"));
+                faults += name_fault(a.name_bytes()) + type_fault(a.ty());
             }
             assert_eq!(k, vlen, "params");
         }
@@ -151,7 +176,8 @@ fn view(btf: &Btf<'_>, t: &btf_core::Type<'_>) {
             let mut k = 0;
             for v in d.entries() {
                 k += 1;
-                let _ = (v.ty(), v.offset(), v.size(), format!("{v:?}"));
+                let _ = (v.offset(), v.size(), format!("{v:?}"));
+                faults += type_fault(v.ty());
             }
             assert_eq!(k, vlen, "datasec entries");
         }
@@ -166,7 +192,7 @@ fn view(btf: &Btf<'_>, t: &btf_core::Type<'_>) {
         }
         _ => {}
     }
-    let _ = btf;
+    faults
 }
 
 /// Sizes, alignments and modifier skipping on every id, and a few others.
@@ -421,6 +447,9 @@ pub fn check_encoded(b: &Builder<'_>, opts: &EncodeOptions, base: Option<&Btf<'_
     };
     let parsed = parsed.unwrap_or_else(|e| panic!("writer accepted types the reader rejects: {e}"));
     assert_eq!(parsed.type_count() as usize, b.type_count());
+    if let Err(e) = parsed.validate() {
+        panic!("writer accepted elements the reader's validate rejects: {e}");
+    }
 }
 
 /// Parses `data` as a base blob and walks it; with `base`, as a split on it.

@@ -123,9 +123,11 @@ pub enum CDumpError<E> {
         /// The type asked for.
         id: TypeId,
     },
-    /// A type could not be looked up: `id` is not in the blob.
+    /// The reader failed: `id` is not in the blob, or an element of type
+    /// `id` has a name offset past the strings (elements are checked where
+    /// used unless the blob was [validated](crate::Btf::validate)).
     Lookup {
-        /// The id asked for.
+        /// The id asked for, or the type holding the bad element.
         id: TypeId,
         /// The reader's error.
         source: crate::Error,
@@ -927,7 +929,8 @@ impl<'a> CDumper<'a> {
             self.bit_padding(out, off, m_off, m_align, in_bitfield, lvl + 1)?;
             out.bytes(b"\n");
             out.indent(lvl + 1);
-            self.type_decl(out, m.ty().get(), Name::Plain(m.name_bytes()), lvl + 1)?;
+            let name = m.name_bytes().map_err(|e| Stop::Lookup(id, e))?;
+            self.type_decl(out, m.ty().get(), Name::Plain(name), lvl + 1)?;
             if bits != 0 {
                 out.bytes(b": ");
                 out.signed(bits);
@@ -1107,7 +1110,8 @@ impl<'a> CDumper<'a> {
         match t.as_kind() {
             TypeKind::Enum(e) => {
                 for v in e.values() {
-                    self.enumerator(out, v.name_bytes(), lvl);
+                    let name = v.name_bytes().map_err(|e| Stop::Lookup(id, e))?;
+                    self.enumerator(out, name, lvl);
                     let raw = v.raw_value();
                     if signed {
                         out.signed(i64::from(raw as i32));
@@ -1120,7 +1124,8 @@ impl<'a> CDumper<'a> {
             }
             TypeKind::Enum64(e) => {
                 for v in e.values() {
-                    self.enumerator(out, v.name_bytes(), lvl);
+                    let name = v.name_bytes().map_err(|e| Stop::Lookup(id, e))?;
+                    self.enumerator(out, name, lvl);
                     let raw = v.raw_value();
                     all_small &= raw >> 32 == 0;
                     if signed {
@@ -1415,12 +1420,8 @@ impl<'a> CDumper<'a> {
                             out.bytes(b"...");
                             break;
                         }
-                        self.type_decl(
-                            out,
-                            param.ty().get(),
-                            Name::Plain(param.name_bytes()),
-                            lvl,
-                        )?;
+                        let name = param.name_bytes().map_err(|e| Stop::Lookup(id, e))?;
+                        self.type_decl(out, param.ty().get(), Name::Plain(name), lvl)?;
                         out.maybe_flush()?;
                     }
                     out.bytes(b")");

@@ -161,6 +161,10 @@ impl ByteSink for alloc::vec::Vec<u8> {
 /// with an id index ([`Btf::parse`], [`Btf::parse_split`]), as a blob from
 /// [`Btf::parse_unindexed`] walks its type section for every entry.
 ///
+/// Elements are printed as they are: a name offset past the strings as
+/// `'(invalid)'`, as bpftool prints it, and a type id that does not exist
+/// as its number. Call [`Btf::validate`] first to refuse such a blob.
+///
 /// # Errors
 ///
 /// The first error of `sink`; formatting itself cannot fail.

@@ -174,8 +174,14 @@ pub fn describe(btf: &Btf<'_>, id: btf_core::TypeId) -> String {
 pub fn exercise(btf: &Btf<'_>) -> std::collections::BTreeMap<String, u32> {
     let mut kinds = std::collections::BTreeMap::new();
     let mut n = 0u32;
+    // Elements are checked where used: on a blob that validates, every
+    // element's name and type must resolve; on one that does not, reading
+    // them must fail cleanly, and at least one must fail.
+    let valid = btf.validate().is_ok();
+    let mut element_faults = 0u32;
     for (t, id) in btf.types().zip(btf.type_ids()) {
         assert_eq!(t.id(), id);
+        element_faults += element_faults_of(btf, &t);
         n += 1;
         *kinds.entry(t.kind().to_string()).or_insert(0) += 1;
         let again = btf.type_by_id(id).expect("type by id");
@@ -204,7 +210,33 @@ pub fn exercise(btf: &Btf<'_>) -> std::collections::BTreeMap<String, u32> {
         let _ = btf.skip_mods_and_typedefs(id);
     }
     assert_eq!(n, btf.type_count());
+    if valid {
+        assert_eq!(element_faults, 0, "a validated blob has a bad element");
+    } else {
+        assert!(
+            element_faults > 0,
+            "validate failed, yet every element reads"
+        );
+    }
     kinds
+}
+
+/// Reads every element of `t` (names, and the types they refer to) and
+/// returns how many could not be read.
+fn element_faults_of(btf: &Btf<'_>, t: &btf_core::Type<'_>) -> u32 {
+    use btf_core::TypeKind;
+    let name = |r: btf_core::Result<&[u8]>| u32::from(r.is_err());
+    let ty = |id: btf_core::TypeId| u32::from(btf.type_by_id(id).is_err());
+    match t.as_kind() {
+        TypeKind::Struct(c) | TypeKind::Union(c) => {
+            c.members().map(|m| name(m.name_bytes()) + ty(m.ty())).sum()
+        }
+        TypeKind::Enum(e) => e.values().map(|v| name(v.name_bytes())).sum(),
+        TypeKind::Enum64(e) => e.values().map(|v| name(v.name_bytes())).sum(),
+        TypeKind::FuncProto(p) => p.params().map(|q| name(q.name_bytes()) + ty(q.ty())).sum(),
+        TypeKind::Datasec(d) => d.entries().map(|v| ty(v.ty())).sum(),
+        _ => 0,
+    }
 }
 
 /// Runs bpftool and returns its stdout, or `None` when bpftool is missing.

@@ -346,7 +346,7 @@ fn distill(
             let ret = sub(p.return_type(), b);
             let params: Vec<(Vec<u8>, TypeId)> = p
                 .params()
-                .map(|a| (a.name_bytes().to_vec(), a.ty()))
+                .map(|a| (a.name_bytes().expect("parameter name").to_vec(), a.ty()))
                 .collect::<Vec<_>>()
                 .into_iter()
                 .map(|(n, ty)| (n, sub(ty, b)))
@@ -401,26 +401,26 @@ fn rebase(m: &Btf<'_>, base: &Btf<'_>, memo: &HashMap<u32, TypeId>) -> Vec<u8> {
             TypeKind::Array(a) => words.extend([map(a.elem.get()), map(a.index.get()), a.nelems]),
             TypeKind::Struct(c) | TypeKind::Union(c) => {
                 for mb in c.members() {
-                    let n = name_of(mb.name_bytes(), &mut b);
+                    let n = name_of(mb.name_bytes().expect("element name"), &mut b);
                     words.extend([n, map(mb.ty().get()), mb.raw_offset()]);
                 }
             }
             TypeKind::Enum(e) => {
                 for v in e.values() {
-                    let n = name_of(v.name_bytes(), &mut b);
+                    let n = name_of(v.name_bytes().expect("element name"), &mut b);
                     words.extend([n, v.raw_value()]);
                 }
             }
             TypeKind::Enum64(e) => {
                 for v in e.values() {
-                    let n = name_of(v.name_bytes(), &mut b);
+                    let n = name_of(v.name_bytes().expect("element name"), &mut b);
                     let x = v.raw_value();
                     words.extend([n, x as u32, (x >> 32) as u32]);
                 }
             }
             TypeKind::FuncProto(p) => {
                 for a in p.params() {
-                    let n = name_of(a.name_bytes(), &mut b);
+                    let n = name_of(a.name_bytes().expect("element name"), &mut b);
                     words.extend([n, map(a.ty().get())]);
                 }
             }

@@ -37,15 +37,19 @@ pub(crate) fn run(source: &str, base: Option<&Path>, format: Format) -> Result<(
         (Some((name, bytes)), _) => Some(parse_base(name, bytes)?),
         (None, Some(distilled)) => Some(
             Btf::parse(distilled)
+                .and_then(validated)
                 .map_err(|error| Failure::Message(format!("{source}: .BTF.base: {error}")))?,
         ),
         (None, None) => None,
     };
-    // Indexed: a DATASEC entry names its variable's kind and name.
+    // Indexed: a DATASEC entry names its variable's kind and name. Every
+    // element is checked up front, as bpftool's libbpf does, so that a bad
+    // one is reported with its place rather than dumped.
     let btf = match &base_btf {
         Some(base) => Btf::parse_split(target.blob, base),
         None => Btf::parse(target.blob),
     }
+    .and_then(validated)
     .map_err(|error| {
         Failure::Message(parse_failure(
             source,
@@ -117,7 +121,14 @@ fn parse_base<'a>(name: &str, bytes: &'a [u8]) -> Result<Btf<'a>, Failure> {
     } else {
         bytes
     };
-    Btf::parse(blob).map_err(|error| Failure::Message(format!("base {name}: {error}")))
+    Btf::parse(blob)
+        .and_then(validated)
+        .map_err(|error| Failure::Message(format!("base {name}: {error}")))
+}
+
+/// `btf` once [`Btf::validate`] has checked its elements.
+fn validated(btf: Btf<'_>) -> btf_core::Result<Btf<'_>> {
+    btf.validate().map(|()| btf)
 }
 
 /// The message for a blob that did not parse, with a hint when it looks
