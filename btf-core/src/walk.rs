@@ -234,11 +234,11 @@ fn word<O: Order>(bytes: &[u8], at: usize) -> u32 {
     }
 }
 
-/// The walk for good input: sizes each record and folds every name offset
-/// and type id into two maxima, with one table lookup per record. Faults of
-/// structure (a record that does not fit, a kind that cannot be sized) are
-/// reported exactly; faults of range are left to the precise walk, which
-/// the maxima trigger.
+/// The walk for good input: sizes each record and folds the name offsets
+/// and type ids it checks (each record's own; with `ELEMENTS`, every
+/// element's too) into two maxima. Faults of structure (a record that does
+/// not fit, a kind that cannot be sized) are reported exactly; faults of
+/// range are left to the precise walk, which the maxima trigger.
 #[inline(always)]
 fn fast_walk<O: Order, const ELEMENTS: bool>(
     input: &WalkInput<'_, '_>,
@@ -257,54 +257,141 @@ fn fast_walk<O: Order, const ELEMENTS: bool>(
     Ok(folded)
 }
 
-/// The loop of [`fast_walk`] for a parse: stops at the end of `types` or
+/// For the kinds this crate knows (1 to [`Kind::MAX_KNOWN`]), two bits
+/// per kind `k` at bit `2k`: the info bytes after the common part, in words
+/// (0, 1 or 3).
+const INFO_WORDS: u64 = packed_words(false);
+/// As [`INFO_WORDS`], for the size of each `vlen` element (0, 2 or 3).
+const ELEM_WORDS: u64 = packed_words(true);
+/// Bit `k` set when kind `k`'s `size_or_type` is a type id.
+const SIZE_OR_TYPE_IS_ID: u32 = {
+    let mut bits = 0u32;
+    let mut k = 1;
+    while k <= Kind::MAX_KNOWN.get() {
+        if Kind::new(k).has_type() {
+            bits |= 1 << k;
+        }
+        k += 1;
+    }
+    bits
+};
+
+/// Packs [`Kind::record_layout`] two bits per kind, in 4-byte words.
+const fn packed_words(elements: bool) -> u64 {
+    let mut packed = 0u64;
+    let mut k = 1;
+    while k <= Kind::MAX_KNOWN.get() {
+        if let Some((info_sz, elem_sz)) = Kind::new(k).record_layout() {
+            let bytes = if elements { elem_sz } else { info_sz };
+            // Evaluated at compile time: a layout that does not fit two
+            // bits of words stops the build.
+            assert!(bytes % 4 == 0 && bytes / 4 <= 3);
+            packed |= ((bytes / 4) as u64) << (2 * k);
+        }
+        k += 1;
+    }
+    packed
+}
+
+/// The walk of [`fast_walk`] for a parse: stops at the end of `types` or
 /// at the first record it cannot size or that does not fit, and returns
-/// what it folded and where it stopped. Nothing in the loop builds an
-/// error, so its state stays in registers. Only each record's fixed part
-/// is read: its name, `size_or_type` when that is a type id, and ARRAY's
+/// what it folded and where it stopped. Only each record's fixed part is
+/// read: its name, `size_or_type` when that is a type id, and ARRAY's
 /// element and index types.
+///
+/// Records of known kinds go through [`known_records`]; this loop takes
+/// over only for a record that one cannot size (a kind sized by a layout
+/// section, or an error), so the hot loop makes no call.
 #[inline(always)]
 fn record_loop<O: Order>(
     types: &[u8],
     layouts: &[&[BtfKindLayout]],
     sink: &mut impl OffsetSink,
 ) -> (Folded, usize) {
-    let len = types.len();
+    let mut folded = Folded {
+        count: 0,
+        max_name: 0,
+        max_ref: 0,
+    };
     let mut off = 0usize;
-    let mut count = 0u32;
-    let mut max_name = 0u32;
-    let mut max_ref = 0u32;
+    loop {
+        (folded, off) = known_records::<O>(types, off, folded, sink);
+        let Some(common) = types.get(off..).and_then(|r| r.first_chunk::<12>()) else {
+            break;
+        };
+        let (kind, vlen) = decode_info(word::<O>(common, 4));
+        if kind.is_known() {
+            // It did not fit.
+            break;
+        }
+        // Kind 0, or one sized by a layout section (no references this
+        // crate can see).
+        match sized_by_layout(kind.get(), vlen, layouts) {
+            Some(size) if size <= types.len() - off => {
+                // The offset is below `types.len()`, which came from a u32.
+                sink.put(folded.count, off as u32);
+                folded.max_name = folded.max_name.max(word::<O>(common, 0));
+                folded.count += 1;
+                off += size;
+            }
+            _ => break,
+        }
+    }
+    (folded, off)
+}
+
+/// The loop over records of known kinds, from `off` to the end of `types`
+/// or the first record of another kind or that does not fit; returns the
+/// updated fold and where it stopped. Nothing in it calls or builds an
+/// error, so its state stays in registers.
+///
+/// The offset of the next record depends on this one's size, so the chain
+/// from loading `info` to the next offset bounds the walk: sizes come from
+/// shifts of two constants (no table load), and the bounds check compares
+/// against what is left, off the chain, so the advance is a plain add.
+#[inline(always)]
+fn known_records<O: Order>(
+    types: &[u8],
+    mut off: usize,
+    folded: Folded,
+    sink: &mut impl OffsetSink,
+) -> (Folded, usize) {
+    let len = types.len();
+    let Folded {
+        mut count,
+        mut max_name,
+        mut max_ref,
+    } = folded;
     while let Some(common) = types.get(off..).and_then(|r| r.first_chunk::<12>()) {
         let info = word::<O>(common, 4);
-        let kind = ((info >> INFO_KIND_SHIFT) & INFO_KIND_MASK) as usize;
+        let kind = (info >> INFO_KIND_SHIFT) & INFO_KIND_MASK;
         let vlen = info & INFO_VLEN_MASK;
-        let fk = FAST_KINDS.get(kind).copied().unwrap_or(0);
-        let size = if fk & KNOWN != 0 {
-            // vlen < 2^24 and elements are at most 12 bytes: no overflow,
-            // even in 32 bits.
-            12 + (fk & 0xff) as usize + vlen as usize * ((fk >> 8) & 0xff) as usize
-        } else {
-            match sized_by_layout(kind as u8, vlen, layouts) {
-                Some(size) => size,
-                None => break,
-            }
-        };
-        let next = off.saturating_add(size);
-        if next > len {
+        if kind.wrapping_sub(1) >= u32::from(Kind::MAX_KNOWN.get()) {
+            break;
+        }
+        let at = 2 * kind;
+        let info_words = ((INFO_WORDS >> at) & 3) as usize;
+        let elem_words = ((ELEM_WORDS >> at) & 3) as usize;
+        // vlen < 2^24 and elements are at most 3 words: no overflow, even
+        // in 32 bits.
+        let size = 12 + 4 * (info_words + vlen as usize * elem_words);
+        // `off` never passes `len`.
+        if size > len - off {
             break;
         }
         // The offset is below `types.len()`, which came from a u32 field.
         sink.put(count, off as u32);
         max_name = max_name.max(word::<O>(common, 0));
-        let st_mask = 0u32.wrapping_sub((fk >> 24) & 1);
-        max_ref = max_ref.max(word::<O>(common, 8) & st_mask);
-        if kind == usize::from(Kind::ARRAY.get()) {
-            let at = off.saturating_add(12);
+        let refers = 0u32.wrapping_sub((SIZE_OR_TYPE_IS_ID >> kind) & 1);
+        max_ref = max_ref.max(word::<O>(common, 8) & refers);
+        if kind == u32::from(Kind::ARRAY.get()) {
+            // The record fits, and ARRAY's is 24 bytes: no overflow.
+            let at = off + 12;
             max_ref = max_ref
                 .max(word::<O>(types, at))
-                .max(word::<O>(types, at.saturating_add(4)));
+                .max(word::<O>(types, at + 4));
         }
-        off = next;
+        off += size;
         // At most `types.len() / 12` records, and that is below 2^32 / 12.
         count += 1;
     }
