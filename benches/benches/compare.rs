@@ -50,6 +50,9 @@ fn parse_vmlinux(c: &mut Criterion) {
     let bytes = vmlinux();
     let types = walks::type_section(bytes);
     let count = Btf::parse(bytes).expect("ours parses vmlinux").type_count();
+    Btf::parse(bytes)
+        .and_then(|b| b.validate())
+        .expect("ours validates vmlinux");
     assert_eq!(walks::bare_walk(types), count, "bare walk count");
     let lb = LibbpfBtf::new(bytes).expect("libbpf parses vmlinux");
     assert_eq!(lb.type_cnt(), count + 1, "libbpf count (void included)");
@@ -67,7 +70,7 @@ fn parse_vmlinux(c: &mut Criterion) {
         Some(count),
         "framing walk"
     );
-    let lines: [(&str, &dyn Fn()); 7] = [
+    let lines: [(&str, &dyn Fn()); 8] = [
         (ids::BARE, &|| {
             black_box(walks::bare_walk(black_box(types)));
         }),
@@ -87,6 +90,11 @@ fn parse_vmlinux(c: &mut Criterion) {
         }),
         (ids::OURS_PARSE, &|| {
             black_box(Btf::parse(black_box(bytes)).expect("parse"));
+        }),
+        (ids::OURS_PARSE_VALIDATE, &|| {
+            let btf = Btf::parse(black_box(bytes)).expect("parse");
+            btf.validate().expect("validate");
+            black_box(btf);
         }),
         (ids::OURS_PARSE_INDEX, &|| {
             let mut btf = Btf::parse(black_box(bytes)).expect("parse");
@@ -368,6 +376,13 @@ fn corpus_modules(c: &mut Criterion) {
     for (name, m) in &corpus.modules {
         let ours = Btf::parse_split(m, &base)
             .unwrap_or_else(|e| panic!("ours fails on module {name}: {e}"));
+        ours.validate()
+            .unwrap_or_else(|e| panic!("ours does not validate module {name}: {e}"));
+        assert_eq!(
+            walks::bare_walk(walks::type_section(m)),
+            ours.type_count(),
+            "{name}: bare walk count"
+        );
         let lb = LibbpfBtf::new_split(m, &lb_base)
             .unwrap_or_else(|e| panic!("libbpf fails on module {name}: errno {e}"));
         assert_eq!(
@@ -393,10 +408,27 @@ fn corpus_modules(c: &mut Criterion) {
         base.type_count()
     );
 
-    let lines: [(&str, &dyn Fn()); 2] = [
+    let sections: Vec<&[u8]> = corpus
+        .modules
+        .iter()
+        .map(|(_, m)| walks::type_section(m))
+        .collect();
+    let lines: [(&str, &dyn Fn()); 4] = [
+        (ids::BARE, &|| {
+            for types in &sections {
+                black_box(walks::bare_walk(black_box(types)));
+            }
+        }),
         (ids::OURS_SPLIT, &|| {
             for (_, m) in &corpus.modules {
                 black_box(Btf::parse_split(black_box(m), &base).expect("split"));
+            }
+        }),
+        (ids::OURS_SPLIT_VALIDATE, &|| {
+            for (_, m) in &corpus.modules {
+                let btf = Btf::parse_split(black_box(m), &base).expect("split");
+                btf.validate().expect("validate");
+                black_box(btf);
             }
         }),
         (ids::LIBBPF_SPLIT, &|| {

@@ -34,6 +34,9 @@ pub const NATIVE_LE: &str = "native_le_parse";
 
 /// `Btf::parse`.
 pub const OURS_PARSE: &str = "ours/parse";
+/// `Btf::parse` then `Btf::validate`: every element checked, as libbpf's
+/// `btf__new` checks them.
+pub const OURS_PARSE_VALIDATE: &str = "ours/parse+validate";
 /// `Btf::parse` then `index_names`.
 pub const OURS_PARSE_INDEX: &str = "ours/parse+index_names";
 /// `Btf::parse_unindexed`.
@@ -72,6 +75,8 @@ pub const LIBBPF_NEW_SORTED: &str = "libbpf/btf__new";
 
 /// `Btf::parse_split` for every module.
 pub const OURS_SPLIT: &str = "ours/parse_split";
+/// `Btf::parse_split` then `Btf::validate` for every module.
+pub const OURS_SPLIT_VALIDATE: &str = "ours/parse_split+validate";
 /// `btf__new_split` for every module.
 pub const LIBBPF_SPLIT: &str = "libbpf/btf__new_split";
 /// `btf_rs::Btf::from_split_bytes` for every module.

@@ -2,12 +2,13 @@
 //! against what the hardware allows.
 //!
 //! - [`bare_walk`]: the physical limit. It reads each record's info word,
-//!   sizes the record from kind and vlen with a table, and advances; no
-//!   validation at all (an unknown kind is taken as 12 bytes, a truncated
-//!   last record ends the walk). [`bare_walk_offsets`] also stores each
+//!   sizes the record from kind and vlen by shifting two constants, and
+//!   advances; no validation at all (an unknown kind is taken as 12 bytes, a
+//!   truncated last record ends the walk). [`bare_walk_offsets`] also stores each
 //!   record's offset, as an id index needs.
 //! - [`framing_walk`]: the checks of each record itself (known kind, fits,
-//!   name and header reference in range) without those of its elements.
+//!   name and fixed-part references in range), the checks `Btf::parse`
+//!   makes, written plainly.
 //! - [`native_parse`]: a little-endian-only validating parse that does the
 //!   same work as `Btf::parse_unindexed`; see its documentation for how the
 //!   comparison is kept fair.
@@ -61,12 +62,29 @@ fn word(types: &[u8], at: usize) -> Option<u32> {
     Some(u32::from_le_bytes(b.try_into().ok()?))
 }
 
+/// [`LAYOUT`] packed two bits per kind (1..=19) in 4-byte words: info bytes
+/// at bit `2k` of the first word, element bytes of the second. Shifting a
+/// constant keeps a table load off the chain from one record's `info` to
+/// the next record's offset, which bounds every walk.
+const PACKED_WORDS: (u64, u64) = {
+    let (mut info, mut elem) = (0u64, 0u64);
+    let mut k = 1;
+    while k <= 19 {
+        info |= (LAYOUT[k].0 as u64 / 4) << (2 * k);
+        elem |= (LAYOUT[k].1 as u64 / 4) << (2 * k);
+        k += 1;
+    }
+    (info, elem)
+};
+
 #[inline(always)]
 fn bare_size(info: u32) -> usize {
-    let kind = ((info >> 24) & 0x7f) as usize;
+    // Kinds above 31 are taken as kind & 31: no check of any kind here.
+    let at = 2 * ((info >> 24) & 0x1f);
     let vlen = (info & 0x00ff_ffff) as usize;
-    let (info_sz, elem_sz) = LAYOUT[kind];
-    12 + info_sz as usize + vlen * elem_sz as usize
+    let info_words = ((PACKED_WORDS.0 >> at) & 3) as usize;
+    let elem_words = ((PACKED_WORDS.1 >> at) & 3) as usize;
+    12 + 4 * (info_words + vlen * elem_words)
 }
 
 /// The bare offset walk: the number of records, found by reading only each
@@ -106,13 +124,17 @@ const HEADER_REF: [bool; 128] = {
     t
 };
 
-/// The framing walk: what a validating parse does short of checking the
-/// elements (members, parameters, enumerators, datasec entries). Each
+/// The framing walk: the record checks of btf-core's parse written plainly
+/// for little-endian blobs with no layout section, keeping no index. Each
 /// record must have a known kind and fit; its name offset and, by kind,
-/// its type reference are folded into maxima checked once at the end (as
-/// btf-core does). The distance from here to a full parse is the cost of
-/// the element checks; from [`bare_walk`] to here, that of checking each
-/// record itself. `None` when a check fails.
+/// its type references (`size_or_type`, ARRAY's element and index types)
+/// are folded into maxima checked once at the end (as btf-core does); the
+/// elements (members, parameters, enumerators, datasec entries) are not
+/// read, as `Btf::parse` leaves them to `Btf::validate`. From
+/// [`bare_walk`] to here is the cost of checking each record; from here to
+/// `Btf::parse_unindexed`, that of btf-core's generality (either byte
+/// order, layout sections, errors that name the place). `None` when a
+/// check fails.
 #[inline(never)]
 pub fn framing_walk(types: &[u8], str_len: u32) -> Option<u32> {
     let mut rest = types;
@@ -129,6 +151,12 @@ pub fn framing_walk(types: &[u8], str_len: u32) -> Option<u32> {
         max_name = max_name.max(u32::from_le_bytes(common[0..4].try_into().ok()?));
         if HEADER_REF[kind] {
             max_ref = max_ref.max(u32::from_le_bytes(common[8..12].try_into().ok()?));
+        }
+        if kind == 3 {
+            let info = after.get(..8)?;
+            max_ref = max_ref
+                .max(u32::from_le_bytes(info[..4].try_into().ok()?))
+                .max(u32::from_le_bytes(info[4..].try_into().ok()?));
         }
         rest = next;
         count += 1;
@@ -169,18 +197,17 @@ pub enum NativeError {
 ///   share), then section bounds, alignment, overlap, string-section and
 ///   layout-section checks (constant time, or per layout entry);
 /// - one pass over every record: it must hold 12 bytes, its kind must be
-///   known or sized by a layout section, its body must fit; every name
-///   offset (record, members, enumerators, parameters) and every type id
-///   (referenced type, array element and index, members, parameters,
-///   datasec entries) is folded into two running maxima, checked once at
-///   the end against the string length and the last id;
+///   known or sized by a layout section, its body must fit; its name
+///   offset and the type ids of its fixed part (referenced type, array
+///   element and index) are folded into two running maxima, checked once at
+///   the end against the string length and the last id (elements are left
+///   to `Btf::validate`, as btf-core's parse leaves them);
 /// - no index is kept by either (no allocation at all).
 ///
-/// The loop is the same algorithm as btf-core's fast loop (as of commit
-/// e34758a, "one packed table word per kind, units folded under masks"):
-/// one table word per kind gives sizes, the stride of the units holding
-/// references and masks saying which words are names or ids, so there is
-/// no `match` on the kind per record. Comparing against a naive native
+/// The loop is the same algorithm as btf-core's record walk: an inner loop
+/// over the known kinds, sized by shifting two constants and advanced by a
+/// plain add after a check against what is left, with no call in it; an
+/// outer loop for records a layout section sizes. Comparing against a naive native
 /// walk would measure the algorithm, not the byte order; comparing against
 /// the same algorithm isolates what remains: here every field is read with
 /// `u32::from_le_bytes` written into the loop, where btf-core's walk is
@@ -234,42 +261,17 @@ pub fn native_parse(data: &[u8]) -> Result<u32, NativeError> {
     walk_le(types, layout, strings.len() as u64)
 }
 
-/// What the loop needs to know of a kind, packed in one word: bits 0–7
-/// info bytes, 8–15 element size, 16–23 stride of the units holding
-/// references (elements, or ARRAY's info as one unit), bit 24
-/// `size_or_type` is a type id, bits 25/26/27 a unit's first word is a
-/// name / its first word is a type / its second word is a type, bit 31 the
-/// kind is known. The same packing as btf-core's walk (see
-/// [`native_parse`]).
-const PACKED: [u32; 128] = {
-    let mut t = [0u32; 128];
-    let mut k = 1;
-    while k <= 19 {
-        let (info_sz, elem_sz) = LAYOUT[k];
-        let (stride, a_name, a_type, b_type): (u32, u32, u32, u32) = match k {
-            3 => (12, 0, 1, 1),
-            4 | 5 => (12, 1, 0, 1),
-            13 => (8, 1, 0, 1),
-            6 => (8, 1, 0, 0),
-            19 => (12, 1, 0, 0),
-            15 => (12, 0, 1, 0),
-            _ => (16, 0, 0, 0),
-        };
-        let st = matches!(k, 2 | 8..=14 | 17 | 18) as u32;
-        t[k] = PACKED_KNOWN
-            | info_sz as u32
-            | (elem_sz as u32) << 8
-            | stride << 16
-            | st << 24
-            | a_name << 25
-            | a_type << 26
-            | b_type << 27;
-        k += 1;
+/// Bit `k` set when kind `k`'s `size_or_type` is a type id.
+const SIZE_OR_TYPE_IS_ID: u32 = {
+    let mut bits = 0u32;
+    let refs = [2, 8, 9, 10, 11, 12, 13, 14, 17, 18];
+    let mut i = 0;
+    while i < refs.len() {
+        bits |= 1 << refs[i];
+        i += 1;
     }
-    t
+    bits
 };
-const PACKED_KNOWN: u32 = 1 << 31;
-const PACKED_UNITLESS: u32 = 16 << 16;
 
 #[inline(always)]
 fn le(b: &[u8], at: usize) -> u32 {
@@ -288,50 +290,57 @@ fn sized_by_layout(kind: usize, vlen: u32, layout: &[u8]) -> Option<usize> {
 }
 
 /// The record loop of [`native_parse`]: little-endian, folded maxima.
+/// Records of the 19 known kinds go through the inner loop, sized by
+/// [`PACKED_WORDS`]; the outer loop takes a record of another kind (sized by
+/// the layout section) or stops, as btf-core's walk does.
 fn walk_le(types: &[u8], layout: &[u8], str_end: u64) -> Result<u32, NativeError> {
-    let mut rest = types;
+    let len = types.len();
+    let mut off = 0usize;
     let mut count = 0u32;
     let mut max_name = 0u32;
     let mut max_ref = 0u32;
-    while let Some((common, after)) = rest.split_first_chunk::<12>() {
-        let info = le(common, 4);
-        let kind = ((info >> 24) & 0x7f) as usize;
-        let vlen = info & 0x00ff_ffff;
-        let mut fk = PACKED[kind];
-        let extra = if fk & PACKED_KNOWN != 0 {
-            (fk & 0xff) as usize + vlen as usize * ((fk >> 8) & 0xff) as usize
-        } else {
-            if kind == 0 {
+    loop {
+        while let Some(common) = types.get(off..).and_then(|r| r.first_chunk::<12>()) {
+            let info = le(common, 4);
+            let kind = (info >> 24) & 0x7f;
+            let vlen = (info & 0x00ff_ffff) as usize;
+            if kind.wrapping_sub(1) >= 19 {
                 break;
             }
-            fk = PACKED_UNITLESS;
-            match sized_by_layout(kind, vlen, layout) {
-                Some(size) => size - 12,
-                None => break,
+            let at = 2 * kind;
+            let size = 12
+                + 4 * (((PACKED_WORDS.0 >> at) & 3) as usize
+                    + vlen * ((PACKED_WORDS.1 >> at) & 3) as usize);
+            if size > len - off {
+                break;
             }
-        };
-        let Some((body, next)) = after.split_at_checked(extra) else {
+            max_name = max_name.max(le(common, 0));
+            let refers = 0u32.wrapping_sub((SIZE_OR_TYPE_IS_ID >> kind) & 1);
+            max_ref = max_ref.max(le(common, 8) & refers);
+            if kind == 3 {
+                max_ref = max_ref.max(le(types, off + 12)).max(le(types, off + 16));
+            }
+            off += size;
+            count += 1;
+        }
+        let Some(common) = types.get(off..).and_then(|r| r.first_chunk::<12>()) else {
             break;
         };
-        max_name = max_name.max(le(common, 0));
-        let st_mask = 0u32.wrapping_sub((fk >> 24) & 1);
-        max_ref = max_ref.max(le(common, 8) & st_mask);
-        let stride = ((fk >> 16) & 0xff) as usize;
-        let a_name = 0u32.wrapping_sub((fk >> 25) & 1);
-        let a_type = 0u32.wrapping_sub((fk >> 26) & 1);
-        let b_type = 0u32.wrapping_sub((fk >> 27) & 1);
-        let mut units = body;
-        while let Some((unit, _)) = units.split_first_chunk::<8>() {
-            let a = le(unit, 0);
-            let b = le(unit, 4);
-            max_name = max_name.max(a & a_name);
-            max_ref = max_ref.max(a & a_type).max(b & b_type);
-            units = units.get(stride..).unwrap_or_default();
+        let info = le(common, 4);
+        let kind = ((info >> 24) & 0x7f) as usize;
+        if kind == 0 || KNOWN[kind] {
+            break;
         }
-        rest = next;
-        count += 1;
+        match sized_by_layout(kind, info & 0x00ff_ffff, layout) {
+            Some(size) if size <= len - off => {
+                max_name = max_name.max(le(common, 0));
+                off += size;
+                count += 1;
+            }
+            _ => break,
+        }
     }
-    if !rest.is_empty() {
+    if off != len {
         return Err(NativeError::Record);
     }
     let last_id = 1 + u64::from(count);

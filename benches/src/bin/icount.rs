@@ -19,6 +19,7 @@ const OPS: &[(&str, &str)] = &[
     ("native_le_parse", "little-endian-only validating parse"),
     ("ours_parse_unindexed", "ours Btf::parse_unindexed"),
     ("ours_parse", "ours Btf::parse (id index)"),
+    ("ours_parse_validate", "ours Btf::parse + validate"),
     ("ours_parse_index_names", "ours Btf::parse + index_names"),
     ("libbpf_btf_new", "libbpf btf__new (+ btf__free)"),
     ("btfrs_from_bytes", "btf-rs Btf::from_bytes"),
@@ -36,6 +37,10 @@ const OPS: &[(&str, &str)] = &[
         "libbpf 300 btf__find_by_name_kind, sorted copy",
     ),
     ("ours_corpus", "ours parse_split of every corpus module"),
+    (
+        "ours_corpus_validate",
+        "ours parse_split + validate of every corpus module",
+    ),
     (
         "libbpf_corpus",
         "libbpf btf__new_split of every corpus module",
@@ -92,6 +97,11 @@ fn main() {
         }),
         "ours_parse" => icount_measured(&mut || {
             u64::from(Btf::parse(black_box(&bytes)).expect("parse").type_count())
+        }),
+        "ours_parse_validate" => icount_measured(&mut || {
+            let btf = Btf::parse(black_box(&bytes)).expect("parse");
+            btf.validate().expect("validate");
+            u64::from(btf.type_count())
         }),
         "ours_parse_index_names" => icount_measured(&mut || {
             let mut btf = Btf::parse(black_box(&bytes)).expect("parse");
@@ -154,17 +164,22 @@ fn main() {
                 })
             }
         }
-        "ours_corpus" | "libbpf_corpus" => {
+        "ours_corpus" | "ours_corpus_validate" | "libbpf_corpus" => {
             let corpus = data::corpus();
             elements = corpus.modules.len() as u64;
-            if op == "ours_corpus" {
+            if op != "libbpf_corpus" {
+                let validate = op == "ours_corpus_validate";
                 let base = Btf::parse(&corpus.base).expect("parse base");
                 icount_measured(&mut || {
                     corpus
                         .modules
                         .iter()
                         .map(|(_, m)| {
-                            u64::from(Btf::parse_split(m, &base).expect("split").type_count())
+                            let btf = Btf::parse_split(m, &base).expect("split");
+                            if validate {
+                                btf.validate().expect("validate");
+                            }
+                            u64::from(btf.type_count())
                         })
                         .sum()
                 })

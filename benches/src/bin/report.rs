@@ -107,6 +107,7 @@ const GROUPS: &[(&str, &str, &str, &[&str])] = &[
             ids::FRAMING,
             ids::OURS_UNINDEXED,
             ids::OURS_PARSE,
+            ids::OURS_PARSE_VALIDATE,
             ids::OURS_PARSE_INDEX,
             ids::LIBBPF_NEW,
             ids::BTFRS_FROM_BYTES,
@@ -151,7 +152,13 @@ const GROUPS: &[(&str, &str, &str, &[&str])] = &[
         ids::CORPUS,
         ids::OURS_SPLIT,
         "module",
-        &[ids::OURS_SPLIT, ids::LIBBPF_SPLIT, ids::BTFRS_SPLIT],
+        &[
+            ids::BARE,
+            ids::OURS_SPLIT,
+            ids::OURS_SPLIT_VALIDATE,
+            ids::LIBBPF_SPLIT,
+            ids::BTFRS_SPLIT,
+        ],
     ),
     (
         ids::WALK,
@@ -250,6 +257,16 @@ fn print_targets(r: &Results, heap: Option<&Value>) {
         &|v| v >= 5.0,
     );
     row(
+        "(for information: parse + `validate`, every element checked as `btf__new` checks them)",
+        ratio(
+            r,
+            (ids::PARSE, ids::LIBBPF_NEW),
+            (ids::PARSE, ids::OURS_PARSE_VALIDATE),
+        ),
+        &x,
+        &|v| v >= 5.0,
+    );
+    row(
         "(for information: parse + `index_names`, a name hash libbpf does not build)",
         ratio(
             r,
@@ -276,7 +293,7 @@ fn print_targets(r: &Results, heap: Option<&Value>) {
         &|v| v <= 1.5,
     );
     row(
-        "(for information: the framing walk, every record checked but no element, against the bare walk)",
+        "(for information: the framing walk, parse's record checks written plainly, against the bare walk)",
         ratio(r, (ids::PARSE, ids::FRAMING), (ids::PARSE, ids::BARE)),
         &x,
         &|v| v <= 1.5,
@@ -317,6 +334,32 @@ fn print_targets(r: &Results, heap: Option<&Value>) {
             r,
             (ids::CORPUS, ids::LIBBPF_SPLIT),
             (ids::CORPUS, ids::OURS_SPLIT),
+        ),
+        &x,
+        &|v| v >= 5.0,
+    );
+    row(
+        "(for information: the bare walk of every module's type section, the physical limit, against `btf__new_split`)",
+        ratio(
+            r,
+            (ids::CORPUS, ids::LIBBPF_SPLIT),
+            (ids::CORPUS, ids::BARE),
+        ),
+        &x,
+        &|v| v >= 5.0,
+    );
+    row(
+        "(for information: ours against that bare walk)",
+        ratio(r, (ids::CORPUS, ids::OURS_SPLIT), (ids::CORPUS, ids::BARE)),
+        &x,
+        &|v| v <= 1.5,
+    );
+    row(
+        "(for information: the same with `validate` on every module)",
+        ratio(
+            r,
+            (ids::CORPUS, ids::LIBBPF_SPLIT),
+            (ids::CORPUS, ids::OURS_SPLIT_VALIDATE),
         ),
         &x,
         &|v| v >= 5.0,
