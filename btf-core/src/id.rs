@@ -195,8 +195,8 @@ impl Kind {
     /// FUNC's `vlen` holds its linkage, not a count, so its element size is 0.
     #[inline(always)]
     pub const fn record_layout(self) -> Option<(u8, u8)> {
-        // A table lookup: this runs once per record in the parse loop. The
-        // mask keeps the index below the table's 128 entries.
+        // A table lookup. The mask keeps the index below the table's 128
+        // entries.
         #[allow(clippy::indexing_slicing)]
         let (info_sz, elem_sz, known) = RECORD_LAYOUTS[(self.0 & 0x7f) as usize];
         if known && self.0 < 0x80 {

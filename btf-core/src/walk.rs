@@ -174,51 +174,36 @@ fn run<const ELEMENTS: bool>(
     Ok(precise.count)
 }
 
-/// What the fast walk needs to know of a kind, packed in one word for one
-/// table lookup:
+/// Where a kind's references lie after the 12-byte common part, packed in
+/// one word for [`known_elements`]:
 ///
-/// - bits 0–7: the kind's info bytes after the 12-byte common part;
-/// - bits 8–15: the size of each `vlen` element;
-/// - bits 16–23: the stride of the units that hold references after the
-///   common part (the elements, or ARRAY's info as one unit);
-/// - bit 24: `size_or_type` is a type id;
+/// - bits 16–23: the stride of the units that hold references (the
+///   elements, or ARRAY's info as one unit); 16 for kinds with none, which
+///   is larger than any of their bodies;
 /// - bits 25, 26, 27: a unit's first word is a name offset, its first word
-///   is a type id, its second word is a type id;
-/// - bit 31 ([`KNOWN`]): set for the kinds this crate knows.
-type FastKind = u32;
+///   is a type id, its second word is a type id.
+type Units = u32;
 
-const ST_TYPE: u32 = 1 << 24;
-const KNOWN: u32 = 1 << 31;
-/// A stride larger than any unit and no reference bits.
-const UNITLESS: u32 = 16 << 16;
-
-/// The fast walk's word for every 7-bit kind.
-#[allow(clippy::indexing_slicing)] // evaluated at compile time
-const FAST_KINDS: [FastKind; 128] = {
+/// The [`Units`] word of every 7-bit kind (0 for those with no elements
+/// this crate knows: a zero stride is never used, as [`known_elements`]
+/// only sees known kinds).
+const UNITS: [Units; 128] = {
     let mut table = [0; 128];
     let mut k = 1;
     while k <= Kind::MAX_KNOWN.get() as usize {
-        let kind = Kind::new(k as u8);
-        if let Some((info_sz, elem_sz)) = kind.record_layout() {
-            // (stride, first word a name, first a type, second a type)
-            let (stride, a_name, a_type, b_type) = match k {
-                3 => (12, 0, 1, 1),     // ARRAY info: type, index_type
-                4 | 5 => (12, 1, 0, 1), // members: name, type, offset
-                13 => (8, 1, 0, 1),     // params: name, type
-                6 => (8, 1, 0, 0),      // ENUM: name, val
-                19 => (12, 1, 0, 0),    // ENUM64: name, lo32, hi32
-                15 => (12, 0, 1, 0),    // DATASEC: type, offset, size
-                _ => (16, 0, 0, 0),     // UNITLESS: INT, VAR, DECL_TAG have 4 info bytes, no refs
-            };
-            let st = if kind.has_type() { ST_TYPE } else { 0 };
-            table[k] = KNOWN
-                | info_sz as u32
-                | (elem_sz as u32) << 8
-                | stride << 16
-                | st
-                | a_name << 25
-                | a_type << 26
-                | b_type << 27;
+        // (stride, first word a name, first a type, second a type)
+        let (stride, a_name, a_type, b_type): (u32, u32, u32, u32) = match k {
+            3 => (12, 0, 1, 1),     // ARRAY info: type, index_type
+            4 | 5 => (12, 1, 0, 1), // members: name, type, offset
+            13 => (8, 1, 0, 1),     // params: name, type
+            6 => (8, 1, 0, 0),      // ENUM: name, val
+            19 => (12, 1, 0, 0),    // ENUM64: name, lo32, hi32
+            15 => (12, 0, 1, 0),    // DATASEC: type, offset, size
+            _ => (16, 0, 0, 0),     // no units: INT, VAR, DECL_TAG have 4 info bytes
+        };
+        #[allow(clippy::indexing_slicing)] // evaluated at compile time, k < 128
+        {
+            table[k] = stride << 16 | a_name << 25 | a_type << 26 | b_type << 27;
         }
         k += 1;
     }
@@ -245,11 +230,7 @@ fn fast_walk<O: Order, const ELEMENTS: bool>(
     sink: &mut impl OffsetSink,
 ) -> Result<Folded> {
     let mut local = core::mem::take(sink);
-    let (folded, off) = if ELEMENTS {
-        fast_loop::<O>(input.types, input.layouts, &mut local)
-    } else {
-        record_loop::<O>(input.types, input.layouts, &mut local)
-    };
+    let (folded, off) = record_loop::<O, ELEMENTS>(input.types, input.layouts, &mut local);
     *sink = local;
     if off < input.types.len() {
         return Err(structure_error::<O>(input, off, folded.count));
@@ -293,17 +274,19 @@ const fn packed_words(elements: bool) -> u64 {
     packed
 }
 
-/// The walk of [`fast_walk`] for a parse: stops at the end of `types` or
-/// at the first record it cannot size or that does not fit, and returns
-/// what it folded and where it stopped. Only each record's fixed part is
+/// The walk of [`fast_walk`]: stops at the end of `types` or at the first
+/// record it cannot size or that does not fit, and returns what it folded
+/// and where it stopped. For a parse, only each record's fixed part is
 /// read: its name, `size_or_type` when that is a type id, and ARRAY's
-/// element and index types.
+/// element and index types; with `ELEMENTS`, every element's name and type
+/// id too.
 ///
-/// Records of known kinds go through [`known_records`]; this loop takes
-/// over only for a record that one cannot size (a kind sized by a layout
-/// section, or an error), so the hot loop makes no call.
+/// Records of known kinds go through [`known_records`] (or
+/// [`known_elements`]); this loop takes over only for a record those cannot
+/// size (a kind sized by a layout section, or an error), so the hot loop
+/// makes no call.
 #[inline(always)]
-fn record_loop<O: Order>(
+fn record_loop<O: Order, const ELEMENTS: bool>(
     types: &[u8],
     layouts: &[&[BtfKindLayout]],
     sink: &mut impl OffsetSink,
@@ -315,7 +298,11 @@ fn record_loop<O: Order>(
     };
     let mut off = 0usize;
     loop {
-        (folded, off) = known_records::<O>(types, off, folded, sink);
+        (folded, off) = if ELEMENTS {
+            known_elements::<O>(types, off, folded, sink)
+        } else {
+            known_records::<O>(types, off, folded, sink)
+        };
         let Some(common) = types.get(off..).and_then(|r| r.first_chunk::<12>()) else {
             break;
         };
@@ -403,52 +390,47 @@ fn known_records<O: Order>(
     (folded, off)
 }
 
-/// The loop of [`fast_walk`] for [`check_elements`]: as [`record_loop`],
-/// and every element's references are folded too (and ARRAY's, as one
-/// unit of the same loop).
+/// [`known_records`] for [`check_elements`]: every element's references
+/// are folded too (and ARRAY's, as one unit of the same loop).
 #[inline(always)]
-fn fast_loop<O: Order>(
+fn known_elements<O: Order>(
     types: &[u8],
-    layouts: &[&[BtfKindLayout]],
+    mut off: usize,
+    folded: Folded,
     sink: &mut impl OffsetSink,
 ) -> (Folded, usize) {
-    let mut rest = types;
-    let mut count = 0u32;
-    let mut max_name = 0u32;
-    let mut max_ref = 0u32;
-    while let Some((common, after)) = rest.split_first_chunk::<12>() {
+    let len = types.len();
+    let Folded {
+        mut count,
+        mut max_name,
+        mut max_ref,
+    } = folded;
+    while let Some(common) = types.get(off..).and_then(|r| r.first_chunk::<12>()) {
         let info = word::<O>(common, 4);
-        let kind = ((info >> INFO_KIND_SHIFT) & INFO_KIND_MASK) as usize;
+        let kind = (info >> INFO_KIND_SHIFT) & INFO_KIND_MASK;
         let vlen = info & INFO_VLEN_MASK;
-        let mut fk = FAST_KINDS.get(kind).copied().unwrap_or(0);
-        let extra = if fk & KNOWN != 0 {
-            // vlen < 2^24 and elements are at most 12 bytes: no overflow,
-            // even in 32 bits.
-            (fk & 0xff) as usize + vlen as usize * ((fk >> 8) & 0xff) as usize
-        } else {
-            // A kind sized by a layout section: no references this crate
-            // can see, so no units (and a nonzero stride).
-            fk = UNITLESS;
-            match sized_by_layout(kind as u8, vlen, layouts) {
-                Some(size) => size.saturating_sub(12),
-                None => break,
-            }
-        };
-        let Some((body, next)) = after.split_at_checked(extra) else {
+        if kind.wrapping_sub(1) >= u32::from(Kind::MAX_KNOWN.get()) {
             break;
-        };
-        // The offset is below `types.len()`, which came from a u32 field.
-        sink.put(count, (types.len() - rest.len()) as u32);
+        }
+        let at = 2 * kind;
+        let info_words = ((INFO_WORDS >> at) & 3) as usize;
+        let elem_words = ((ELEM_WORDS >> at) & 3) as usize;
+        let size = 12 + 4 * (info_words + vlen as usize * elem_words);
+        if size > len - off {
+            break;
+        }
+        sink.put(count, off as u32);
         max_name = max_name.max(word::<O>(common, 0));
-        let st_mask = 0u32.wrapping_sub((fk >> 24) & 1);
-        max_ref = max_ref.max(word::<O>(common, 8) & st_mask);
+        let refers = 0u32.wrapping_sub((SIZE_OR_TYPE_IS_ID >> kind) & 1);
+        max_ref = max_ref.max(word::<O>(common, 8) & refers);
         // Every unit (element, or ARRAY's info) in one loop, its words
         // masked by kind: no dispatch per record.
+        let fk = UNITS.get(kind as usize).copied().unwrap_or(0);
         let stride = ((fk >> 16) & 0xff) as usize;
         let a_name = 0u32.wrapping_sub((fk >> 25) & 1);
         let a_type = 0u32.wrapping_sub((fk >> 26) & 1);
         let b_type = 0u32.wrapping_sub((fk >> 27) & 1);
-        let mut units = body;
+        let mut units = types.get(off + 12..off + size).unwrap_or_default();
         while let Some((unit, _)) = units.split_first_chunk::<8>() {
             let a = word::<O>(unit, 0);
             let b = word::<O>(unit, 4);
@@ -456,8 +438,7 @@ fn fast_loop<O: Order>(
             max_ref = max_ref.max(a & a_type).max(b & b_type);
             units = units.get(stride..).unwrap_or_default();
         }
-        rest = next;
-        // At most `types.len() / 12` records, and that is below 2^32 / 12.
+        off += size;
         count += 1;
     }
     let folded = Folded {
@@ -465,7 +446,7 @@ fn fast_loop<O: Order>(
         max_name,
         max_ref,
     };
-    (folded, types.len() - rest.len())
+    (folded, off)
 }
 
 /// The size of a record of a kind this crate does not know, from a layout
