@@ -7,8 +7,8 @@
 //! modules are kept.
 
 use core::ops::Deref;
-use core::sync::atomic::{AtomicU64, Ordering};
 use std::path::PathBuf;
+use std::sync::Arc;
 
 use btf_core::{Btf, BtfIndex, Kind, TypeId};
 
@@ -65,7 +65,7 @@ impl LoadOptions {
 /// get the parsed view with [`ModuleBtf::btf`].
 #[derive(Debug)]
 pub struct ModuleBtf {
-    set: u64,
+    set: SetToken,
     id: Option<BtfId>,
     name: String,
     bytes: Vec<u8>,
@@ -107,7 +107,7 @@ impl ModuleBtf {
     /// [`Error::WrongBase`] for another set's vmlinux; [`Error::Parse`] if
     /// btf-core rejects the stored index (it does not for a set it built).
     pub fn btf<'a>(&'a self, vmlinux: &'a VmlinuxBtf<'a>) -> Result<Btf<'a>, Error> {
-        if vmlinux.set != self.set {
+        if !vmlinux.set.is(&self.set) {
             return Err(Error::WrongBase);
         }
         Btf::with_index(&self.bytes, Some(&vmlinux.btf), &self.index).map_err(|source| {
@@ -124,7 +124,7 @@ impl ModuleBtf {
 /// base for its modules' views.
 #[derive(Debug)]
 pub struct VmlinuxBtf<'a> {
-    set: u64,
+    set: &'a SetToken,
     btf: Btf<'a>,
 }
 
@@ -194,7 +194,7 @@ pub struct FoundType<'a> {
 /// ```
 #[derive(Debug)]
 pub struct KernelBtf {
-    set: u64,
+    set: SetToken,
     vmlinux_bytes: KernelBytes,
     vmlinux_index: BtfIndex,
     vmlinux_id: Option<BtfId>,
@@ -204,8 +204,18 @@ pub struct KernelBtf {
     discovery: Discovery,
 }
 
-/// Tells sets apart, so a module is never viewed on another set's vmlinux.
-static NEXT_SET: AtomicU64 = AtomicU64::new(1);
+/// Tells sets apart, so a module is never viewed on another set's vmlinux:
+/// one allocation per [`KernelBtf`], shared by its modules, compared by
+/// address. A module keeps it alive, so no later set can reuse the address
+/// while the module exists.
+#[derive(Clone, Debug, Default)]
+struct SetToken(Arc<()>);
+
+impl SetToken {
+    fn is(&self, other: &SetToken) -> bool {
+        Arc::ptr_eq(&self.0, &other.0)
+    }
+}
 
 impl KernelBtf {
     /// Loads the running kernel's BTF with the default [`LoadOptions`].
@@ -242,7 +252,7 @@ impl KernelBtf {
         let vmlinux_index = BtfIndex::build(&vmlinux_bytes, None).map_err(parse_error)?;
         let vmlinux = Btf::with_index(&vmlinux_bytes, None, &vmlinux_index).map_err(parse_error)?;
         let mut scan = Scan {
-            set: NEXT_SET.fetch_add(1, Ordering::Relaxed),
+            set: SetToken::default(),
             keep_fds: options.keep_fds,
             vmlinux: &vmlinux,
             vmlinux_id: None,
@@ -294,7 +304,10 @@ impl KernelBtf {
         // already; attaching is deterministic, so it cannot fail now.
         let btf = Btf::with_index(&self.vmlinux_bytes, None, &self.vmlinux_index)
             .unwrap_or_else(|_| unreachable!("the vmlinux index was attached at load"));
-        VmlinuxBtf { set: self.set, btf }
+        VmlinuxBtf {
+            set: &self.set,
+            btf,
+        }
     }
 
     /// The raw vmlinux bytes.
@@ -394,7 +407,7 @@ impl KernelBtf {
 
 /// What loading has found so far; its parts become the [`KernelBtf`].
 struct Scan<'v> {
-    set: u64,
+    set: SetToken,
     keep_fds: bool,
     vmlinux: &'v Btf<'v>,
     vmlinux_id: Option<BtfId>,
@@ -484,7 +497,7 @@ impl Scan<'_> {
             }
         };
         Ok(Listed::Module(ModuleBtf {
-            set: self.set,
+            set: self.set.clone(),
             id: some,
             name,
             bytes,
@@ -513,7 +526,7 @@ impl Scan<'_> {
             match self.read_sysfs(kernel, &name) {
                 Ok((bytes, index)) => {
                     let module = ModuleBtf {
-                        set: self.set,
+                        set: self.set.clone(),
                         id: None,
                         name,
                         bytes,
