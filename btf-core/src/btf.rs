@@ -381,8 +381,14 @@ impl<'a> Btf<'a> {
     /// enumerator, the type of each DATASEC entry (and again each record's
     /// own fields). With it, a blob is held to what libbpf's `btf__new`
     /// checks; without it, the same faults surface where the element is
-    /// used (see [`Btf`]). Bases are not checked again: validate each blob
-    /// of a chain once.
+    /// used (see [`Btf`]).
+    ///
+    /// Bases are not checked again: validate each blob of a chain once,
+    /// the base before the splits put on it. An element of an unvalidated
+    /// base whose type id is past the base's last id is no fault seen
+    /// through a split that holds that id: looked up through the split, it
+    /// resolves to the split's type, as it would in a kernel that accepted
+    /// such a base.
     ///
     /// ```
     /// # let blob = btf_core::testing::tiny_blob();
@@ -395,11 +401,18 @@ impl<'a> Btf<'a> {
     ///
     /// [`Error::NameOutOfRange`] or [`Error::DanglingType`] for the first
     /// bad field, with its byte offset in the blob and the id of the type
-    /// that holds it.
+    /// that holds it; [`Error::IndexMismatch`] when an index attached with
+    /// [`with_index`](Self::with_index) does not describe these records.
     pub fn validate(&self) -> Result<()> {
         let layouts = layouts(self.sections.layout, self.base);
         let input = walk_input(&self.sections, self.first_id, self.str_start, &layouts);
-        walk::check_elements(self.endian, &input).map(|_| ())
+        let count = walk::check_elements(self.endian, &input)?;
+        // An index attached with `with_index` to other bytes of the same
+        // length would make lookups disagree with this walk.
+        if count != self.count {
+            return Err(Error::IndexMismatch);
+        }
+        Ok(())
     }
 
     #[allow(clippy::too_many_arguments)]

@@ -873,3 +873,144 @@ fn elements_are_checked_where_used() {
     );
     common::exercise(&btf);
 }
+
+/// Every field that holds a type id or a name offset, in `all_kinds`:
+/// (type id, byte offset in the record, is a name, checked by parse).
+/// Record fields are checked by `parse`; element fields by `validate`.
+const FIELDS: &[(u32, usize, bool, bool)] = &[
+    (1, 0, true, true),     // INT name
+    (2, 8, false, true),    // PTR target
+    (3, 12, false, true),   // ARRAY element type
+    (3, 16, false, true),   // ARRAY index type
+    (4, 0, true, true),     // STRUCT name
+    (4, 12, true, false),   // member a: name
+    (4, 16, false, false),  // member a: type
+    (4, 28, false, false),  // member b: type
+    (5, 16, false, false),  // UNION member type
+    (6, 12, true, false),   // ENUM enumerator name
+    (6, 20, true, false),   // second enumerator name
+    (8, 8, false, true),    // TYPEDEF target
+    (9, 8, false, true),    // VOLATILE
+    (10, 8, false, true),   // CONST
+    (11, 8, false, true),   // RESTRICT
+    (12, 8, false, true),   // FUNC prototype
+    (13, 8, false, true),   // FUNC_PROTO return type
+    (13, 12, true, false),  // parameter name
+    (13, 16, false, false), // parameter type
+    (14, 8, false, true),   // VAR type
+    (15, 12, false, false), // DATASEC entry type
+    (17, 8, false, true),   // DECL_TAG target
+    (18, 8, false, true),   // TYPE_TAG target
+    (19, 12, true, false),  // ENUM64 enumerator name
+];
+
+#[test]
+fn each_reference_is_checked_by_parse_or_by_validate() {
+    for endian in ORDERS {
+        for layout in [false, true] {
+            let good = all_kinds(endian, layout);
+            let btf = Btf::parse(&good).unwrap();
+            btf.validate().expect("all_kinds validates");
+            let str_len = btf.header().str_len;
+            let at_of = |id: u32| {
+                let rec = btf.type_by_id(TypeId::new(id)).unwrap().record();
+                rec.as_ptr() as usize - good.as_ptr() as usize
+            };
+            for &(id, field, is_name, by_parse) in FIELDS {
+                let offset = at_of(id) + field;
+                let bad_value = if is_name { str_len + 7 } else { 20 };
+                let mut bad = good.clone();
+                let bytes = match endian {
+                    Endian::Little => bad_value.to_le_bytes(),
+                    Endian::Big => bad_value.to_be_bytes(),
+                };
+                bad[offset..offset + 4].copy_from_slice(&bytes);
+                let want = if is_name {
+                    Error::NameOutOfRange {
+                        id: TypeId::new(id),
+                        offset,
+                        name_off: StrOffset::new(bad_value),
+                    }
+                } else {
+                    Error::DanglingType {
+                        id: TypeId::new(id),
+                        offset,
+                        target: TypeId::new(bad_value),
+                    }
+                };
+                let what = format!("{endian:?} layout={layout} [{id}]+{field}");
+                match Btf::parse(&bad) {
+                    Err(e) => {
+                        assert!(by_parse, "{what}: parse refused an element: {e}");
+                        assert_eq!(e, want, "{what}");
+                        assert_eq!(Btf::parse_unindexed(&bad, None).err(), Some(want));
+                    }
+                    Ok(parsed) => {
+                        assert!(!by_parse, "{what}: parse accepted a bad record field");
+                        assert_eq!(parsed.validate(), Err(want), "{what}");
+                        common::exercise(&parsed);
+                    }
+                }
+            }
+        }
+    }
+}
+
+#[test]
+fn validate_refuses_an_index_of_other_bytes() {
+    // Same length, same layering: the index attaches, but it was built
+    // for other records. Here [3] ARRAY (24 bytes) becomes two 12-byte
+    // PTRs: one record more, so validate's own walk disagrees.
+    let blob = all_kinds(Endian::Little, false);
+    let index = BtfIndex::build(&blob, None).unwrap();
+    let at = {
+        let btf = Btf::parse(&blob).unwrap();
+        btf.type_by_id(TypeId::new(3)).unwrap().record().as_ptr() as usize - blob.as_ptr() as usize
+    };
+    let mut other = blob.clone();
+    for (i, word) in [0u32, 2 << 24, 1, 0, 2 << 24, 1].iter().enumerate() {
+        other[at + 4 * i..at + 4 * i + 4].copy_from_slice(&word.to_le_bytes());
+    }
+    assert_eq!(Btf::parse(&other).unwrap().type_count(), 20);
+    let viewed = Btf::with_index(&other, None, &index).expect("same length and layering");
+    assert_eq!(viewed.type_count(), 19);
+    assert_eq!(viewed.validate(), Err(Error::IndexMismatch));
+}
+
+#[test]
+fn a_base_is_validated_on_its_own() {
+    // A base member naming id 20, past the base's 19 types: the base
+    // parses, and only its own validate says so; through a split that
+    // holds id 20, the member resolves there.
+    let mut base = all_kinds(Endian::Little, false);
+    let at = {
+        let btf = Btf::parse(&base).unwrap();
+        btf.type_by_id(TypeId::new(5)).unwrap().record().as_ptr() as usize - base.as_ptr() as usize
+    };
+    base[at + 16..at + 20].copy_from_slice(&20u32.to_le_bytes());
+    let base_btf = Btf::parse(&base).expect("elements are left to validate");
+    assert_eq!(
+        base_btf.validate(),
+        Err(Error::DanglingType {
+            id: TypeId::new(5),
+            offset: at + 16,
+            target: TypeId::new(20),
+        })
+    );
+    let mut split = RawBlob::split(Endian::Little, base_btf.header().str_len);
+    split.ty(0, 2, false, 0, 1); // [20] int *
+    let split = split.build();
+    let split_btf = Btf::parse_split(&split, &base_btf).unwrap();
+    split_btf
+        .validate()
+        .expect("the split's own records are fine");
+    let member = base_btf
+        .type_by_id(TypeId::new(5))
+        .unwrap()
+        .members()
+        .unwrap()
+        .next()
+        .unwrap();
+    assert!(base_btf.type_by_id(member.ty()).is_err());
+    assert_eq!(split_btf.type_by_id(member.ty()).unwrap().kind(), Kind::PTR);
+}

@@ -355,7 +355,7 @@ fn print_targets(r: &Results, heap: Option<&Value>) {
         &|v| v <= 1.5,
     );
     row(
-        "(for information: the same with `validate` on every module)",
+        "(for information: `btf__new_split` against `parse_split` + `validate`, check for check)",
         ratio(
             r,
             (ids::CORPUS, ids::LIBBPF_SPLIT),

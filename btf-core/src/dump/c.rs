@@ -53,6 +53,12 @@
 //! type. Output is streamed to the sink in pieces of about 32 KiB, whatever
 //! the size of one declaration. The dumper keeps five bytes per type
 //! (state and alignment) and a count per distinct name.
+//!
+//! The output is not bounded by the input's size: padding is written as
+//! libbpf writes it, one `long: 64;` line per 8 bytes of gap, so a blob of
+//! a few bytes describing a struct of 4 GiB with no members gives about
+//! 6 GB of text. Give a sink that refuses past the size you accept (the
+//! fuzz targets stop at 1 MiB).
 
 use super::ByteSink;
 use crate::btf::Btf;
