@@ -379,6 +379,40 @@ mod tests {
         }
     }
 
+    /// The same on a blob with the kinds that refer through their fixed
+    /// part (ARRAY's two ids, VAR, FUNC_PROTO, DECL_TAG) and a kind only a
+    /// layout section sizes, between known ones.
+    #[test]
+    fn native_parse_agrees_with_btf_core_on_arrays_and_layouts() {
+        use btf_core::testing::RawBlob;
+        let mut b = RawBlob::new(Endian::Little);
+        let int = b.str("int");
+        let (v, p) = (b.str("v"), b.str("p"));
+        b.ty(int, 1, false, 0, 4).word(0x0100_0020); // [1] int
+        b.ty(0, 3, false, 0, 0).words(&[1, 1, 4]); // [2] int[4]
+        b.ty(0, 20, false, 2, 0).words(&[7, 8, 9, 10, 11]); // [3] kind 20: 4 + 2 * 8
+        b.ty(0, 13, false, 1, 1).words(&[p, 2]); // [4] int (int p[4])
+        b.ty(v, 14, false, 0, 2).word(1); // [5] VAR v
+        b.ty(0, 17, false, 0, 5).word(u32::MAX); // [6] DECL_TAG on v
+        let mut layout = RawBlob::known_layout();
+        layout.push((4, 8));
+        b.layout(&layout);
+        let blob = b.build();
+        let ours = Btf::parse_unindexed(&blob, None).expect("blob parses");
+        assert_eq!(ours.type_count(), 6);
+        assert_eq!(native_parse(&blob), Ok(6));
+        for at in 0..blob.len() {
+            for v in [0u8, 1, 6, 7, 0x7f, 0x80, 0xff] {
+                let mut bad = blob.clone();
+                bad[at] = v;
+                let want = Btf::parse_unindexed(&bad, None)
+                    .map(|b| b.type_count())
+                    .ok();
+                assert_eq!(native_parse(&bad).ok(), want, "byte {at} set to {v:#x}");
+            }
+        }
+    }
+
     #[test]
     fn native_parse_refuses_big_endian() {
         let blob = btf_core::testing::tiny_blob_in(Endian::Big);
