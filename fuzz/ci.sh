@@ -58,7 +58,11 @@ for target in $FUZZ_TARGETS; do
     echo "fuzz/ci.sh: $target: fuzzing for ${FUZZ_TIME}s"
     if ! "$bin_dir/$target" "$corpus" "${LIMITS[@]}" -max_total_time="$FUZZ_TIME" \
         -artifact_prefix="$artifacts" -print_final_stats=1 >"$work/$target.log" 2>&1; then
+        # The panic message comes well before libFuzzer's stack trace.
+        grep -m 1 -A 12 'panicked at' "$work/$target.log" || true
         tail -n 60 "$work/$target.log"
+        mkdir -p artifacts/"$target"
+        cp "$work/$target.log" artifacts/"$target"/fuzz.log
         for a in "$artifacts"*; do
             [[ -f $a ]] || continue
             mkdir -p artifacts/"$target"

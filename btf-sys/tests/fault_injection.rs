@@ -570,6 +570,29 @@ fn ledger_catches_a_leak() {
     assert_eq!(fake.open_fds(), [3], "the ledger sees the leaked fd");
 }
 
+#[test]
+fn ledger_ignores_copies_held_by_another_process() {
+    // A child started while a descriptor is open holds a copy of it (here
+    // as its stdin): once this process drops its own, the descriptor is
+    // closed as far as the library is concerned, though the pipe is not.
+    use std::os::fd::AsFd;
+    let fake = FakeKernel::new(scenario(), Fault::None);
+    let fd = btf_sys::open_btf(&fake, BtfId::new(3).expect("id")).expect("open");
+    let copy = fd.as_fd().try_clone_to_owned().expect("dup");
+    let mut child = std::process::Command::new("sleep")
+        .arg("30")
+        .stdin(std::process::Stdio::from(copy))
+        .spawn()
+        .expect("spawn sleep");
+    assert_eq!(fake.open_fds(), [3], "still open here");
+    drop(fd);
+    let open = fake.open_fds();
+    child.kill().expect("kill sleep");
+    child.wait().expect("reap sleep");
+    assert_eq!(open, Vec::<u32>::new(), "only the child holds it");
+    assert_eq!(fake.violations(), Vec::<String>::new());
+}
+
 fn bad_load_scenario(reports_true_size: bool) -> Scenario {
     Scenario {
         load_log: "[1] STRUCT bad size=4 vlen=1\n".repeat(4000) + "[1] STRUCT bad Invalid member\n",

@@ -4,7 +4,11 @@
 //! Each descriptor is the read end of a fresh pipe; the fake keeps the
 //! write end. Writing a byte tells whether the read end is still open
 //! anywhere (`BrokenPipe` once it is closed), and the pipe's inode names the
-//! object behind any descriptor the library passes back. A double close
+//! object behind any descriptor the library passes back. "Anywhere" includes
+//! a child between `fork` and `exec` (a test harness, a symbolizer), which
+//! holds copies of every descriptor for a moment; so an open read end also
+//! has to be one this process holds (`/proc/self/fd`, opened for reading)
+//! to count as open. A double close
 //! shows up because the number freed by the first close is taken by the
 //! next descriptor opened (the lowest free number): the second close then
 //! closes a descriptor the ledger still expects open, and the check of every
@@ -143,6 +147,39 @@ fn errno(code: i32) -> io::Error {
     io::Error::from_raw_os_error(code)
 }
 
+/// The inodes of the pipe read ends this process holds: the descriptors in
+/// `/proc/self/fd` that name a pipe and were opened read-only.
+fn held_pipe_read_ends() -> io::Result<Vec<u64>> {
+    let mut held = Vec::new();
+    for entry in std::fs::read_dir("/proc/self/fd")? {
+        let entry = entry?;
+        // The directory's own descriptor is gone by the time it is read.
+        let Ok(link) = std::fs::read_link(entry.path()) else {
+            continue;
+        };
+        let inode = link
+            .to_str()
+            .and_then(|l| l.strip_prefix("pipe:["))
+            .and_then(|l| l.strip_suffix(']'))
+            .and_then(|n| n.parse::<u64>().ok());
+        let Some(inode) = inode else { continue };
+        let fd = entry.file_name();
+        let Ok(info) =
+            std::fs::read_to_string(format!("/proc/self/fdinfo/{}", fd.to_string_lossy()))
+        else {
+            continue;
+        };
+        let flags = info
+            .lines()
+            .find_map(|line| line.strip_prefix("flags:"))
+            .and_then(|f| u32::from_str_radix(f.trim(), 8).ok());
+        if flags.is_some_and(|f| f & 0o3 == 0) {
+            held.push(inode);
+        }
+    }
+    Ok(held)
+}
+
 fn inode_of(fd: impl AsFd) -> io::Result<u64> {
     let dup = fd.as_fd().try_clone_to_owned()?;
     Ok(File::from(dup).metadata()?.ino())
@@ -211,9 +248,24 @@ impl FakeKernel {
         let mut state = self.state.borrow_mut();
         let mut open = Vec::new();
         let mut violations = Vec::new();
+        let mut held: Option<Vec<u64>> = None;
         for entry in state.fds.iter_mut().filter(|entry| !entry.closed) {
             match entry.writer.write(&[0]) {
-                Ok(_) => open.push(entry.object),
+                Ok(_) => {
+                    let held = held.get_or_insert_with(|| {
+                        held_pipe_read_ends().unwrap_or_else(|error| {
+                            violations.push(format!("reading /proc/self/fd: {error}"));
+                            Vec::new()
+                        })
+                    });
+                    if held.contains(&entry.inode) {
+                        open.push(entry.object);
+                    } else {
+                        // Open only in another process (a child before its
+                        // exec): closed here, and it cannot come back.
+                        entry.closed = true;
+                    }
+                }
                 Err(error) if error.kind() == io::ErrorKind::BrokenPipe => entry.closed = true,
                 Err(error) => violations.push(format!(
                     "the fake's own end for object {} is broken: {error}",
