@@ -385,10 +385,10 @@ impl<'a> Btf<'a> {
     ///
     /// Bases are not checked again: validate each blob of a chain once,
     /// the base before the splits put on it. An element of an unvalidated
-    /// base whose type id is past the base's last id is no fault seen
-    /// through a split that holds that id: looked up through the split, it
-    /// resolves to the split's type, as it would in a kernel that accepted
-    /// such a base.
+    /// base whose type id is past the base's last id shows no fault when
+    /// looked up through a split that holds that id: it resolves to the
+    /// split's type. Only the base's own `validate` (or a lookup through
+    /// the base itself) refuses it.
     ///
     /// ```
     /// # let blob = btf_core::testing::tiny_blob();

@@ -184,9 +184,8 @@ fn run<const ELEMENTS: bool>(
 ///   is a type id, its second word is a type id.
 type Units = u32;
 
-/// The [`Units`] word of every 7-bit kind (0 for those with no elements
-/// this crate knows: a zero stride is never used, as [`known_elements`]
-/// only sees known kinds).
+/// The [`Units`] word of every 7-bit kind (0 for the kinds this crate does
+/// not know, which [`known_elements`] never sees).
 const UNITS: [Units; 128] = {
     let mut table = [0; 128];
     let mut k = 1;
