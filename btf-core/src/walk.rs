@@ -175,7 +175,7 @@ fn run<const ELEMENTS: bool>(
 }
 
 /// Where a kind's references lie after the 12-byte common part, packed in
-/// one word for [`known_elements`]:
+/// one word for [`known_records`] with elements:
 ///
 /// - bits 16–23: the stride of the units that hold references (the
 ///   elements, or ARRAY's info as one unit); 16 for kinds with none, which
@@ -185,7 +185,7 @@ fn run<const ELEMENTS: bool>(
 type Units = u32;
 
 /// The [`Units`] word of every 7-bit kind (0 for the kinds this crate does
-/// not know, which [`known_elements`] never sees).
+/// not know, which [`known_records`] never sees).
 const UNITS: [Units; 128] = {
     let mut table = [0; 128];
     let mut k = 1;
@@ -280,10 +280,9 @@ const fn packed_words(elements: bool) -> u64 {
 /// element and index types; with `ELEMENTS`, every element's name and type
 /// id too.
 ///
-/// Records of known kinds go through [`known_records`] (or
-/// [`known_elements`]); this loop takes over only for a record those cannot
-/// size (a kind sized by a layout section, or an error), so the hot loop
-/// makes no call.
+/// Records of known kinds go through [`known_records`]; this loop takes
+/// over only for a record `known_records` cannot size (a kind sized by a
+/// layout section, or an error), so the hot loop makes no call.
 #[inline(always)]
 fn record_loop<O: Order, const ELEMENTS: bool>(
     types: &[u8],
@@ -297,11 +296,7 @@ fn record_loop<O: Order, const ELEMENTS: bool>(
     };
     let mut off = 0usize;
     loop {
-        (folded, off) = if ELEMENTS {
-            known_elements::<O>(types, off, folded, sink)
-        } else {
-            known_records::<O>(types, off, folded, sink)
-        };
+        (folded, off) = known_records::<O, ELEMENTS>(types, off, folded, sink);
         let Some(common) = types.get(off..).and_then(|r| r.first_chunk::<12>()) else {
             break;
         };
@@ -326,51 +321,80 @@ fn record_loop<O: Order, const ELEMENTS: bool>(
     (folded, off)
 }
 
+/// The record at `off` when its kind is one this crate knows and it fits:
+/// its common part, kind and size.
+///
+/// The offset of the next record depends on this one's size, so the chain
+/// from loading `info` to the next offset bounds every walk: sizes come
+/// from shifts of two constants (no table load), and the bounds check
+/// compares against what is left, off the chain, so that the caller's
+/// advance is a plain add.
+#[inline(always)]
+fn known_record<O: Order>(types: &[u8], off: usize) -> Option<(&[u8; 12], u32, usize)> {
+    let common = types.get(off..).and_then(|r| r.first_chunk::<12>())?;
+    let info = word::<O>(common, 4);
+    let kind = (info >> INFO_KIND_SHIFT) & INFO_KIND_MASK;
+    let vlen = info & INFO_VLEN_MASK;
+    if kind.wrapping_sub(1) >= u32::from(Kind::MAX_KNOWN.get()) {
+        return None;
+    }
+    let at = 2 * kind;
+    let info_words = ((INFO_WORDS >> at) & 3) as usize;
+    let elem_words = ((ELEM_WORDS >> at) & 3) as usize;
+    // vlen < 2^24 and elements are at most 3 words: no overflow, even in
+    // 32 bits.
+    let size = 12 + 4 * (info_words + vlen as usize * elem_words);
+    // `off` never passes `types.len()`.
+    (size <= types.len() - off).then_some((common, kind, size))
+}
+
+/// Folds a known record's name and, when `size_or_type` is a type id, that.
+#[inline(always)]
+fn fold_own<O: Order>(common: &[u8; 12], kind: u32, max_name: &mut u32, max_ref: &mut u32) {
+    *max_name = (*max_name).max(word::<O>(common, 0));
+    let refers = 0u32.wrapping_sub((SIZE_OR_TYPE_IS_ID >> kind) & 1);
+    *max_ref = (*max_ref).max(word::<O>(common, 8) & refers);
+}
+
 /// The loop over records of known kinds, from `off` to the end of `types`
 /// or the first record of another kind or that does not fit; returns the
 /// updated fold and where it stopped. Nothing in it calls or builds an
-/// error, so its state stays in registers.
-///
-/// The offset of the next record depends on this one's size, so the chain
-/// from loading `info` to the next offset bounds the walk: sizes come from
-/// shifts of two constants (no table load), and the bounds check compares
-/// against what is left, off the chain, so the advance is a plain add.
+/// error, so its state stays in registers. With `ELEMENTS`, every
+/// element's references are folded too (and ARRAY's, as one unit of the
+/// same loop).
 #[inline(always)]
-fn known_records<O: Order>(
+fn known_records<O: Order, const ELEMENTS: bool>(
     types: &[u8],
     mut off: usize,
     folded: Folded,
     sink: &mut impl OffsetSink,
 ) -> (Folded, usize) {
-    let len = types.len();
     let Folded {
         mut count,
         mut max_name,
         mut max_ref,
     } = folded;
-    while let Some(common) = types.get(off..).and_then(|r| r.first_chunk::<12>()) {
-        let info = word::<O>(common, 4);
-        let kind = (info >> INFO_KIND_SHIFT) & INFO_KIND_MASK;
-        let vlen = info & INFO_VLEN_MASK;
-        if kind.wrapping_sub(1) >= u32::from(Kind::MAX_KNOWN.get()) {
-            break;
-        }
-        let at = 2 * kind;
-        let info_words = ((INFO_WORDS >> at) & 3) as usize;
-        let elem_words = ((ELEM_WORDS >> at) & 3) as usize;
-        // vlen < 2^24 and elements are at most 3 words: no overflow, even
-        // in 32 bits.
-        let size = 12 + 4 * (info_words + vlen as usize * elem_words);
-        // `off` never passes `len`.
-        if size > len - off {
-            break;
-        }
+    while let Some((common, kind, size)) = known_record::<O>(types, off) {
         // The offset is below `types.len()`, which came from a u32 field.
         sink.put(count, off as u32);
-        max_name = max_name.max(word::<O>(common, 0));
-        let refers = 0u32.wrapping_sub((SIZE_OR_TYPE_IS_ID >> kind) & 1);
-        max_ref = max_ref.max(word::<O>(common, 8) & refers);
-        if kind == u32::from(Kind::ARRAY.get()) {
+        fold_own::<O>(common, kind, &mut max_name, &mut max_ref);
+        if ELEMENTS {
+            // Every unit (element, or ARRAY's info) in one loop, its words
+            // masked by kind: no dispatch per record.
+            let fk = UNITS.get(kind as usize).copied().unwrap_or(0);
+            let stride = ((fk >> 16) & 0xff) as usize;
+            let a_name = 0u32.wrapping_sub((fk >> 25) & 1);
+            let a_type = 0u32.wrapping_sub((fk >> 26) & 1);
+            let b_type = 0u32.wrapping_sub((fk >> 27) & 1);
+            let mut units = types.get(off + 12..off + size).unwrap_or_default();
+            while let Some((unit, _)) = units.split_first_chunk::<8>() {
+                let a = word::<O>(unit, 0);
+                let b = word::<O>(unit, 4);
+                max_name = max_name.max(a & a_name);
+                max_ref = max_ref.max(a & a_type).max(b & b_type);
+                units = units.get(stride..).unwrap_or_default();
+            }
+        } else if kind == u32::from(Kind::ARRAY.get()) {
             // The record fits, and ARRAY's is 24 bytes: no overflow.
             let at = off + 12;
             max_ref = max_ref
@@ -379,65 +403,6 @@ fn known_records<O: Order>(
         }
         off += size;
         // At most `types.len() / 12` records, and that is below 2^32 / 12.
-        count += 1;
-    }
-    let folded = Folded {
-        count,
-        max_name,
-        max_ref,
-    };
-    (folded, off)
-}
-
-/// [`known_records`] for [`check_elements`]: every element's references
-/// are folded too (and ARRAY's, as one unit of the same loop).
-#[inline(always)]
-fn known_elements<O: Order>(
-    types: &[u8],
-    mut off: usize,
-    folded: Folded,
-    sink: &mut impl OffsetSink,
-) -> (Folded, usize) {
-    let len = types.len();
-    let Folded {
-        mut count,
-        mut max_name,
-        mut max_ref,
-    } = folded;
-    while let Some(common) = types.get(off..).and_then(|r| r.first_chunk::<12>()) {
-        let info = word::<O>(common, 4);
-        let kind = (info >> INFO_KIND_SHIFT) & INFO_KIND_MASK;
-        let vlen = info & INFO_VLEN_MASK;
-        if kind.wrapping_sub(1) >= u32::from(Kind::MAX_KNOWN.get()) {
-            break;
-        }
-        let at = 2 * kind;
-        let info_words = ((INFO_WORDS >> at) & 3) as usize;
-        let elem_words = ((ELEM_WORDS >> at) & 3) as usize;
-        let size = 12 + 4 * (info_words + vlen as usize * elem_words);
-        if size > len - off {
-            break;
-        }
-        sink.put(count, off as u32);
-        max_name = max_name.max(word::<O>(common, 0));
-        let refers = 0u32.wrapping_sub((SIZE_OR_TYPE_IS_ID >> kind) & 1);
-        max_ref = max_ref.max(word::<O>(common, 8) & refers);
-        // Every unit (element, or ARRAY's info) in one loop, its words
-        // masked by kind: no dispatch per record.
-        let fk = UNITS.get(kind as usize).copied().unwrap_or(0);
-        let stride = ((fk >> 16) & 0xff) as usize;
-        let a_name = 0u32.wrapping_sub((fk >> 25) & 1);
-        let a_type = 0u32.wrapping_sub((fk >> 26) & 1);
-        let b_type = 0u32.wrapping_sub((fk >> 27) & 1);
-        let mut units = types.get(off + 12..off + size).unwrap_or_default();
-        while let Some((unit, _)) = units.split_first_chunk::<8>() {
-            let a = word::<O>(unit, 0);
-            let b = word::<O>(unit, 4);
-            max_name = max_name.max(a & a_name);
-            max_ref = max_ref.max(a & a_type).max(b & b_type);
-            units = units.get(stride..).unwrap_or_default();
-        }
-        off += size;
         count += 1;
     }
     let folded = Folded {
