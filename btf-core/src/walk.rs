@@ -165,13 +165,13 @@ fn run<const ELEMENTS: bool>(
     }
     // Something is out of range: walk again, checking each field, to say
     // which and where.
-    let precise = match endian {
-        Endian::Little => walk_in::<Le, true, ELEMENTS>(input, &mut NoSink),
-        Endian::Big => walk_in::<Be, true, ELEMENTS>(input, &mut NoSink),
+    let count = match endian {
+        Endian::Little => walk_precise::<Le, ELEMENTS>(input),
+        Endian::Big => walk_precise::<Be, ELEMENTS>(input),
     }?;
     // The precise walk checks exactly the conditions the maxima fold, so it
     // cannot succeed here; should it, the blob is accepted as it says.
-    Ok(precise.count)
+    Ok(count)
 }
 
 /// Where a kind's references lie after the 12-byte common part, packed in
@@ -460,45 +460,35 @@ struct Folded {
     max_ref: u32,
 }
 
-/// Checks within one walk. With `PRECISE`, each field is checked as it is
-/// read and the first bad one is reported; otherwise the maxima are folded.
-struct Check<const PRECISE: bool> {
-    max_name: u32,
-    max_ref: u32,
+/// The field checks of the precise walk: each field is checked as it is
+/// read, and the first bad one is reported.
+struct Check {
     str_end: u64,
     last_id: u64,
     types_at: usize,
 }
 
-impl<const PRECISE: bool> Check<PRECISE> {
+impl Check {
     #[inline(always)]
-    fn name(&mut self, id: u32, field_at: usize, name_off: u32) -> Result<()> {
-        if PRECISE {
-            if u64::from(name_off) >= self.str_end {
-                return Err(Error::NameOutOfRange {
-                    id: TypeId::new(id),
-                    offset: self.types_at.saturating_add(field_at),
-                    name_off: crate::id::StrOffset::new(name_off),
-                });
-            }
-        } else {
-            self.max_name = self.max_name.max(name_off);
+    fn name(&self, id: u32, field_at: usize, name_off: u32) -> Result<()> {
+        if u64::from(name_off) >= self.str_end {
+            return Err(Error::NameOutOfRange {
+                id: TypeId::new(id),
+                offset: self.types_at.saturating_add(field_at),
+                name_off: crate::id::StrOffset::new(name_off),
+            });
         }
         Ok(())
     }
 
     #[inline(always)]
-    fn ty(&mut self, id: u32, field_at: usize, target: u32) -> Result<()> {
-        if PRECISE {
-            if u64::from(target) >= self.last_id {
-                return Err(Error::DanglingType {
-                    id: TypeId::new(id),
-                    offset: self.types_at.saturating_add(field_at),
-                    target: TypeId::new(target),
-                });
-            }
-        } else {
-            self.max_ref = self.max_ref.max(target);
+    fn ty(&self, id: u32, field_at: usize, target: u32) -> Result<()> {
+        if u64::from(target) >= self.last_id {
+            return Err(Error::DanglingType {
+                id: TypeId::new(id),
+                offset: self.types_at.saturating_add(field_at),
+                target: TypeId::new(target),
+            });
         }
         Ok(())
     }
@@ -511,27 +501,18 @@ fn elems<T: FromBytes + zerocopy::KnownLayout + zerocopy::Immutable>(bytes: &[u8
 }
 
 /// The field-by-field walk of the record checks and, with `ELEMENTS`, the
-/// element checks: with `PRECISE` (the only way it is run, after the fast
-/// loop's maxima found a fault), the first bad field is reported.
-#[inline(always)]
-fn walk_in<O: Order, const PRECISE: bool, const ELEMENTS: bool>(
-    input: &WalkInput<'_, '_>,
-    sink: &mut impl OffsetSink,
-) -> Result<Folded> {
+/// element checks, run after the fast loop's maxima found a fault: reports
+/// the first bad field; returns the record count should there be none.
+fn walk_precise<O: Order, const ELEMENTS: bool>(input: &WalkInput<'_, '_>) -> Result<u32> {
     let types = input.types;
-    let mut check = Check::<PRECISE> {
-        max_name: 0,
-        max_ref: 0,
+    // The total first: count with a fast pass of sizes only (this is the
+    // error path).
+    let total = count_records::<O>(input)?;
+    let check = Check {
         str_end: input.str_end,
-        last_id: 0,
+        last_id: u64::from(input.first_id) + u64::from(total),
         types_at: input.types_at,
     };
-    if PRECISE {
-        // The precise pass needs the total first: count with a fast pass of
-        // sizes only (the caller only gets here on the error path).
-        let count = count_records::<O>(input)?;
-        check.last_id = u64::from(input.first_id) + u64::from(count);
-    }
     let mut off = 0usize;
     let mut id = input.first_id;
     let mut count = 0u32;
@@ -552,8 +533,6 @@ fn walk_in<O: Order, const PRECISE: bool, const ELEMENTS: bool>(
         let Some(body) = usize::try_from(size).ok().and_then(|n| rest.get(12..n)) else {
             return Err(truncated(input, id, off, size, rest.len()));
         };
-        // `off` is below `types.len()`, which came from a u32 field.
-        sink.put(count, off as u32);
         check.name(id, off, rec.name_off.get_in::<O>())?;
         let st = rec.size_or_type.get_in::<O>();
         let at = off.saturating_add(12);
@@ -625,11 +604,7 @@ fn walk_in<O: Order, const PRECISE: bool, const ELEMENTS: bool>(
         })?;
         off = off.saturating_add(12).saturating_add(body.len());
     }
-    Ok(Folded {
-        count,
-        max_name: check.max_name,
-        max_ref: check.max_ref,
-    })
+    Ok(count)
 }
 
 /// Counts records, checking only that each can be sized and fits.
