@@ -10,6 +10,9 @@ use crate::wire::{BtfKindLayout, BtfType};
 use core::sync::atomic::{AtomicU8, Ordering};
 use zerocopy::FromBytes;
 
+#[cfg(feature = "alloc")]
+mod splits;
+
 /// How many bases deep a split chain may go (vmlinux ← module is 1).
 pub(crate) const MAX_SPLIT_DEPTH: usize = 32;
 
@@ -273,16 +276,15 @@ impl<'a> Btf<'a> {
 
     #[cfg(feature = "alloc")]
     fn parse_owned(data: &'a [u8], base: Option<&'a Btf<'a>>) -> Result<Btf<'a>> {
-        // Records average 25 bytes in vmlinux BTF and more in modules: one
-        // slot per 24 bytes of type section usually holds the whole index,
-        // within about 5% of its size. Beyond that the vector grows.
         let header = Header::parse(data)?;
         let type_len = header.sections(data, base.is_some())?.types.len();
         let mut sink = walk::VecSink {
             offsets: alloc::vec::Vec::new(),
         };
         // A failed reservation is not fatal: pushing may still succeed.
-        let _ = sink.offsets.try_reserve_exact(type_len / 24 + 16);
+        let _ = sink
+            .offsets
+            .try_reserve_exact(walk::likely_records(type_len));
         let mut btf = Self::parse_inner(data, base, &mut sink)?;
         let mut offsets = sink.offsets;
         // Give back a tail of more than an eighth; a smaller one is cheaper

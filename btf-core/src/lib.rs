@@ -26,7 +26,7 @@
 //! | [`wire`] | the kernel's on-disk structs, alignment 1 |
 //! | `endian` | byte order: [`Endian`], [`U16`], [`U32`] |
 //! | `header` | [`Header`] and section bounds |
-//! | `walk` | the validating walks over the type section (records; elements) |
+//! | `walk` | the validating walks over the type section (records; elements; many sections at once for [`Btf::parse_splits`]) |
 //! | `btf` | [`Btf`]: one blob, split layering, ids, strings, iteration |
 //! | `types` | [`Type`] and [`TypeKind`] views, element iterators |
 //! | `names` | lookups by name: hash index, binary search, scan |

@@ -11,7 +11,8 @@
 //! The walks are compiled once per byte order (see [`Order`]). To stay close
 //! to the cost of a bare offset walk, range checks are folded into two
 //! running maxima; only if a maximum is out of range does a second, precise
-//! pass run to find the first offending field and report it.
+//! pass run to find the first offending field and report it. [`lanes`]
+//! runs the record walk of many sections at once.
 
 use crate::endian::{Be, Endian, Le, Order};
 use crate::error::{Error, Result};
@@ -21,6 +22,11 @@ use crate::wire::{
     INFO_KIND_MASK, INFO_KIND_SHIFT, INFO_VLEN_MASK,
 };
 use zerocopy::FromBytes;
+
+#[cfg(feature = "alloc")]
+mod lanes;
+#[cfg(feature = "alloc")]
+pub(crate) use lanes::{Jobs, Walked, walk_lanes};
 
 /// Where the records' offsets go. `Default` lets a walk move the sink into
 /// its loop, where its fields live in registers rather than behind a
@@ -73,21 +79,37 @@ pub(crate) struct VecSink {
 impl OffsetSink for VecSink {
     #[inline(always)]
     fn put(&mut self, _: u32, offset: u32) {
+        self.push(offset);
+    }
+}
+
+#[cfg(feature = "alloc")]
+impl VecSink {
+    /// Appends `offset`.
+    #[inline(always)]
+    pub(crate) fn push(&mut self, offset: u32) {
         if self.offsets.len() < self.offsets.capacity() {
             self.offsets.push(offset);
         } else {
             self.grow_and_put(offset);
         }
     }
-}
 
-#[cfg(feature = "alloc")]
-impl VecSink {
     #[cold]
     #[inline(never)]
     fn grow_and_put(&mut self, offset: u32) {
         self.offsets.push(offset);
     }
+}
+
+/// A reservation for the index of a type section of `type_len` bytes.
+///
+/// Records average 25 bytes in vmlinux BTF and more in modules: one slot
+/// per 24 bytes of type section usually holds the whole index, within about
+/// 5% of its size. Beyond that the vector grows.
+#[cfg(feature = "alloc")]
+pub(crate) fn likely_records(type_len: usize) -> usize {
+    type_len / 24 + 16
 }
 
 /// What the walk needs to know about the blob and its bases.
@@ -152,26 +174,35 @@ fn run<const ELEMENTS: bool>(
     input: &WalkInput<'_, '_>,
     sink: &mut impl OffsetSink,
 ) -> Result<u32> {
-    let fast = match endian {
+    match endian {
         Endian::Little => fast_walk::<Le, ELEMENTS>(input, sink),
         Endian::Big => fast_walk::<Be, ELEMENTS>(input, sink),
-    }?;
-    let last_id = u64::from(input.first_id) + u64::from(fast.count);
-    if u64::from(fast.max_name) < input.str_end
-        && u64::from(fast.max_ref) < last_id
+    }
+}
+
+/// What a fast walk that stopped at `off` with `folded` says of its
+/// section: the record count, or the first fault.
+#[inline(always)]
+fn conclude<O: Order, const ELEMENTS: bool>(
+    input: &WalkInput<'_, '_>,
+    folded: &Folded,
+    off: usize,
+) -> Result<u32> {
+    if off < input.types.len() {
+        return Err(structure_error::<O>(input, off, folded.count));
+    }
+    let last_id = u64::from(input.first_id) + u64::from(folded.count);
+    if u64::from(folded.max_name) < input.str_end
+        && u64::from(folded.max_ref) < last_id
         && last_id <= u64::from(u32::MAX)
     {
-        return Ok(fast.count);
+        return Ok(folded.count);
     }
     // Something is out of range: walk again, checking each field, to say
-    // which and where.
-    let count = match endian {
-        Endian::Little => walk_precise::<Le, ELEMENTS>(input),
-        Endian::Big => walk_precise::<Be, ELEMENTS>(input),
-    }?;
-    // The precise walk checks exactly the conditions the maxima fold, so it
-    // cannot succeed here; should it, the blob is accepted as it says.
-    Ok(count)
+    // which and where. The precise walk checks exactly the conditions the
+    // maxima fold, so it cannot succeed here; should it, the blob is
+    // accepted as it says.
+    walk_precise::<O, ELEMENTS>(input)
 }
 
 /// Where a kind's references lie after the 12-byte common part, packed in
@@ -218,23 +249,20 @@ fn word<O: Order>(bytes: &[u8], at: usize) -> u32 {
     }
 }
 
-/// The walk for good input: sizes each record and folds the name offsets
-/// and type ids it checks (each record's own; with `ELEMENTS`, every
-/// element's too) into two maxima. Faults of structure (a record that does
-/// not fit, a kind that cannot be sized) are reported exactly; faults of
-/// range are left to the precise walk, which the maxima trigger.
+/// The walk: sizes each record and folds the name offsets and type ids it
+/// checks (each record's own; with `ELEMENTS`, every element's too) into
+/// two maxima. Faults of structure (a record that does not fit, a kind that
+/// cannot be sized) are reported where the walk stops; faults of range are
+/// left to the precise walk, which the maxima trigger.
 #[inline(always)]
 fn fast_walk<O: Order, const ELEMENTS: bool>(
     input: &WalkInput<'_, '_>,
     sink: &mut impl OffsetSink,
-) -> Result<Folded> {
+) -> Result<u32> {
     let mut local = core::mem::take(sink);
     let (folded, off) = record_loop::<O, ELEMENTS>(input.types, input.layouts, &mut local);
     *sink = local;
-    if off < input.types.len() {
-        return Err(structure_error::<O>(input, off, folded.count));
-    }
-    Ok(folded)
+    conclude::<O, ELEMENTS>(input, &folded, off)
 }
 
 /// For the kinds this crate knows (1 to [`Kind::MAX_KNOWN`]), two bits
@@ -454,6 +482,7 @@ fn fold_id(input: &WalkInput<'_, '_>, count: u32) -> u32 {
     input.first_id.saturating_add(count)
 }
 
+#[derive(Default)]
 struct Folded {
     count: u32,
     max_name: u32,

@@ -87,3 +87,54 @@ fn modules_read_the_same_in_the_other_byte_order() {
         }
     }
 }
+
+#[test]
+fn parse_splits_agrees_with_parse_split_on_every_module() {
+    let Some(dir) = common::corpus() else { return };
+    let bytes = std::fs::read(dir.join("vmlinux.btf")).unwrap();
+    let vmlinux = Btf::parse(&bytes).unwrap();
+    let mut blobs = Vec::new();
+    for (i, name) in common::module_names(&dir).iter().enumerate() {
+        let blob = std::fs::read(dir.join("modules").join(format!("{name}.btf"))).unwrap();
+        // Among them, every 50th in the other byte order and cut inside
+        // its type section, every 70th with a record's kind out of range.
+        if i % 50 == 0 {
+            blobs.push((format!("{name} swapped"), common::swap_blob(&blob)));
+            let mut cut = blob.clone();
+            cut.truncate(blob.len() / 2);
+            let (hdr_len, type_off) = (u32_at(&blob, 4), u32_at(&blob, 8));
+            let type_len = (cut.len() - hdr_len - type_off) as u32;
+            cut[12..16].copy_from_slice(&type_len.to_le_bytes());
+            cut[16..20].copy_from_slice(&type_len.to_le_bytes());
+            cut[20..24].copy_from_slice(&0u32.to_le_bytes());
+            blobs.push((format!("{name} cut"), cut));
+        }
+        if i % 70 == 0 {
+            let mut bad = blob.clone();
+            let at = u32_at(&blob, 4) + u32_at(&blob, 8) + 7;
+            bad[at] = 0x7f;
+            blobs.push((format!("{name} kind"), bad));
+        }
+        blobs.push((name.clone(), blob));
+    }
+    let parsed = Btf::parse_splits(blobs.iter().map(|(_, b)| b.as_slice()), &vmlinux);
+    assert_eq!(parsed.len(), blobs.len());
+    let mut failed = 0;
+    for ((name, blob), result) in blobs.iter().zip(&parsed) {
+        common::same_as_parse_split(result, blob, &vmlinux, name);
+        failed += usize::from(result.is_err());
+    }
+    // The cut and bad-kind copies fail; every real module parses.
+    assert_eq!(
+        failed,
+        blobs
+            .iter()
+            .filter(|(n, _)| n.ends_with(" cut") || n.ends_with(" kind"))
+            .count()
+    );
+    eprintln!("{} blobs, {failed} refused, as parse_split", blobs.len());
+}
+
+fn u32_at(blob: &[u8], at: usize) -> usize {
+    u32::from_le_bytes(blob[at..at + 4].try_into().unwrap()) as usize
+}

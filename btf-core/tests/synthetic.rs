@@ -1014,3 +1014,92 @@ fn a_base_is_validated_on_its_own() {
     assert!(base_btf.type_by_id(member.ty()).is_err());
     assert_eq!(split_btf.type_by_id(member.ty()).unwrap().kind(), Kind::PTR);
 }
+
+#[test]
+fn parse_splits_returns_what_parse_split_returns_for_each_blob() {
+    let (base_blob, module_le, _) = split_chain(Endian::Little);
+    let (_, module_be, _) = split_chain(Endian::Big);
+    let base = Btf::parse(&base_blob).unwrap();
+    // A module of every kind that refers, each to the base's last id.
+    let mut refs = RawBlob::split(Endian::Little, base.strings().len() as u32);
+    let name = refs.str("r");
+    let last = base.last_id().get();
+    for kind in [2, 8, 9, 10, 11, 12, 14, 17, 18] {
+        refs.ty(name, kind, false, 0, last);
+        if kind == 14 || kind == 17 {
+            refs.word(0);
+        }
+    }
+    refs.ty(name, 3, false, 0, 0).words(&[last, last, 4]);
+    refs.ty(name, 13, false, 0, last);
+    let refs = refs.build();
+    let mut blobs: Vec<Vec<u8>> = vec![module_le.clone(), module_be.clone(), refs.clone()];
+    // Every prefix, and every byte of both orders set to a few values:
+    // faults of every kind, in lanes beside good blobs.
+    blobs.extend((0..module_le.len()).map(|n| module_le[..n].to_vec()));
+    for module in [&module_le, &module_be, &refs] {
+        for i in 0..module.len() {
+            for v in [0x00, 0xff, 0x7f, 0x80, 0x13, 0x03] {
+                let mut b = module.clone();
+                b[i] = v;
+                blobs.push(b);
+            }
+        }
+    }
+    // One with a layout section of its own, parsed outside the lanes.
+    let mut with_layout = RawBlob::split(Endian::Little, base.strings().len() as u32);
+    with_layout.layout(&RawBlob::known_layout());
+    with_layout.ty(0, 2, false, 0, 2);
+    blobs.insert(5, with_layout.build());
+    let parsed = Btf::parse_splits(blobs.iter().map(Vec::as_slice), &base);
+    assert_eq!(parsed.len(), blobs.len());
+    let mut good = 0;
+    for (i, (blob, result)) in blobs.iter().zip(&parsed).enumerate() {
+        common::same_as_parse_split(result, blob, &base, &format!("blob {i}"));
+        good += usize::from(result.is_ok());
+    }
+    // Both good and bad blobs were there to compare.
+    assert!(
+        good > 10 && good < blobs.len() / 2,
+        "{good} of {}",
+        blobs.len()
+    );
+}
+
+#[test]
+fn parse_splits_fills_and_drains_its_lanes_at_any_count() {
+    let (base_blob, module, _) = split_chain(Endian::Little);
+    let base = Btf::parse(&base_blob).unwrap();
+    for n in [0, 1, 2, 7, 8, 9, 15, 16, 17, 100] {
+        // Good blobs and, every third, one that is cut short.
+        let blobs: Vec<&[u8]> = (0..n)
+            .map(|i| match i % 3 {
+                2 => &module[..module.len() - 9],
+                _ => &module[..],
+            })
+            .collect();
+        let parsed = Btf::parse_splits(blobs.iter().copied(), &base);
+        assert_eq!(parsed.len(), n);
+        for (i, (blob, result)) in blobs.iter().zip(&parsed).enumerate() {
+            common::same_as_parse_split(result, blob, &base, &format!("{n} blobs: blob {i}"));
+        }
+    }
+}
+
+#[test]
+fn parse_splits_on_a_base_with_a_layout_section() {
+    // Every blob then walks alone, sizing unknown kinds by the base's
+    // layout.
+    let base_blob = all_kinds(Endian::Little, true);
+    let base = Btf::parse(&base_blob).unwrap();
+    let mut m = RawBlob::split(Endian::Little, base.strings().len() as u32);
+    let name = m.str("p");
+    m.ty(name, 2, false, 0, 1);
+    let module = m.build();
+    let blobs = [&module[..], &module[..module.len() - 1], &module[..]];
+    let parsed = Btf::parse_splits(blobs, &base);
+    assert!(parsed[0].is_ok());
+    for (blob, result) in blobs.iter().zip(&parsed) {
+        common::same_as_parse_split(result, blob, &base, "on a base with layouts");
+    }
+}

@@ -279,3 +279,36 @@ pub fn unions_three_times_over(b: &mut btf_core::write::Builder<'_>) -> btf_core
     }
     t
 }
+
+/// Asserts that `batch`, a result of `Btf::parse_splits`, is what
+/// `Btf::parse_split` returns for the same blob: the same error, or the
+/// same records (ids, offsets, layering).
+#[allow(dead_code)] // each test binary uses a part of this module
+pub fn same_as_parse_split(
+    batch: &btf_core::Result<Btf<'_>>,
+    blob: &[u8],
+    base: &Btf<'_>,
+    what: &str,
+) {
+    match (batch, Btf::parse_split(blob, base)) {
+        (Ok(got), Ok(want)) => {
+            assert_eq!(got.type_count(), want.type_count(), "{what}: count");
+            assert_eq!(got.first_id(), want.first_id(), "{what}: first id");
+            assert_eq!(got.str_start(), want.str_start(), "{what}: strings");
+            assert_eq!(got.endian(), want.endian(), "{what}: order");
+            assert!(std::ptr::eq(got.data(), want.data()), "{what}: bytes");
+            assert!(got.is_indexed(), "{what}: indexed");
+            assert_eq!(
+                got.clone().into_index(),
+                want.into_index(),
+                "{what}: offsets"
+            );
+        }
+        (Err(got), Err(want)) => assert_eq!(*got, want, "{what}: error"),
+        (got, want) => panic!(
+            "{what}: parse_splits gave {:?}, parse_split {:?}",
+            got.as_ref().map(Btf::type_count),
+            want.map(|b| b.type_count())
+        ),
+    }
+}

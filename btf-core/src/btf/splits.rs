@@ -1,0 +1,197 @@
+//! [`Btf::parse_splits`]: many split blobs on one base in one call.
+
+use super::{Btf, Offsets, layering, layouts};
+use crate::endian::{Be, Endian, Le};
+use crate::error::Result;
+use crate::header::{Header, Sections};
+use crate::walk::{self, WalkInput, Walked};
+use alloc::vec::Vec;
+
+impl<'a> Btf<'a> {
+    /// Parses every blob of `splits` on `base`, as a loader parses each of
+    /// a kernel's modules on its vmlinux: one result per blob, in order,
+    /// each what [`parse_split`](Self::parse_split) returns for it. A bad
+    /// blob fails alone.
+    ///
+    /// It is faster than calling [`parse_split`](Self::parse_split) for
+    /// each: the walks of eight blobs are interleaved, one record of each
+    /// in turn, so that the processor overlaps their loads (a walk is a
+    /// chain of them: each record's size gives the next record's place).
+    /// On the benches' corpus of 4023 modules, in memory but not in cache,
+    /// it takes about two thirds of the time. Blobs with a layout section
+    /// (their own or a base's) are parsed one by one.
+    ///
+    /// ```no_run
+    /// use btf_core::Btf;
+    /// let vmlinux = std::fs::read("/sys/kernel/btf/vmlinux")?;
+    /// let base = Btf::parse(&vmlinux)?;
+    /// let mut names = Vec::new();
+    /// let mut blobs = Vec::new();
+    /// for entry in std::fs::read_dir("/sys/kernel/btf")? {
+    ///     let entry = entry?;
+    ///     if entry.file_name() != "vmlinux" {
+    ///         names.push(entry.file_name());
+    ///         blobs.push(std::fs::read(entry.path())?);
+    ///     }
+    /// }
+    /// let modules = Btf::parse_splits(blobs.iter().map(Vec::as_slice), &base);
+    /// for (name, module) in names.iter().zip(&modules) {
+    ///     match module {
+    ///         Ok(btf) => println!("{name:?}: {} types", btf.type_count()),
+    ///         Err(e) => println!("{name:?}: {e}"),
+    ///     }
+    /// }
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn parse_splits<I>(splits: I, base: &'a Btf<'a>) -> Vec<Result<Btf<'a>>>
+    where
+        I: IntoIterator<Item = &'a [u8]>,
+    {
+        let splits = splits.into_iter();
+        let mut out = Vec::new();
+        // A failed reservation is not fatal: pushing may still succeed.
+        let _ = out.try_reserve_exact(splits.size_hint().0);
+        let mut batch = Batch {
+            base,
+            layered: layering(Some(base)),
+            base_layouts: !layouts(&[], Some(base)).as_slice().is_empty(),
+            splits,
+            slots: 0,
+            out,
+            big: Vec::new(),
+        };
+        walk::walk_lanes::<Le, _>(&mut batch);
+        let big = core::mem::take(&mut batch.big);
+        walk::walk_lanes::<Be, _>(&mut BigEndian {
+            batch: &mut batch,
+            pending: big.into_iter(),
+        });
+        debug_assert!(batch.out.iter().all(Option::is_some));
+        // Collected in place (`flatten` would allocate anew): an
+        // `Option<Result<Btf>>` is a `Result<Btf>` in size and alignment.
+        #[allow(clippy::filter_map_identity)]
+        batch.out.into_iter().filter_map(|r| r).collect()
+    }
+}
+
+/// What a walk needs to finish a blob into its [`Btf`].
+struct Pending<'a> {
+    slot: usize,
+    data: &'a [u8],
+    header: Header,
+    sections: Sections<'a>,
+}
+
+/// The blobs of one [`Btf::parse_splits`] call: hands out little-endian
+/// blobs to walk, parses those with a layout section at once, keeps the
+/// big-endian ones for a second run, and files every result by position.
+struct Batch<'a, I> {
+    base: &'a Btf<'a>,
+    /// The first id, string offset and depth of a split on `base`.
+    layered: Result<(u32, u32, usize)>,
+    /// Whether `base` or one of its bases has a layout section.
+    base_layouts: bool,
+    splits: I,
+    slots: usize,
+    out: Vec<Option<Result<Btf<'a>>>>,
+    big: Vec<Pending<'a>>,
+}
+
+impl<'a, I: Iterator<Item = &'a [u8]>> Batch<'a, I> {
+    /// What a walk of `data`, at position `slot`, needs.
+    fn prepare(&self, slot: usize, data: &'a [u8]) -> Result<Pending<'a>> {
+        // In `parse_split`'s order: the header, the sections, the base.
+        let header = Header::parse(data)?;
+        let sections = header.sections(data, true)?;
+        self.layered?;
+        Ok(Pending {
+            slot,
+            data,
+            header,
+            sections,
+        })
+    }
+
+    fn file(&mut self, slot: usize, result: Result<Btf<'a>>) {
+        if let Some(place) = self.out.get_mut(slot) {
+            *place = Some(result);
+        }
+    }
+
+    /// Builds the [`Btf`] of a walked blob.
+    fn finish(&mut self, tag: Pending<'a>, walked: Walked) {
+        let result = self.layered.and_then(|(first_id, str_start, depth)| {
+            let sections = &tag.sections;
+            let input = WalkInput {
+                types: sections.types,
+                types_at: sections.types_at,
+                first_id,
+                str_end: u64::from(str_start) + sections.strings.len() as u64,
+                layouts: &[],
+            };
+            let count = walked.conclude(tag.header.endian, &input)?;
+            let mut offsets = walked.offsets;
+            // As `parse_split` does: give back a tail of more than an
+            // eighth.
+            if offsets.capacity() - offsets.len() > offsets.len() / 8 {
+                offsets.shrink_to_fit();
+            }
+            Ok(Btf::assemble(
+                tag.data,
+                tag.header,
+                tag.sections,
+                Some(self.base),
+                depth,
+                first_id,
+                count,
+                str_start,
+                Offsets::Owned(offsets),
+            ))
+        });
+        self.file(tag.slot, result);
+    }
+}
+
+impl<'a, I: Iterator<Item = &'a [u8]>> walk::Jobs<'a> for Batch<'a, I> {
+    type Tag = Pending<'a>;
+
+    fn next(&mut self) -> Option<(&'a [u8], Pending<'a>)> {
+        loop {
+            let data = self.splits.next()?;
+            let slot = self.slots;
+            self.slots += 1;
+            self.out.push(None);
+            match self.prepare(slot, data) {
+                Ok(p) if !p.sections.layout.is_empty() || self.base_layouts => {
+                    let parsed = Btf::parse_split(data, self.base);
+                    self.file(slot, parsed);
+                }
+                Ok(p) if p.header.endian == Endian::Big => self.big.push(p),
+                Ok(p) => return Some((p.sections.types, p)),
+                Err(e) => self.file(slot, Err(e)),
+            }
+        }
+    }
+
+    fn done(&mut self, tag: Pending<'a>, walked: Walked) {
+        self.finish(tag, walked);
+    }
+}
+
+/// The big-endian blobs a [`Batch`] kept for later.
+struct BigEndian<'b, 'a, I> {
+    batch: &'b mut Batch<'a, I>,
+    pending: alloc::vec::IntoIter<Pending<'a>>,
+}
+
+impl<'a, I: Iterator<Item = &'a [u8]>> walk::Jobs<'a> for BigEndian<'_, 'a, I> {
+    type Tag = Pending<'a>;
+
+    fn next(&mut self) -> Option<(&'a [u8], Pending<'a>)> {
+        self.pending.next().map(|p| (p.sections.types, p))
+    }
+
+    fn done(&mut self, tag: Pending<'a>, walked: Walked) {
+        self.batch.finish(tag, walked);
+    }
+}
