@@ -5,8 +5,10 @@
 //! `Btf::parse` (inputs whose base fails stop there), the split with
 //! `Btf::parse_split` on it, and the split gets the walk of
 //! `btf_fuzz::walk`, including ids and names below the split's first id and
-//! string offset resolving through the base. When the split parses, the
-//! same bytes are tried once more as a split on the split (depth 2).
+//! string offset resolving through the base. `Btf::parse_splits` must give
+//! the split, and cut copies of it, what `parse_split` gives each. When the
+//! split parses, the same bytes are tried once more as a split on the split
+//! (depth 2).
 #![no_main]
 
 use btf_core::Btf;
@@ -22,6 +24,7 @@ fuzz_target!(|data: &[u8]| {
         return;
     };
     btf_fuzz::parse_and_walk(split, Some(&base));
+    btf_fuzz::splits_agree(split, &base);
     if let Ok(first) = Btf::parse_split(split, &base)
         && let Ok(second) = Btf::parse_split(split, &first)
     {

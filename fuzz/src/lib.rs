@@ -467,3 +467,29 @@ pub fn parse_and_walk(data: &[u8], base: Option<&Btf<'_>>) {
         }
     }
 }
+
+/// `Btf::parse_splits` of `split` among copies of itself, cut at a few
+/// places (so that lanes hold good and bad blobs at once), gives each what
+/// `Btf::parse_split` gives it.
+pub fn splits_agree(split: &[u8], base: &Btf<'_>) {
+    let n = split.len();
+    let cuts = [n, n / 2, n, n.saturating_sub(1), n, n * 3 / 4, n, n, n / 3, n];
+    let blobs: Vec<&[u8]> = cuts.iter().filter_map(|&c| split.get(..c)).collect();
+    let batch = Btf::parse_splits(blobs.iter().copied(), base);
+    assert_eq!(batch.len(), blobs.len());
+    for (blob, got) in blobs.iter().zip(batch) {
+        match (got, Btf::parse_split(blob, base)) {
+            (Ok(got), Ok(want)) => {
+                assert_eq!(got.type_count(), want.type_count());
+                assert_eq!(got.first_id(), want.first_id());
+                assert_eq!(got.into_index(), want.into_index());
+            }
+            (Err(got), Err(want)) => assert_eq!(got, want),
+            (got, want) => panic!(
+                "parse_splits gave {:?}, parse_split {:?}",
+                got.map(|b| b.type_count()),
+                want.map(|b| b.type_count())
+            ),
+        }
+    }
+}
