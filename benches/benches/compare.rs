@@ -400,6 +400,21 @@ fn corpus_modules(c: &mut Criterion) {
         );
         types += u64::from(ours.type_count());
     }
+    let batch = Btf::parse_splits(corpus.modules.iter().map(|(_, m)| m.as_slice()), &base);
+    assert_eq!(
+        batch.len(),
+        corpus.modules.len(),
+        "parse_splits: one per module"
+    );
+    for ((name, m), parsed) in corpus.modules.iter().zip(batch) {
+        let one = Btf::parse_split(m, &base).expect("split");
+        let parsed = parsed.unwrap_or_else(|e| panic!("parse_splits fails on module {name}: {e}"));
+        assert_eq!(
+            one.into_index(),
+            parsed.into_index(),
+            "{name}: parse_splits index"
+        );
+    }
     eprintln!(
         "corpus: {} modules, {} types, {} bytes on a base of {} types",
         corpus.modules.len(),
@@ -413,11 +428,15 @@ fn corpus_modules(c: &mut Criterion) {
         .iter()
         .map(|(_, m)| walks::type_section(m))
         .collect();
-    let lines: [(&str, &dyn Fn()); 4] = [
+    let lines: [(&str, &dyn Fn()); 5] = [
         (ids::BARE, &|| {
             for types in &sections {
                 black_box(walks::bare_walk(black_box(types)));
             }
+        }),
+        (ids::OURS_SPLITS, &|| {
+            let blobs = corpus.modules.iter().map(|(_, m)| black_box(m.as_slice()));
+            black_box(Btf::parse_splits(blobs, &base));
         }),
         (ids::OURS_SPLIT, &|| {
             for (_, m) in &corpus.modules {

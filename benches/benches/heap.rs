@@ -165,6 +165,23 @@ fn main() {
         method: "counting allocator",
     });
     drop(splits);
+    let (kept, peak, splits) = counted(|| {
+        let blobs = corpus.modules.iter().map(|(_, m)| m.as_slice());
+        Btf::parse_splits(blobs, &base)
+    });
+    assert!(
+        splits.iter().all(Result::is_ok),
+        "parse_splits refused a module"
+    );
+    rows.push(Row {
+        what: format!("{n} modules: ours `Btf::parse_splits` (incl. {vec_bytes} B of results)"),
+        types: mtypes,
+        kept,
+        peak: Some(peak),
+        copy: 0,
+        method: "counting allocator",
+    });
+    drop(splits);
     let lb_base = LibbpfBtf::new(&corpus.base).expect("btf__new base");
     let mut lb_splits = Vec::with_capacity(n);
     let (kept, ()) = mallinfo(|| {

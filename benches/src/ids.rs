@@ -75,6 +75,8 @@ pub const LIBBPF_NEW_SORTED: &str = "libbpf/btf__new";
 
 /// `Btf::parse_split` for every module.
 pub const OURS_SPLIT: &str = "ours/parse_split";
+/// `Btf::parse_splits` of every module in one call.
+pub const OURS_SPLITS: &str = "ours/parse_splits";
 /// `Btf::parse_split` then `Btf::validate` for every module.
 pub const OURS_SPLIT_VALIDATE: &str = "ours/parse_split+validate";
 /// `btf__new_split` for every module.

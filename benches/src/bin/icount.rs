@@ -36,6 +36,10 @@ const OPS: &[(&str, &str)] = &[
         "libbpf_find_sorted",
         "libbpf 300 btf__find_by_name_kind, sorted copy",
     ),
+    (
+        "ours_corpus_splits",
+        "ours parse_splits of every corpus module",
+    ),
     ("ours_corpus", "ours parse_split of every corpus module"),
     (
         "ours_corpus_validate",
@@ -164,10 +168,19 @@ fn main() {
                 })
             }
         }
-        "ours_corpus" | "ours_corpus_validate" | "libbpf_corpus" => {
+        "ours_corpus_splits" | "ours_corpus" | "ours_corpus_validate" | "libbpf_corpus" => {
             let corpus = data::corpus();
             elements = corpus.modules.len() as u64;
-            if op != "libbpf_corpus" {
+            if op == "ours_corpus_splits" {
+                let base = Btf::parse(&corpus.base).expect("parse base");
+                icount_measured(&mut || {
+                    let blobs = corpus.modules.iter().map(|(_, m)| m.as_slice());
+                    Btf::parse_splits(blobs, &base)
+                        .into_iter()
+                        .map(|btf| u64::from(btf.expect("split").type_count()))
+                        .sum()
+                })
+            } else if op != "libbpf_corpus" {
                 let validate = op == "ours_corpus_validate";
                 let base = Btf::parse(&corpus.base).expect("parse base");
                 icount_measured(&mut || {
