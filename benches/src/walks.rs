@@ -127,10 +127,10 @@ const HEADER_REF: [bool; 128] = {
 /// The framing walk: the record checks of btf-core's parse written plainly
 /// for little-endian blobs with no layout section, keeping no index. Each
 /// record must have a known kind and fit; its name offset and, by kind,
-/// its `size_or_type` are folded into maxima checked once at the end (as
-/// btf-core does); the bodies (ARRAY's types, members, parameters,
-/// enumerators, datasec entries) are not read, as `Btf::parse` leaves them
-/// to `Btf::validate`. From
+/// its type references (`size_or_type`, ARRAY's element and index types)
+/// are folded into maxima checked once at the end (as btf-core does); the
+/// elements (members, parameters, enumerators, datasec entries) are not
+/// read, as `Btf::parse` leaves them to `Btf::validate`. From
 /// [`bare_walk`] to here is the cost of checking each record; from here to
 /// `Btf::parse_unindexed`, that of btf-core's generality (either byte
 /// order, layout sections, errors that name the place). `None` when a
@@ -151,6 +151,12 @@ pub fn framing_walk(types: &[u8], str_len: u32) -> Option<u32> {
         max_name = max_name.max(u32::from_le_bytes(common[0..4].try_into().ok()?));
         if HEADER_REF[kind] {
             max_ref = max_ref.max(u32::from_le_bytes(common[8..12].try_into().ok()?));
+        }
+        if kind == 3 {
+            let info = after.get(..8)?;
+            max_ref = max_ref
+                .max(u32::from_le_bytes(info[..4].try_into().ok()?))
+                .max(u32::from_le_bytes(info[4..].try_into().ok()?));
         }
         rest = next;
         count += 1;
@@ -192,10 +198,10 @@ pub enum NativeError {
 ///   layout-section checks (constant time, or per layout entry);
 /// - one pass over every record: it must hold 12 bytes, its kind must be
 ///   known or sized by a layout section, its body must fit; its name
-///   offset and, for the kinds that refer, `size_or_type` are folded into
-///   two running maxima, checked once at the end against the string length
-///   and the last id (bodies are left to `Btf::validate`, as btf-core's
-///   parse leaves them);
+///   offset and the type ids of its fixed part (referenced type, array
+///   element and index) are folded into two running maxima, checked once at
+///   the end against the string length and the last id (elements are left
+///   to `Btf::validate`, as btf-core's parse leaves them);
 /// - no index is kept by either (no allocation at all).
 ///
 /// The loop is the same algorithm as btf-core's record walk: an inner loop
@@ -311,6 +317,9 @@ fn walk_le(types: &[u8], layout: &[u8], str_end: u64) -> Result<u32, NativeError
             max_name = max_name.max(le(common, 0));
             let refers = 0u32.wrapping_sub((SIZE_OR_TYPE_IS_ID >> kind) & 1);
             max_ref = max_ref.max(le(common, 8) & refers);
+            if kind == 3 {
+                max_ref = max_ref.max(le(types, off + 12)).max(le(types, off + 16));
+            }
             off += size;
             count += 1;
         }
@@ -379,8 +388,8 @@ mod tests {
         }
     }
 
-    /// The same on a blob with the kinds that refer (ARRAY, whose two ids
-    /// are left to `validate`, VAR, FUNC_PROTO, DECL_TAG) and a kind only a
+    /// The same on a blob with the kinds that refer through their fixed
+    /// part (ARRAY's two ids, VAR, FUNC_PROTO, DECL_TAG) and a kind only a
     /// layout section sizes, between known ones.
     #[test]
     fn native_parse_agrees_with_btf_core_on_arrays_and_layouts() {

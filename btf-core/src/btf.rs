@@ -48,18 +48,17 @@ impl Offsets<'_> {
 /// modules can share one base by reference. Both byte orders are read in
 /// place through this one type.
 ///
-/// Parsing checks the header, the sections, and every record's 12-byte
-/// common part: that the record fits, that its kind is known or sized by a
-/// layout section, and that its name offset and, for the kinds that refer
-/// to a type, its `size_or_type` exist. That is O(number of records), and
-/// after it the type views cannot read out of bounds.
+/// Parsing checks the header, the sections, and every record: that it fits,
+/// that its kind is known or sized by a layout section, and that the name
+/// offset and type ids of its fixed part exist (`size_or_type` for the kinds
+/// that refer to a type, ARRAY's element and index types). That is O(number
+/// of records), and after it the type views cannot read out of bounds.
 ///
-/// The body of a record (ARRAY's element and index types; members,
-/// parameters, enumerators, DATASEC entries) is checked where it is used,
-/// as `object` and `gimli` read their formats: an element's name comes back
-/// as a `Result`, and a type id from a body fails in
-/// [`type_by_id`](Self::type_by_id) if it does not exist.
-/// [`validate`](Self::validate) checks every body up front, as libbpf's
+/// The elements of a record (members, parameters, enumerators, DATASEC
+/// entries) are checked where they are used, as `object` and `gimli` read
+/// their formats: an element's name comes back as a `Result`, and its type
+/// id fails in [`type_by_id`](Self::type_by_id) if it does not exist.
+/// [`validate`](Self::validate) checks every element up front, as libbpf's
 /// `btf__new` does, and names the first bad field by byte offset and type id.
 /// Kernel BTF has been checked by the kernel already.
 ///
@@ -379,12 +378,12 @@ impl<'a> Btf<'a> {
         ))
     }
 
-    /// Checks the body of every one of this blob's own records: ARRAY's
-    /// element and index types, the name offset and type id of each member
-    /// and parameter, the name of each enumerator, the type of each DATASEC
-    /// entry (and again each record's common part). With it, a blob is held
-    /// to what libbpf's `btf__new` checks; without it, the same faults
-    /// surface where the body is used (see [`Btf`]).
+    /// Checks every element of this blob's own records: the name offset
+    /// and type id of each member and parameter, the name of each
+    /// enumerator, the type of each DATASEC entry (and again each record's
+    /// own fields). With it, a blob is held to what libbpf's `btf__new`
+    /// checks; without it, the same faults surface where the element is
+    /// used (see [`Btf`]).
     ///
     /// Bases are not checked again: validate each blob of a chain once,
     /// the base before the splits put on it. An element of an unvalidated

@@ -154,9 +154,8 @@ pub enum Error {
         len: u32,
     },
     /// A record refers to a type id that exists neither here nor in a base
-    /// (from parsing, for its `size_or_type`; from
-    /// [`Btf::validate`](crate::Btf::validate), for the ids in its body:
-    /// ARRAY's types, members', parameters', DATASEC entries').
+    /// (from parsing, for a record's own fields; from
+    /// [`Btf::validate`](crate::Btf::validate), for its elements').
     DanglingType {
         /// The referring record's type id.
         id: TypeId,

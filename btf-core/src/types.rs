@@ -363,11 +363,6 @@ impl Int {
 }
 
 /// An ARRAY's element type, index type and length.
-///
-/// The two ids are part of the record's body, checked by
-/// [`Btf::validate`](crate::Btf::validate) but not by parsing: a lookup
-/// of either fails with [`Error::NoSuchType`](crate::Error::NoSuchType)
-/// if it does not exist.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Array {
     /// Element type.

@@ -1,12 +1,12 @@
 //! The validating walks over a type section.
 //!
 //! [`walk`], run by every parse, sizes each record, records its offset, and
-//! checks the record's common part: that the record fits, that its kind can
-//! be sized, and that its name offset and, for the kinds that refer,
-//! `size_or_type` are in range. [`check_elements`], run by
-//! [`Btf::validate`](crate::Btf::validate), checks in addition every name
-//! offset and type id in the records' bodies (ARRAY's element and index
-//! types; members, parameters, enumerators, DATASEC entries).
+//! checks the record itself: that it fits, that its kind can be sized, and
+//! that its name offset and the type ids in its fixed part (`size_or_type`
+//! for the kinds that refer, ARRAY's element and index types) are in range.
+//! [`check_elements`], run by [`Btf::validate`](crate::Btf::validate), checks
+//! in addition every name offset and type id in the records' elements
+//! (members, parameters, enumerators, DATASEC entries).
 //!
 //! The walks are compiled once per byte order (see [`Order`]). To stay close
 //! to the cost of a bare offset walk, range checks are folded into two
@@ -250,7 +250,7 @@ fn word<O: Order>(bytes: &[u8], at: usize) -> u32 {
 }
 
 /// The walk: sizes each record and folds the name offsets and type ids it
-/// checks (each record's common part; with `ELEMENTS`, its body too) into
+/// checks (each record's own; with `ELEMENTS`, every element's too) into
 /// two maxima. Faults of structure (a record that does not fit, a kind that
 /// cannot be sized) are reported where the walk stops; faults of range are
 /// left to the precise walk, which the maxima trigger.
@@ -303,9 +303,10 @@ const fn packed_words(elements: bool) -> u64 {
 
 /// The walk of [`fast_walk`]: stops at the end of `types` or at the first
 /// record it cannot size or that does not fit, and returns what it folded
-/// and where it stopped. For a parse, only each record's common part is
-/// read: its name, and `size_or_type` when that is a type id; with
-/// `ELEMENTS`, every name and type id of its body too.
+/// and where it stopped. For a parse, only each record's fixed part is
+/// read: its name, `size_or_type` when that is a type id, and ARRAY's
+/// element and index types; with `ELEMENTS`, every element's name and type
+/// id too.
 ///
 /// Records of known kinds go through [`known_records`]; this loop takes
 /// over only for a record `known_records` cannot size (a kind sized by a
@@ -376,25 +377,19 @@ fn known_record<O: Order>(types: &[u8], off: usize) -> Option<(&[u8; 12], u32, u
 }
 
 /// Folds a known record's name and, when `size_or_type` is a type id, that.
-///
-/// Whether a kind refers follows the kinds of the records, in no pattern a
-/// branch predictor could learn: the select must stay a conditional move,
-/// not become a branch around the load (which LLVM prefers when nothing
-/// else in the loop reads the record past its name).
 #[inline(always)]
 fn fold_own<O: Order>(common: &[u8; 12], kind: u32, max_name: &mut u32, max_ref: &mut u32) {
     *max_name = (*max_name).max(word::<O>(common, 0));
-    let refers = (SIZE_OR_TYPE_IS_ID >> kind) & 1 != 0;
-    let target = core::hint::select_unpredictable(refers, word::<O>(common, 8), 0);
-    *max_ref = (*max_ref).max(target);
+    let refers = 0u32.wrapping_sub((SIZE_OR_TYPE_IS_ID >> kind) & 1);
+    *max_ref = (*max_ref).max(word::<O>(common, 8) & refers);
 }
 
 /// The loop over records of known kinds, from `off` to the end of `types`
 /// or the first record of another kind or that does not fit; returns the
 /// updated fold and where it stopped. Nothing in it calls or builds an
-/// error, so its state stays in registers. With `ELEMENTS`, the
-/// references in every record's body are folded too (ARRAY's info as one
-/// unit of the same loop as the elements).
+/// error, so its state stays in registers. With `ELEMENTS`, every
+/// element's references are folded too (and ARRAY's, as one unit of the
+/// same loop).
 #[inline(always)]
 fn known_records<O: Order, const ELEMENTS: bool>(
     types: &[u8],
@@ -427,6 +422,12 @@ fn known_records<O: Order, const ELEMENTS: bool>(
                 max_ref = max_ref.max(a & a_type).max(b & b_type);
                 units = units.get(stride..).unwrap_or_default();
             }
+        } else if kind == u32::from(Kind::ARRAY.get()) {
+            // The record fits, and ARRAY's is 24 bytes: no overflow.
+            let at = off + 12;
+            max_ref = max_ref
+                .max(word::<O>(types, at))
+                .max(word::<O>(types, at + 4));
         }
         off += size;
         // At most `types.len() / 12` records, and that is below 2^32 / 12.
@@ -568,7 +569,7 @@ fn walk_precise<O: Order, const ELEMENTS: bool>(input: &WalkInput<'_, '_>) -> Re
             // PTR, TYPEDEF, VOLATILE, CONST, RESTRICT, FUNC, FUNC_PROTO's
             // return type, VAR, DECL_TAG, TYPE_TAG
             2 | 8..=12 | 14 | 17 | 18 => check.ty(id, off.saturating_add(8), st)?,
-            3 if ELEMENTS => {
+            3 => {
                 if let Ok((arr, _)) = BtfArray::ref_from_prefix(body) {
                     check.ty(id, at, arr.type_.get_in::<O>())?;
                     check.ty(id, at.saturating_add(4), arr.index_type.get_in::<O>())?;

@@ -17,6 +17,7 @@
 use super::{Folded, VecSink, WalkInput, conclude, known_record, known_records};
 use crate::endian::{Be, Endian, Le, Order};
 use crate::error::Result;
+use crate::id::Kind;
 use alloc::vec::Vec;
 
 /// How many sections walk at once. On the benches' corpus, 8 lanes took
@@ -185,6 +186,14 @@ fn step<O: Order>(lane: &mut Lane<'_>) -> bool {
     // field.
     lane.sink.push(off as u32);
     super::fold_own::<O>(common, kind, &mut f.max_name, &mut f.max_ref);
+    if kind == u32::from(Kind::ARRAY.get()) {
+        // The record fits, and ARRAY's is 24 bytes: no overflow.
+        let at = off + 12;
+        f.max_ref = f
+            .max_ref
+            .max(super::word::<O>(lane.types, at))
+            .max(super::word::<O>(lane.types, at + 4));
+    }
     lane.off = off + size;
     true
 }
