@@ -18,7 +18,7 @@ impl<'a> Btf<'a> {
     /// in turn, so that the processor overlaps their loads (a walk is a
     /// chain of them: each record's size gives the next record's place).
     /// On the benches' corpus of 4023 modules, in memory but not in cache,
-    /// it takes about two thirds of the time. Blobs with a layout section
+    /// it takes about three quarters of the time. Blobs with a layout section
     /// (their own or a base's) are parsed one by one.
     ///
     /// ```no_run

@@ -6,7 +6,7 @@
 //! of each, gives the processor that many independent chains whose waits
 //! overlap. [`Btf::parse_splits`](crate::Btf::parse_splits) parses many
 //! splits this way; on the benches' corpus (4023 modules, 60 MB) it takes
-//! about two thirds of the time of `parse_split` called for each.
+//! about three quarters of the time of `parse_split` called for each.
 //!
 //! Only sections with no layout section to consult (their own or a
 //! base's) walk in lanes: every record of theirs is of a kind this crate
@@ -20,9 +20,9 @@ use crate::error::Result;
 use crate::id::Kind;
 use alloc::vec::Vec;
 
-/// How many sections walk at once. On the benches' corpus, 8 lanes took
-/// 0.66× the time of one section after another, 4 and 6 lanes 0.74× and
-/// 0.69×, 10 to 16 lanes more again.
+/// How many sections walk at once. Against `parse_split` in a loop on the
+/// benches' corpus, in alternating probe runs: 8 lanes 0.66× its time, 4
+/// and 6 lanes 0.74× and 0.69×, 10 to 16 lanes 0.69× to 0.82×.
 const LANES: usize = 8;
 
 /// One section's walk in progress.
