@@ -473,7 +473,18 @@ pub fn parse_and_walk(data: &[u8], base: Option<&Btf<'_>>) {
 /// `Btf::parse_split` gives it.
 pub fn splits_agree(split: &[u8], base: &Btf<'_>) {
     let n = split.len();
-    let cuts = [n, n / 2, n, n.saturating_sub(1), n, n * 3 / 4, n, n, n / 3, n];
+    let cuts = [
+        n,
+        n / 2,
+        n,
+        n.saturating_sub(1),
+        n,
+        n * 3 / 4,
+        n,
+        n,
+        n / 3,
+        n,
+    ];
     let blobs: Vec<&[u8]> = cuts.iter().filter_map(|&c| split.get(..c)).collect();
     let batch = Btf::parse_splits(blobs.iter().copied(), base);
     assert_eq!(batch.len(), blobs.len());
