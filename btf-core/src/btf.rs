@@ -29,6 +29,17 @@ pub(crate) enum Offsets<'a> {
 }
 
 impl Offsets<'_> {
+    /// An index the walk filled: a tail of more than an eighth of spare
+    /// capacity is given back; a smaller one is cheaper to keep than to
+    /// move.
+    #[cfg(feature = "alloc")]
+    fn owned(mut offsets: alloc::vec::Vec<u32>) -> Self {
+        if offsets.capacity() - offsets.len() > offsets.len() / 8 {
+            offsets.shrink_to_fit();
+        }
+        Offsets::Owned(offsets)
+    }
+
     #[inline]
     fn as_slice(&self) -> Option<&[u32]> {
         match self {
@@ -127,14 +138,14 @@ fn walk_input<'a, 'l>(
     sections: &Sections<'a>,
     first_id: u32,
     str_start: u32,
-    layouts: &'l LayoutList<'a>,
+    layouts: &'l [&'a [BtfKindLayout]],
 ) -> WalkInput<'a, 'l> {
     WalkInput {
         types: sections.types,
         types_at: sections.types_at,
         first_id,
         str_end: u64::from(str_start) + sections.strings.len() as u64,
-        layouts: layouts.as_slice(),
+        layouts,
     }
 }
 
@@ -286,13 +297,7 @@ impl<'a> Btf<'a> {
             .offsets
             .try_reserve_exact(walk::likely_records(type_len));
         let mut btf = Self::parse_inner(data, base, &mut sink)?;
-        let mut offsets = sink.offsets;
-        // Give back a tail of more than an eighth; a smaller one is cheaper
-        // to keep than to move.
-        if offsets.capacity() - offsets.len() > offsets.len() / 8 {
-            offsets.shrink_to_fit();
-        }
-        btf.offsets = Offsets::Owned(offsets);
+        btf.offsets = Offsets::owned(sink.offsets);
         Ok(btf)
     }
 
@@ -363,7 +368,7 @@ impl<'a> Btf<'a> {
         let sections = header.sections(data, base.is_some())?;
         let (first_id, str_start, depth) = layering(base)?;
         let layouts = layouts(sections.layout, base);
-        let input = walk_input(&sections, first_id, str_start, &layouts);
+        let input = walk_input(&sections, first_id, str_start, layouts.as_slice());
         let count = walk::walk(header.endian, &input, sink)?;
         Ok(Btf::assemble(
             data,
@@ -407,7 +412,12 @@ impl<'a> Btf<'a> {
     /// [`with_index`](Self::with_index) does not describe these records.
     pub fn validate(&self) -> Result<()> {
         let layouts = layouts(self.sections.layout, self.base);
-        let input = walk_input(&self.sections, self.first_id, self.str_start, &layouts);
+        let input = walk_input(
+            &self.sections,
+            self.first_id,
+            self.str_start,
+            layouts.as_slice(),
+        );
         let count = walk::check_elements(self.endian, &input)?;
         // An index attached with `with_index` to other bytes of the same
         // length would make lookups disagree with this walk.

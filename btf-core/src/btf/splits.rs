@@ -1,10 +1,10 @@
 //! [`Btf::parse_splits`]: many split blobs on one base in one call.
 
-use super::{Btf, Offsets, layering, layouts};
+use super::{Btf, Offsets, layering, layouts, walk_input};
 use crate::endian::{Be, Endian, Le};
 use crate::error::Result;
 use crate::header::{Header, Sections};
-use crate::walk::{self, WalkInput, Walked};
+use crate::walk::{self, Walked};
 use alloc::vec::Vec;
 
 impl<'a> Btf<'a> {
@@ -121,21 +121,8 @@ impl<'a, I: Iterator<Item = &'a [u8]>> Batch<'a, I> {
     /// Builds the [`Btf`] of a walked blob.
     fn finish(&mut self, tag: Pending<'a>, walked: Walked) {
         let result = self.layered.and_then(|(first_id, str_start, depth)| {
-            let sections = &tag.sections;
-            let input = WalkInput {
-                types: sections.types,
-                types_at: sections.types_at,
-                first_id,
-                str_end: u64::from(str_start) + sections.strings.len() as u64,
-                layouts: &[],
-            };
+            let input = walk_input(&tag.sections, first_id, str_start, &[]);
             let count = walked.conclude(tag.header.endian, &input)?;
-            let mut offsets = walked.offsets;
-            // As `parse_split` does: give back a tail of more than an
-            // eighth.
-            if offsets.capacity() - offsets.len() > offsets.len() / 8 {
-                offsets.shrink_to_fit();
-            }
             Ok(Btf::assemble(
                 tag.data,
                 tag.header,
@@ -145,7 +132,7 @@ impl<'a, I: Iterator<Item = &'a [u8]>> Batch<'a, I> {
                 first_id,
                 count,
                 str_start,
-                Offsets::Owned(offsets),
+                Offsets::owned(walked.offsets),
             ))
         });
         self.file(tag.slot, result);
