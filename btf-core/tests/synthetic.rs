@@ -1070,11 +1070,14 @@ fn parse_splits_returns_what_parse_split_returns_for_each_blob() {
 fn parse_splits_fills_and_drains_its_lanes_at_any_count() {
     let (base_blob, module, _) = split_chain(Endian::Little);
     let base = Btf::parse(&base_blob).unwrap();
-    for n in [0, 1, 2, 7, 8, 9, 15, 16, 17, 100] {
-        // Good blobs and, every third, one that is cut short.
+    // Around the lanes' count (8) and the read-ahead window's (32).
+    for n in [0, 1, 2, 7, 8, 9, 15, 16, 17, 31, 32, 33, 64, 65, 100] {
+        // Good blobs and, every third, one that is cut short; every fifth
+        // is empty.
         let blobs: Vec<&[u8]> = (0..n)
-            .map(|i| match i % 3 {
-                2 => &module[..module.len() - 9],
+            .map(|i| match (i % 3, i % 5) {
+                (_, 4) => &[][..],
+                (2, _) => &module[..module.len() - 9],
                 _ => &module[..],
             })
             .collect();
