@@ -371,9 +371,10 @@ mod tests {
     use super::cmp_name;
     use std::vec::Vec;
 
-    /// Every stored name against every query, both from a few bytes that
-    /// make prefixes, NULs inside and after a name, and bytes above 0x7f,
-    /// at lengths around the eight-byte step: as `strcmp` orders them.
+    /// Stored names against queries, both drawn from a few bytes so that
+    /// long common prefixes, NULs inside and after a name and bytes above
+    /// 0x7f are frequent, at lengths around the eight-byte step: ordered
+    /// as `strcmp` orders them.
     #[test]
     fn cmp_name_orders_as_strcmp() {
         let mut state = 0x2545_f491_4f6c_dd1du64;
@@ -390,7 +391,6 @@ mod tests {
                 .map(|b| if nul || b != 0 { b } else { b'a' })
                 .collect()
         };
-        let mut checked = 0;
         for _ in 0..200_000 {
             let len = (next() % 20) as usize + 1;
             let name = word(&mut next, len, false);
@@ -413,8 +413,6 @@ mod tests {
                 stored.cmp(&name[..]),
                 "{tail:?} against {name:?}"
             );
-            checked += 1;
         }
-        assert_eq!(checked, 200_000);
     }
 }
