@@ -468,6 +468,11 @@ pub fn parse_and_walk(data: &[u8], base: Option<&Btf<'_>>) {
     }
 }
 
+/// How many blobs [`splits_agree`] hands to `Btf::parse_splits`: past two
+/// of its read-ahead windows (32 blobs each), so that full windows and the
+/// refills after them are reached, and its eight lanes refill many times.
+const SPLITS_BATCH: usize = 70;
+
 /// `Btf::parse_splits` of `split` among copies of itself, cut at a few
 /// places (so that lanes hold good and bad blobs at once), gives each what
 /// `Btf::parse_split` gives it.
@@ -485,21 +490,32 @@ pub fn splits_agree(split: &[u8], base: &Btf<'_>) {
         n / 3,
         n,
     ];
-    let blobs: Vec<&[u8]> = cuts.iter().filter_map(|&c| split.get(..c)).collect();
+    let blobs: Vec<&[u8]> = cuts
+        .iter()
+        .cycle()
+        .take(SPLITS_BATCH)
+        .filter_map(|&c| split.get(..c))
+        .collect();
+    // The blobs repeat with the cuts: parse each cut once.
+    let wants: Vec<_> = blobs
+        .iter()
+        .take(cuts.len())
+        .map(|blob| Btf::parse_split(blob, base))
+        .collect();
     let batch = Btf::parse_splits(blobs.iter().copied(), base);
     assert_eq!(batch.len(), blobs.len());
-    for (blob, got) in blobs.iter().zip(batch) {
-        match (got, Btf::parse_split(blob, base)) {
+    for ((got, want), i) in batch.into_iter().zip(wants.iter().cycle()).zip(0..) {
+        match (got, want) {
             (Ok(got), Ok(want)) => {
-                assert_eq!(got.type_count(), want.type_count());
-                assert_eq!(got.first_id(), want.first_id());
-                assert_eq!(got.into_index(), want.into_index());
+                assert_eq!(got.type_count(), want.type_count(), "blob {i}");
+                assert_eq!(got.first_id(), want.first_id(), "blob {i}");
+                assert_eq!(got.into_index(), want.clone().into_index(), "blob {i}");
             }
-            (Err(got), Err(want)) => assert_eq!(got, want),
+            (Err(got), Err(want)) => assert_eq!(&got, want, "blob {i}"),
             (got, want) => panic!(
-                "parse_splits gave {:?}, parse_split {:?}",
+                "blob {i}: parse_splits gave {:?}, parse_split {:?}",
                 got.map(|b| b.type_count()),
-                want.map(|b| b.type_count())
+                want.as_ref().map(|b| b.type_count())
             ),
         }
     }
