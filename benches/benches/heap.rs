@@ -31,6 +31,21 @@ struct Row {
     method: &'static str,
 }
 
+impl Row {
+    /// A row measured with the counting allocator (no input copy to
+    /// report: ours and btf-rs read the caller's bytes).
+    fn counted(what: impl Into<String>, types: u64, kept: usize, peak: usize) -> Row {
+        Row {
+            what: what.into(),
+            types,
+            kept,
+            peak: Some(peak),
+            copy: 0,
+            method: "counting allocator",
+        }
+    }
+}
+
 /// Runs `f` with the counting allocator and returns (kept, peak) bytes,
 /// keeping `f`'s result alive until both are read.
 fn counted<T>(f: impl FnOnce() -> T) -> (usize, usize, T) {
@@ -73,14 +88,12 @@ fn main() {
         "Btf::parse must not copy its input"
     );
     let types = u64::from(btf.type_count());
-    rows.push(Row {
-        what: "vmlinux: ours `Btf::parse` (id index)".into(),
+    rows.push(Row::counted(
+        "vmlinux: ours `Btf::parse` (id index)",
         types,
         kept,
-        peak: Some(peak),
-        copy: 0,
-        method: "counting allocator",
-    });
+        peak,
+    ));
     drop(btf);
 
     let (kept, peak, btf) = counted(|| {
@@ -88,25 +101,21 @@ fn main() {
         btf.index_names();
         btf
     });
-    rows.push(Row {
-        what: "vmlinux: ours `Btf::parse` + `index_names`".into(),
+    rows.push(Row::counted(
+        "vmlinux: ours `Btf::parse` + `index_names`",
         types,
         kept,
-        peak: Some(peak),
-        copy: 0,
-        method: "counting allocator",
-    });
+        peak,
+    ));
     drop(btf);
 
     let (kept, peak, btf) = counted(|| Btf::parse_unindexed(&bytes, None).expect("parse"));
-    rows.push(Row {
-        what: "vmlinux: ours `Btf::parse_unindexed`".into(),
+    rows.push(Row::counted(
+        "vmlinux: ours `Btf::parse_unindexed`",
         types,
         kept,
-        peak: Some(peak),
-        copy: 0,
-        method: "counting allocator",
-    });
+        peak,
+    ));
     drop(btf);
 
     let (kept, btf) = mallinfo(|| Btf::parse(&bytes).expect("parse"));
@@ -132,14 +141,12 @@ fn main() {
     drop(lb);
 
     let (kept, peak, rs) = counted(|| btf_rs::Btf::from_bytes(&bytes).expect("from_bytes"));
-    rows.push(Row {
-        what: "vmlinux: btf-rs `Btf::from_bytes`".into(),
+    rows.push(Row::counted(
+        "vmlinux: btf-rs `Btf::from_bytes`",
         types,
         kept,
-        peak: Some(peak),
-        copy: 0,
-        method: "counting allocator",
-    });
+        peak,
+    ));
     drop(rs);
 
     // The corpus: every module kept alive on one base (the base's own
@@ -156,14 +163,12 @@ fn main() {
     let mtypes: u64 = splits.iter().map(|s| u64::from(s.type_count())).sum();
     let n = corpus.modules.len();
     let vec_bytes = n * std::mem::size_of::<Btf<'_>>();
-    rows.push(Row {
-        what: format!("{n} modules: ours `Btf::parse_split` (incl. {vec_bytes} B of `Vec<Btf>`)"),
-        types: mtypes,
+    rows.push(Row::counted(
+        format!("{n} modules: ours `Btf::parse_split` (incl. {vec_bytes} B of `Vec<Btf>`)"),
+        mtypes,
         kept,
-        peak: Some(peak),
-        copy: 0,
-        method: "counting allocator",
-    });
+        peak,
+    ));
     drop(splits);
     let (kept, peak, splits) = counted(|| {
         let blobs = corpus.modules.iter().map(|(_, m)| m.as_slice());
@@ -173,14 +178,12 @@ fn main() {
         splits.iter().all(Result::is_ok),
         "parse_splits refused a module"
     );
-    rows.push(Row {
-        what: format!("{n} modules: ours `Btf::parse_splits` (incl. {vec_bytes} B of results)"),
-        types: mtypes,
+    rows.push(Row::counted(
+        format!("{n} modules: ours `Btf::parse_splits` (incl. {vec_bytes} B of results)"),
+        mtypes,
         kept,
-        peak: Some(peak),
-        copy: 0,
-        method: "counting allocator",
-    });
+        peak,
+    ));
     drop(splits);
     let lb_base = LibbpfBtf::new(&corpus.base).expect("btf__new base");
     let mut lb_splits = Vec::with_capacity(n);
