@@ -9,6 +9,10 @@
     unreachable_pub
 )]
 
+#[path = "../../../btf-core/tests/common/skip.rs"]
+mod skip;
+pub use skip::skipped;
+
 /// `BTF_KIND_INT`, `BTF_KIND_STRUCT`.
 const KIND_INT: u32 = 1;
 const KIND_STRUCT: u32 = 4;
@@ -124,17 +128,15 @@ fn effective_uid() -> Option<u32> {
 }
 
 /// True when the test can use root-only interfaces. Otherwise: outside CI,
-/// prints why the test does nothing and returns false; in CI (`CI` set),
-/// fails the test.
+/// records why the test does nothing ([`skipped`]) and returns false; in
+/// CI (`CI` set), fails the test.
 pub fn have_root(test: &str) -> bool {
     if effective_uid() == Some(0) {
         return true;
     }
-    assert!(
-        std::env::var_os("CI").is_none(),
-        "{test} needs root (bpf(2) BTF commands need CAP_SYS_ADMIN), and CI is set"
-    );
-    eprintln!("skipping {test}: needs root (bpf(2) BTF commands need CAP_SYS_ADMIN)");
+    skipped(&format!(
+        "{test}: needs root (bpf(2) BTF commands need CAP_SYS_ADMIN)"
+    ));
     false
 }
 
