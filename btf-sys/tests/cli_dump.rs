@@ -113,7 +113,91 @@ fn running_kernel_by_id() {
     assert_same_dump(&ours.stdout, &theirs.stdout, &source);
 
     let none = btf().args(["dump", "id:4294967295"]).output().expect("run");
-    assert_fails(&none, "BPF_BTF_GET_FD_BY_ID");
+    assert_fails(
+        &none,
+        "id:4294967295: no BTF object with id 4294967295 (see `btf list`",
+    );
+}
+
+/// The tool run as `nobody`: no capabilities, as a newcomer's shell is.
+fn unprivileged() -> Command {
+    let mut cmd = Command::new("setpriv");
+    cmd.args(["--reuid=65534", "--regid=65534", "--clear-groups"])
+        .arg(env!("CARGO_BIN_EXE_btf"));
+    cmd
+}
+
+/// Without privileges, `id:N` says what it needs and what works instead,
+/// and the summary says where the BTF came from.
+#[test]
+fn unprivileged_user_is_told_what_works() {
+    let root = std::fs::metadata("/proc/self")
+        .map(|m| std::os::unix::fs::MetadataExt::uid(&m) == 0)
+        .unwrap_or(false);
+    let setpriv = Command::new("setpriv")
+        .arg("--version")
+        .output()
+        .is_ok_and(|o| o.status.success());
+    if !common::require(root, "root (to drop to an unprivileged user)")
+        || !common::require(setpriv, "setpriv (util-linux)")
+        || !common::require(Path::new(VMLINUX).is_file(), VMLINUX)
+    {
+        return;
+    }
+    let out = unprivileged().args(["dump", "id:1"]).output().expect("run");
+    assert_fails(&out, "id:1: opening a BTF object by id needs CAP_SYS_ADMIN");
+    assert_fails(&out, "/sys/kernel/btf/<name>");
+
+    let out = unprivileged().output().expect("run");
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{out:?}");
+    assert!(
+        text.contains("read from /sys/kernel/btf (bpf(2) by id needs CAP_SYS_ADMIN)"),
+        "{text}"
+    );
+}
+
+/// `btf` alone: a summary with sizes for a person, why modules are what
+/// they are, and the commands to try next.
+#[test]
+fn summary_reads_at_a_glance() {
+    if !common::require(Path::new(VMLINUX).is_file(), VMLINUX) {
+        return;
+    }
+    let out = btf().output().expect("run btf");
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{out:?}");
+    let vmlinux = text
+        .lines()
+        .find(|line| line.trim_start().starts_with("vmlinux "))
+        .unwrap_or_else(|| panic!("no vmlinux line: {text}"));
+    assert!(
+        vmlinux.contains(" MiB ") && vmlinux.contains(" types "),
+        "{vmlinux}"
+    );
+    let modules = text
+        .lines()
+        .find(|line| line.trim_start().starts_with("modules "))
+        .unwrap_or_else(|| panic!("no modules line: {text}"));
+    // Either a count of modules or the reason there are none.
+    assert!(
+        modules.contains("none: ") || modules.contains(" loaded modules"),
+        "{modules}"
+    );
+    let module_dirs = std::fs::read_dir("/sys/kernel/btf")
+        .map(|dir| dir.count().saturating_sub(1))
+        .unwrap_or(0);
+    if module_dirs == 0 {
+        assert!(modules.contains("none: "), "{modules}");
+    }
+    for next in [
+        "btf find ",
+        "btf dump /sys/kernel/btf/vmlinux",
+        "--format c",
+        "btf list",
+    ] {
+        assert!(text.contains(next), "no {next:?} in {text}");
+    }
 }
 
 #[test]
@@ -283,22 +367,45 @@ fn bad_sources_fail_with_one_line() {
         "/nonexistent/btf: No such file",
     );
     let text = tmp.write("text", b"not btf at all, just some words\n");
-    assert_fails(&dump(&text, None), "bad magic");
+    assert_fails(
+        &dump(&text, None),
+        "not a BTF blob or ELF file (starts with 6e 6f 74 20 62 74 66 20)",
+    );
+    assert_fails(&dump(&text, None), "compressed with gzip, zstd or xz");
     let empty = tmp.write("empty", b"");
-    assert_fails(&dump(&empty, None), "too short");
+    assert_fails(
+        &dump(&empty, None),
+        "empty file, not a BTF blob or ELF file",
+    );
+    // A base that cannot be read is named as the base.
+    assert_fails(
+        &dump(&text, Some(Path::new("/nonexistent/base"))),
+        "base /nonexistent/base: No such file",
+    );
     // An ELF file without BTF: this test binary is built without it.
     let exe = std::env::current_exe().expect("test binary path");
     assert_fails(&dump(&exe, None), "no .BTF section");
     if Path::new(VMLINUX).is_file() {
         let cut = std::fs::read(VMLINUX).expect("read vmlinux");
-        let cut = tmp.write("cut", &cut[..cut.len() / 3]);
-        assert_fails(&dump(&cut, None), "cut");
+        let whole = cut.len();
+        let kept = whole / 3;
+        let cut = tmp.write("cut", &cut[..kept]);
+        assert_fails(
+            &dump(&cut, None),
+            &format!(
+                "truncated: the header describes {whole} bytes but there are {kept} ({} missing)",
+                whole - kept
+            ),
+        );
         let out = btf()
             .args(["dump", VMLINUX, "--base"])
             .arg(&text)
             .output()
             .expect("run");
-        assert_fails(&out, "base ");
+        assert_fails(
+            &out,
+            &format!("base {}: not a BTF blob or ELF file", text.display()),
+        );
     }
     for bad in ["id:0", "id:x"] {
         let out = btf().args(["dump", bad]).output().expect("run");

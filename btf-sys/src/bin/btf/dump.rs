@@ -26,9 +26,16 @@ pub(crate) enum Format {
 /// Dumps `source` (split on `base`, or on its default base) to stdout.
 pub(crate) fn run(source: &str, base: Option<&Path>, format: Format) -> Result<(), Failure> {
     let loaded = source::load(source)?;
+    // A base that cannot be read is named as the base, as a bad one is.
+    let read_base = |path: &Path| {
+        source::read_file(path).map_err(|failure| match failure {
+            Failure::Message(text) => Failure::Message(format!("base {text}")),
+            other => other,
+        })
+    };
     let base_bytes = match (base, loaded.default_base) {
-        (Some(path), _) => Some((path.display().to_string(), source::read_file(path)?)),
-        (None, Some(path)) => Some((path.to_owned(), source::read_file(Path::new(path))?)),
+        (Some(path), _) => Some((path.display().to_string(), read_base(path)?)),
+        (None, Some(path)) => Some((path.to_owned(), read_base(Path::new(path))?)),
         (None, None) => None,
     };
     let target = Target::of(source, &loaded, base_bytes.is_some())?;
@@ -92,6 +99,7 @@ impl<'a> Target<'a> {
     fn of(source: &str, loaded: &'a Loaded, have_base: bool) -> Result<Target<'a>, Failure> {
         let bytes = loaded.bytes.as_slice();
         if !bytes.starts_with(b"\x7fELF") {
+            source::check_btf_magic(source, bytes)?;
             return Ok(Target {
                 blob: bytes,
                 distilled_base: None,
@@ -119,11 +127,12 @@ fn parse_base<'a>(name: &str, bytes: &'a [u8]) -> Result<Btf<'a>, Failure> {
             .map_err(|error| Failure::Message(format!("base {name}: {error}")))?
             .btf()
     } else {
+        source::check_btf_magic(&format!("base {name}"), bytes)?;
         bytes
     };
     Btf::parse(blob)
         .and_then(validated)
-        .map_err(|error| Failure::Message(format!("base {name}: {error}")))
+        .map_err(|error| Failure::Message(format!("base {name}: {}{error}", truncation(blob))))
 }
 
 /// `btf` once [`Btf::validate`] has checked its elements.
@@ -131,9 +140,36 @@ fn validated(btf: Btf<'_>) -> btf_core::Result<Btf<'_>> {
     btf.validate().map(|()| btf)
 }
 
+/// `"truncated: ... "` when `blob`'s header describes more bytes than the
+/// blob holds, else nothing: a cut download or copy, not a malformed blob.
+fn truncation(blob: &[u8]) -> String {
+    let Ok(header) = btf_core::Header::parse(blob) else {
+        return String::new();
+    };
+    let end = |off: u32, len: u32| u64::from(header.hdr_len) + u64::from(off) + u64::from(len);
+    let layout = header.layout.map_or(0, |(off, len)| end(off, len));
+    let needed = end(header.type_off, header.type_len)
+        .max(end(header.str_off, header.str_len))
+        .max(layout);
+    let have = blob.len() as u64;
+    if needed > have {
+        format!(
+            "truncated: the header describes {needed} bytes but there are {have} \
+             ({} missing); ",
+            needed - have
+        )
+    } else {
+        String::new()
+    }
+}
+
 /// The message for a blob that did not parse, with a hint when it looks
 /// like split BTF given without its base.
 fn parse_failure(source: &str, blob: &[u8], error: &btf_core::Error, based: bool) -> String {
+    let truncated = truncation(blob);
+    if !truncated.is_empty() {
+        return format!("{source}: {truncated}{error}");
+    }
     let looks_split = !based
         && btf_core::Header::parse(blob).is_ok_and(|header| {
             let start = u64::from(header.hdr_len) + u64::from(header.str_off);

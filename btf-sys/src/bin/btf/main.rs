@@ -43,6 +43,9 @@ enum Cmd {
         /// Read modules from /sys/kernel/btf even when privileged
         #[arg(long)]
         sysfs: bool,
+        /// List every module (by default, the five largest)
+        #[arg(long)]
+        modules: bool,
     },
     /// List BTF objects like `bpftool btf list` (needs CAP_SYS_ADMIN)
     List,
@@ -90,8 +93,11 @@ impl From<io::Error> for Failure {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    let result = match cli.command.unwrap_or(Cmd::Summary { sysfs: false }) {
-        Cmd::Summary { sysfs } => buffered(|out| summary(out, sysfs)),
+    let result = match cli.command.unwrap_or(Cmd::Summary {
+        sysfs: false,
+        modules: false,
+    }) {
+        Cmd::Summary { sysfs, modules } => buffered(|out| summary(out, sysfs, modules)),
         Cmd::List => buffered(list),
         Cmd::Find { name, sysfs } => buffered(|out| find(out, &name, sysfs)),
         Cmd::Dump {
@@ -158,67 +164,211 @@ fn millis(duration: Duration) -> f64 {
     duration.as_secs_f64() * 1000.0
 }
 
-fn summary(out: &mut impl Write, sysfs: bool) -> Result<(), Failure> {
+/// `bytes` for a person: `812 B`, `27.4 KiB`, `5.2 MiB`.
+fn human_bytes(bytes: u64) -> String {
+    const KIB: f64 = 1024.0;
+    // Display only: precision beyond f64's 53 bits does not matter here.
+    #[allow(clippy::cast_precision_loss)]
+    let value = bytes as f64;
+    if value < KIB {
+        format!("{bytes} B")
+    } else if value < KIB * KIB {
+        format!("{:.1} KiB", value / KIB)
+    } else if value < KIB * KIB * KIB {
+        format!("{:.1} MiB", value / (KIB * KIB))
+    } else {
+        format!("{:.1} GiB", value / (KIB * KIB * KIB))
+    }
+}
+
+/// `n` with thousands separated: `125,872`.
+fn grouped(n: u64) -> String {
+    let digits = n.to_string();
+    let mut out = String::with_capacity(digits.len() + digits.len() / 3);
+    for (i, digit) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i) % 3 == 0 {
+            out.push(',');
+        }
+        out.push(digit);
+    }
+    out
+}
+
+/// Why a set has no module BTF, from what `/proc/modules` and
+/// `/sys/kernel/btf` show.
+fn why_no_modules(set: &KernelBtf) -> String {
+    if !set.failures().is_empty() {
+        return format!(
+            "every module failed to load ({} failures, on stderr)",
+            set.failures().len()
+        );
+    }
+    let loaded = match std::fs::read_to_string("/proc/modules") {
+        Ok(text) => text.lines().count(),
+        Err(_) => return "this kernel has no loadable modules (no /proc/modules)".to_owned(),
+    };
+    if loaded == 0 {
+        return "no module is loaded (/proc/modules is empty)".to_owned();
+    }
+    let in_sysfs = std::fs::read_dir(source::SYSFS_DIR).map(|dir| {
+        dir.filter_map(Result::ok)
+            .filter(|entry| entry.file_name() != "vmlinux")
+            .count()
+    });
+    match in_sysfs {
+        Ok(0) => format!(
+            "{loaded} modules are loaded but none carries BTF (a kernel built \
+             without CONFIG_DEBUG_INFO_BTF_MODULES, or modules built without BTF)"
+        ),
+        Ok(n) => format!(
+            "{n} module BTF files are in {} but none could be read (permissions?)",
+            source::SYSFS_DIR
+        ),
+        Err(error) => format!("{}: {error}", source::SYSFS_DIR),
+    }
+}
+
+/// The kernel release, as `uname -r` prints it.
+fn kernel_release() -> Option<String> {
+    let text = std::fs::read_to_string("/proc/sys/kernel/osrelease").ok()?;
+    Some(text.trim().to_owned())
+}
+
+fn summary(out: &mut impl Write, sysfs: bool, every_module: bool) -> Result<(), Failure> {
     let (set, load_time) = load(sysfs)?;
-    let count_start = Instant::now();
     let vmlinux = set.vmlinux();
     let mut per_kind = [0u64; 256];
     count_kinds(&vmlinux, &mut per_kind);
-    let mut bytes = set.vmlinux_bytes().len();
-    let mut types = u64::from(vmlinux.type_count());
 
-    let how = match set.discovery() {
-        Discovery::ById => "by btf id",
-        _ => "from /sys/kernel/btf (unprivileged)",
-    };
-    let id = set
-        .vmlinux_id()
-        .map_or_else(String::new, |id| format!("btf id {id}, "));
-    let mapped = if set.vmlinux_bytes().is_mapped() {
-        "mapped"
-    } else {
-        "read"
-    };
-    writeln!(
-        out,
-        "vmlinux: {id}{} bytes ({mapped}), {} types",
-        set.vmlinux_bytes().len(),
-        vmlinux.type_count()
-    )?;
-    writeln!(out, "modules: {} found {how}", set.modules().len())?;
+    // Each module's own types: (name, id, bytes, types).
+    let mut modules = Vec::with_capacity(set.modules().len());
     for module in set.modules() {
         let btf = module.btf(&vmlinux)?;
         count_kinds(&btf, &mut per_kind);
-        bytes = bytes.saturating_add(module.bytes().len());
-        types = types.saturating_add(u64::from(btf.type_count()));
-        let id = module
-            .id()
-            .map_or_else(String::new, |id| format!(" (btf id {id})"));
-        writeln!(
-            out,
-            "  {}{id}: {} bytes, {} types",
-            module.name(),
-            module.bytes().len(),
-            btf.type_count()
-        )?;
+        modules.push((module, module.bytes().len() as u64, btf.type_count()));
     }
-    if !set.failures().is_empty() {
-        writeln!(out, "failed: {} (see stderr)", set.failures().len())?;
-    }
-    let count_time = count_start.elapsed();
-    writeln!(out, "types per kind:")?;
-    for (kind, &count) in (0..=u8::MAX).zip(per_kind.iter()) {
-        if count > 0 {
-            writeln!(out, "  {:<12} {count:>8}", Kind::new(kind).to_string())?;
-        }
-    }
+
+    let release = kernel_release().map_or_else(String::new, |r| format!("Linux {r}: "));
+    let how = match set.discovery() {
+        Discovery::ById => "modules found by btf id (bpf(2), as root)",
+        _ => "modules read from /sys/kernel/btf (bpf(2) by id needs CAP_SYS_ADMIN)",
+    };
     writeln!(
         out,
-        "total: {} objects, {bytes} bytes, {types} types; loaded in {:.1} ms, counted in {:.1} ms",
-        set.modules().len().saturating_add(1),
-        millis(load_time),
-        millis(count_time)
+        "{release}the running kernel's BTF, {how}; loaded in {:.1} ms",
+        millis(load_time)
     )?;
+    writeln!(out)?;
+
+    let vmlinux_bytes = set.vmlinux_bytes().len() as u64;
+    let id = set
+        .vmlinux_id()
+        .map_or_else(String::new, |id| format!("btf id {id}, "));
+    let how = if set.vmlinux_bytes().is_mapped() {
+        "mapped from"
+    } else {
+        "read from"
+    };
+    writeln!(
+        out,
+        "  vmlinux  {:>10}  {:>9} types  {id}{how} {}",
+        human_bytes(vmlinux_bytes),
+        grouped(u64::from(vmlinux.type_count())),
+        source::SYSFS_VMLINUX
+    )?;
+    if modules.is_empty() {
+        writeln!(out, "  modules  none: {}", why_no_modules(&set))?;
+    } else {
+        let bytes: u64 = modules.iter().map(|(_, bytes, _)| bytes).sum();
+        let types: u64 = modules.iter().map(|&(_, _, types)| u64::from(types)).sum();
+        writeln!(
+            out,
+            "  modules  {:>10}  {:>9} types  in {} loaded modules, each split on vmlinux",
+            human_bytes(bytes),
+            grouped(types),
+            modules.len()
+        )?;
+        let mut largest: Vec<_> = modules.iter().collect();
+        largest.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.name().cmp(b.0.name())));
+        let shown = if every_module { largest.len() } else { 5 };
+        for &&(module, bytes, types) in largest.iter().take(shown) {
+            let id = module
+                .id()
+                .map_or_else(String::new, |id| format!("  (btf id {id})"));
+            writeln!(
+                out,
+                "    {:<22} {:>10}  {:>9} types{id}",
+                module.name(),
+                human_bytes(bytes),
+                grouped(u64::from(types))
+            )?;
+        }
+        if largest.len() > shown {
+            writeln!(
+                out,
+                "    … and {} more (`btf summary --modules` lists them all)",
+                largest.len() - shown
+            )?;
+        }
+    }
+    if !set.failures().is_empty() {
+        writeln!(
+            out,
+            "  failed   {} modules could not be read (reasons on stderr)",
+            set.failures().len()
+        )?;
+    }
+
+    writeln!(out)?;
+    let mut kinds: Vec<(u8, u64)> = (0..=u8::MAX)
+        .zip(per_kind.iter().copied())
+        .filter(|&(_, count)| count > 0)
+        .collect();
+    kinds.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
+    writeln!(out, "  types per kind, all objects:")?;
+    for row in kinds.chunks(4) {
+        let cells: Vec<String> = row
+            .iter()
+            .map(|&(kind, count)| {
+                format!("{:<11}{:>8}", Kind::new(kind).to_string(), grouped(count))
+            })
+            .collect();
+        writeln!(out, "    {}", cells.join("   "))?;
+    }
+
+    writeln!(out)?;
+    writeln!(out, "next:")?;
+    // Run through the `cargo btf` alias, the tool is not on PATH: say so.
+    let tool = if std::env::var_os("CARGO_PKG_NAME").is_some_and(|name| name == "btf-sys") {
+        "cargo btf"
+    } else {
+        "btf"
+    };
+    let example = modules
+        .first()
+        .map_or("<module>", |(module, _, _)| module.name());
+    let module = format!("dump /sys/kernel/btf/{example}");
+    for (command, what) in [
+        (
+            "find task_struct",
+            "which object defines a type, and its id",
+        ),
+        (
+            "dump /sys/kernel/btf/vmlinux",
+            "every type, as bpftool's format raw",
+        ),
+        (
+            "dump /sys/kernel/btf/vmlinux --format c",
+            "C declarations: a vmlinux.h",
+        ),
+        (module.as_str(), "a module's own types, split on vmlinux"),
+        (
+            "list",
+            "every BTF object by id, as bpftool lists them (root)",
+        ),
+    ] {
+        writeln!(out, "  {:<50} {what}", format!("{tool} {command}"))?;
+    }
     Ok(())
 }
 

@@ -11,7 +11,7 @@ use crate::Failure;
 
 /// The kernel's own BTF, and the directory of module BTF beside it.
 pub(crate) const SYSFS_VMLINUX: &str = "/sys/kernel/btf/vmlinux";
-const SYSFS_DIR: &str = "/sys/kernel/btf";
+pub(crate) const SYSFS_DIR: &str = "/sys/kernel/btf";
 
 /// The most bytes a compressed file may expand to (a kernel module is a few
 /// MiB; vmlinux with full debug info is under 1 GiB).
@@ -62,13 +62,51 @@ fn load_id(source: &str, number: &str) -> Result<Loaded, Failure> {
                 u32::MAX
             ))
         })?;
-    let fd = btf_sys::open_btf(&Linux, id)?;
+    let fd = btf_sys::open_btf(&Linux, id).map_err(|error| open_failure(source, id, error))?;
     let object = btf_sys::read_btf(&Linux, &fd)?;
     let module = object.info.kernel_btf && object.info.name != "vmlinux";
     Ok(Loaded {
         bytes: object.bytes,
         default_base: module.then_some(SYSFS_VMLINUX),
     })
+}
+
+/// Refuses bytes that are neither raw BTF nor ELF with a message that says
+/// what they start with and what is accepted (rather than btf-core's "bad
+/// magic", which assumes the bytes were meant to be BTF). `what` names the
+/// source in the message.
+pub(crate) fn check_btf_magic(what: &str, bytes: &[u8]) -> Result<(), Failure> {
+    if bytes.starts_with(&[0x9f, 0xeb]) || bytes.starts_with(&[0xeb, 0x9f]) {
+        return Ok(());
+    }
+    if bytes.is_empty() {
+        return Err(Failure::Message(format!(
+            "{what}: empty file, not a BTF blob or ELF file"
+        )));
+    }
+    let start: Vec<String> = bytes.iter().take(8).map(|b| format!("{b:02x}")).collect();
+    Err(Failure::Message(format!(
+        "{what}: not a BTF blob or ELF file (starts with {}); accepted: raw BTF \
+         (starts with 9f eb or eb 9f), an ELF file with a .BTF section (vmlinux, \
+         a module .ko, a BPF .o), and either compressed with gzip, zstd or xz",
+        start.join(" ")
+    )))
+}
+
+/// What `BPF_BTF_GET_FD_BY_ID` failing means for someone who typed `id:N`,
+/// and what to do instead.
+fn open_failure(source: &str, id: BtfId, error: btf_sys::Error) -> Failure {
+    match error.raw_os_error() {
+        Some(libc::ENOENT) => Failure::Message(format!(
+            "{source}: no BTF object with id {id} (see `btf list` for the ids there are)"
+        )),
+        Some(libc::EPERM | libc::EACCES) => Failure::Message(format!(
+            "{source}: opening a BTF object by id needs CAP_SYS_ADMIN (run as root); \
+             without it, read kernel BTF from /sys/kernel/btf/<name> \
+             (e.g. `btf dump /sys/kernel/btf/vmlinux`) ({error})"
+        )),
+        _ => Failure::Btf(error),
+    }
 }
 
 /// How a file is compressed, told by its first bytes.
