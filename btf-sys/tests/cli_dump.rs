@@ -498,3 +498,122 @@ fn output_failures() {
         String::from_utf8_lossy(&out.stderr)
     );
 }
+
+/// Compressed files of zeros (decompression bombs, as gzip, zstd and xz)
+/// are refused after their first bytes, in less than 16 MiB of memory: the
+/// tool runs with its data segment limited to that (`prlimit --data`,
+/// which bounds the heap and anonymous mappings), so inflating the stream
+/// first would fail with "out of memory" instead.
+#[test]
+fn decompression_bombs_are_refused_in_little_memory() {
+    let prlimit = Command::new("prlimit")
+        .arg("--version")
+        .output()
+        .is_ok_and(|o| o.status.success());
+    if !common::require(prlimit, "prlimit (util-linux)") {
+        return;
+    }
+    let tmp = TempDir::new("cli-bombs");
+    let zeros = vec![0u8; 64 << 20];
+    let mut zstd = zstd::stream::write::Encoder::new(Vec::new(), 3).expect("zstd");
+    std::io::Write::write_all(&mut zstd, &zeros).expect("zstd");
+    let zstd = zstd.finish().expect("zstd");
+    // xz's default preset: an 8 MiB dictionary, as `xz` writes by default.
+    let mut xz = liblzma::write::XzEncoder::new(Vec::new(), 6);
+    std::io::Write::write_all(&mut xz, &zeros).expect("xz");
+    let xz = xz.finish().expect("xz");
+    let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::best());
+    std::io::Write::write_all(&mut gz, &zeros).expect("gzip");
+    let gz = gz.finish().expect("gzip");
+    for (name, bytes) in [("zeros.zst", zstd), ("zeros.xz", xz), ("zeros.gz", gz)] {
+        assert!(bytes.len() < zeros.len() / 200, "{name} does not compress");
+        let path = tmp.write(name, &bytes);
+        let out = Command::new("prlimit")
+            .arg(format!("--data={}", 16 << 20))
+            .arg(env!("CARGO_BIN_EXE_btf"))
+            .arg("dump")
+            .arg(&path)
+            .output()
+            .expect("run btf under prlimit");
+        assert_fails(
+            &out,
+            "decompression failed: the decompressed bytes are not BTF or ELF (they start with 00 00",
+        );
+    }
+}
+
+/// A blob of a few hundred bytes whose C dump is gigabytes (empty structs
+/// of 4 GiB: padding) stops at the default bound with one line that says
+/// how to lift it; `--max-output` sets the bound exactly, and `unlimited`
+/// removes it. Every real kernel and module dumps whole under the default
+/// (the corpus tests above compare them with bpftool).
+#[test]
+fn output_is_bounded() {
+    use btf_core::write::{Builder, EncodeOptions};
+    let tmp = TempDir::new("cli-max-output");
+    let mut b = Builder::new();
+    for i in 0..16 {
+        b.add_struct(format!("huge{i}").as_str(), u32::MAX, &[]);
+    }
+    let blob = b.encode(&EncodeOptions::default()).expect("encode");
+    assert!(blob.len() < 400, "{} bytes", blob.len());
+    let path = tmp.write("huge.btf", &blob);
+    let run = |args: &[&str]| {
+        btf()
+            .arg("dump")
+            .arg(&path)
+            .args(["--format", "c"])
+            .args(args)
+            .output()
+            .expect("run")
+    };
+
+    let out = run(&[]);
+    let default = 64 * 1024 * 1024 + 16 * blob.len();
+    assert_fails(
+        &out,
+        &format!("the dump would be larger than {default} bytes, the default limit"),
+    );
+    assert_fails(&out, "--max-output unlimited");
+    assert_eq!(out.stdout.len(), default);
+
+    let out = run(&["--max-output", "1M"]);
+    assert_fails(&out, "larger than 1048576 bytes, the --max-output limit");
+    assert_eq!(out.stdout.len(), 1 << 20);
+    assert!(out.stdout.starts_with(b"#ifndef __VMLINUX_H__\n"));
+
+    // The bound is on output, not input: a small bound cuts a real dump
+    // at exactly that many bytes, and a bound at its size lets it through.
+    if Path::new(VMLINUX).is_file() {
+        let whole = btf().args(["dump", VMLINUX]).output().expect("run");
+        assert!(whole.status.success());
+        let exact = whole.stdout.len().to_string();
+        let out = btf()
+            .args(["dump", VMLINUX, "--max-output", &exact])
+            .output()
+            .expect("run");
+        assert!(out.status.success(), "{out:?}");
+        assert_eq!(out.stdout, whole.stdout);
+        let out = btf()
+            .args(["dump", VMLINUX, "--max-output", "4096"])
+            .output()
+            .expect("run");
+        assert_fails(&out, "larger than 4096 bytes");
+        assert_eq!(out.stdout, whole.stdout[..4096]);
+        let out = btf()
+            .args(["dump", VMLINUX, "--max-output", "unlimited"])
+            .output()
+            .expect("run");
+        assert_eq!(out.stdout, whole.stdout);
+    }
+
+    let out = btf()
+        .args(["dump", "/dev/null", "--max-output", "lots"])
+        .output()
+        .expect("run");
+    assert!(!out.status.success());
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("is not a byte count"),
+        "{out:?}"
+    );
+}

@@ -29,6 +29,8 @@
 //! - [`write_raw_fmt`] and [`RawDump`]: a whole blob into any
 //!   [`core::fmt::Write`] or through `Display` (`to_string()`).
 //! - [`RawType`]: one type, through `Display` or [`RawType::write_to`].
+//! - [`Limited`]: a bound on the bytes any of them writes (a dump can be
+//!   far larger than its input).
 //!
 //! ```
 //! # let blob = btf_core::testing::tiny_blob();
@@ -85,8 +87,10 @@
 
 #[cfg(feature = "alloc")]
 mod c;
+mod limit;
 #[cfg(feature = "alloc")]
 pub use c::{C_VISITS_PER_TYPE, CDumpError, CDumper, MAX_C_DEPTH, MAX_C_VISITS, write_c};
+pub use limit::{LimitError, Limited};
 
 use crate::btf::Btf;
 use crate::endian::{Be, Endian, Le, Order};

@@ -8,7 +8,7 @@ use std::io::{self, Write};
 use std::path::Path;
 
 use btf_core::Btf;
-use btf_core::dump::{self, ByteSink};
+use btf_core::dump::{self, ByteSink, LimitError, Limited};
 use btf_core::elf::BtfSections;
 
 use crate::Failure;
@@ -23,8 +23,70 @@ pub(crate) enum Format {
     C,
 }
 
-/// Dumps `source` (split on `base`, or on its default base) to stdout.
-pub(crate) fn run(source: &str, base: Option<&Path>, format: Format) -> Result<(), Failure> {
+/// How much a dump may write: `--max-output`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum MaxOutput {
+    /// The default: [`DEFAULT_MAX_BASE`] plus [`DEFAULT_MAX_PER_BYTE`]
+    /// bytes per byte of the blob.
+    Default,
+    /// At most this many bytes.
+    Bytes(u64),
+    /// No bound.
+    Unlimited,
+}
+
+/// The default bound's fixed part: 64 MiB.
+pub(crate) const DEFAULT_MAX_BASE: u64 = 64 << 20;
+
+/// The default bound's part per byte of the blob. A real kernel's dump is
+/// about 2.3 times its BTF (raw; C is less), so the default cuts no real
+/// kernel's or module's dump, only crafted blobs that expand (a 4 GiB
+/// struct's C padding, many members sharing one long name).
+pub(crate) const DEFAULT_MAX_PER_BYTE: u64 = 16;
+
+impl MaxOutput {
+    /// The bound for a blob of `len` bytes, if any.
+    fn bound(self, len: usize) -> Option<u64> {
+        match self {
+            MaxOutput::Default => Some(
+                DEFAULT_MAX_BASE.saturating_add(DEFAULT_MAX_PER_BYTE.saturating_mul(len as u64)),
+            ),
+            MaxOutput::Bytes(max) => Some(max),
+            MaxOutput::Unlimited => None,
+        }
+    }
+}
+
+/// Reads `--max-output`: a number of bytes with an optional `K`, `M` or `G`
+/// (powers of 1024), or `unlimited`.
+pub(crate) fn parse_max_output(text: &str) -> Result<MaxOutput, String> {
+    if text == "unlimited" {
+        return Ok(MaxOutput::Unlimited);
+    }
+    let (digits, shift) = match text.as_bytes().last() {
+        Some(b'K' | b'k') => (&text[..text.len() - 1], 10),
+        Some(b'M' | b'm') => (&text[..text.len() - 1], 20),
+        Some(b'G' | b'g') => (&text[..text.len() - 1], 30),
+        _ => (text, 0),
+    };
+    digits
+        .parse::<u64>()
+        .ok()
+        .and_then(|n| n.checked_mul(1 << shift))
+        .map(MaxOutput::Bytes)
+        .ok_or_else(|| {
+            format!("{text:?} is not a byte count (e.g. 100M, 4096, 2G) or \"unlimited\"")
+        })
+}
+
+/// Dumps `source` (split on `base`, or on its default base) to stdout,
+/// writing no more than `max_output` allows.
+pub(crate) fn run(
+    source: &str,
+    base: Option<&Path>,
+    format: Format,
+    max_output: MaxOutput,
+) -> Result<(), Failure> {
     let loaded = source::load(source)?;
     // A base that cannot be read is named as the base, as a bad one is.
     let read_base = |path: &Path| {
@@ -67,15 +129,55 @@ pub(crate) fn run(source: &str, base: Option<&Path>, format: Format) -> Result<(
     })?;
 
     let mut out = Sink(source::stdout_file()?);
-    let written = match format {
-        Format::Raw => dump::write_raw(&btf, &mut out).map_err(|e| write_failure(source, e)),
-        Format::C => dump::write_c(&btf, &mut out).map_err(|error| match error {
-            dump::CDumpError::Write(e) => write_failure(source, e),
-            other => Failure::Message(format!("{source}: {other}")),
+    let bound = max_output.bound(target.blob.len());
+    let mut limited = Limited::new(&mut out, bound.unwrap_or(u64::MAX));
+    let stopped = match format {
+        Format::Raw => dump::write_raw(&btf, &mut limited).map_err(Stop::from),
+        Format::C => dump::write_c(&btf, &mut limited).map_err(|error| match error {
+            dump::CDumpError::Write(e) => Stop::from(e),
+            other => Stop::Dump(other.to_string()),
         }),
     };
-    written?;
-    out.0.flush().map_err(|e| write_failure(source, e))
+    let flushed = out.0.flush();
+    match stopped {
+        Ok(()) => flushed.map_err(|e| write_failure(source, e)),
+        Err(Stop::Write(e)) => Err(write_failure(source, e)),
+        Err(Stop::Dump(text)) => Err(Failure::Message(format!("{source}: {text}"))),
+        Err(Stop::Limit(max)) => {
+            let which = match max_output {
+                MaxOutput::Default => format!(
+                    "the default limit for a blob of {} bytes ({} MiB + {DEFAULT_MAX_PER_BYTE} \
+                     per byte of BTF; no real kernel's dump comes near it)",
+                    target.blob.len(),
+                    DEFAULT_MAX_BASE >> 20
+                ),
+                _ => "the --max-output limit".to_owned(),
+            };
+            Err(Failure::Message(format!(
+                "{source}: the dump would be larger than {max} bytes, {which}; stopped after \
+                 writing {max} (raise it with --max-output BYTES, or --max-output unlimited)"
+            )))
+        }
+    }
+}
+
+/// Why a dump stopped early.
+enum Stop {
+    /// Standard output failed.
+    Write(io::Error),
+    /// The dump reached its bound.
+    Limit(u64),
+    /// The C dumper cannot write this blob.
+    Dump(String),
+}
+
+impl From<LimitError<io::Error>> for Stop {
+    fn from(error: LimitError<io::Error>) -> Stop {
+        match error {
+            LimitError::Exceeded { max } => Stop::Limit(max),
+            LimitError::Sink(e) => Stop::Write(e),
+        }
+    }
 }
 
 /// A failed write to stdout: `btf dump … | head` (a broken pipe) is left to

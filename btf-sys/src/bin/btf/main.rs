@@ -17,6 +17,7 @@
 #![forbid(unsafe_code)]
 
 mod dump;
+mod elf;
 mod source;
 
 use std::io::{self, BufWriter, Write};
@@ -69,6 +70,12 @@ enum Cmd {
         /// Output format
         #[arg(long, value_enum, default_value_t = dump::Format::Raw)]
         format: dump::Format,
+        /// Stop with an error past this many bytes of output (K, M, G
+        /// suffixes; "unlimited"). Default: 64M + 16 bytes per byte of
+        /// BTF, far above any real kernel's dump; a crafted blob of a few
+        /// hundred bytes can otherwise expand to gigabytes
+        #[arg(long, value_name = "BYTES", value_parser = dump::parse_max_output)]
+        max_output: Option<dump::MaxOutput>,
     },
 }
 
@@ -104,7 +111,13 @@ fn main() -> ExitCode {
             source,
             base,
             format,
-        } => dump::run(&source, base.as_deref(), format),
+            max_output,
+        } => dump::run(
+            &source,
+            base.as_deref(),
+            format,
+            max_output.unwrap_or(dump::MaxOutput::Default),
+        ),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -186,7 +199,7 @@ fn grouped(n: u64) -> String {
     let digits = n.to_string();
     let mut out = String::with_capacity(digits.len() + digits.len() / 3);
     for (i, digit) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i) % 3 == 0 {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
             out.push(',');
         }
         out.push(digit);

@@ -7,14 +7,15 @@ use std::path::Path;
 
 use btf_sys::{BtfId, Linux};
 
-use crate::Failure;
+use crate::{Failure, elf};
 
 /// The kernel's own BTF, and the directory of module BTF beside it.
 pub(crate) const SYSFS_VMLINUX: &str = "/sys/kernel/btf/vmlinux";
 pub(crate) const SYSFS_DIR: &str = "/sys/kernel/btf";
 
 /// The most bytes a compressed file may expand to (a kernel module is a few
-/// MiB; vmlinux with full debug info is under 1 GiB).
+/// MiB; vmlinux with full debug info is under 1 GiB). Far less is kept when
+/// the bytes say how long they are (see [`decompress`]).
 pub(crate) const MAX_DECOMPRESSED: u64 = 1 << 30;
 
 /// The most bytes read from a source that is not a regular file (a pipe, a
@@ -84,12 +85,11 @@ pub(crate) fn check_btf_magic(what: &str, bytes: &[u8]) -> Result<(), Failure> {
             "{what}: empty file, not a BTF blob or ELF file"
         )));
     }
-    let start: Vec<String> = bytes.iter().take(8).map(|b| format!("{b:02x}")).collect();
     Err(Failure::Message(format!(
         "{what}: not a BTF blob or ELF file (starts with {}); accepted: raw BTF \
          (starts with 9f eb or eb 9f), an ELF file with a .BTF section (vmlinux, \
          a module .ko, a BPF .o), and either compressed with gzip, zstd or xz",
-        start.join(" ")
+        hex_start(bytes)
     )))
 }
 
@@ -169,35 +169,146 @@ pub(crate) fn read_file(path: &Path) -> Result<Vec<u8>, Failure> {
     }
 }
 
-/// Expands `bytes`, refusing output over [`MAX_DECOMPRESSED`]. Every
-/// stream, frame or member is read, and checksums are checked.
+/// Expands `bytes`, judging the result as it grows: its first bytes must
+/// be BTF's or ELF's magic, and once the BTF header or the ELF section
+/// headers are in, no more is kept than they describe (the rest of the
+/// stream is still read, to check its checksums, up to
+/// [`MAX_DECOMPRESSED`] bytes in all). A stream of zeros is refused after
+/// its first piece, so a decompression bomb costs neither memory nor time.
+/// Every stream, frame or member is read, and checksums are checked.
 pub(crate) fn decompress(compression: Compression, bytes: &[u8]) -> io::Result<Vec<u8>> {
     match compression {
-        Compression::Gzip => gunzip(bytes),
-        Compression::Zstd => bounded(zstd::stream::read::Decoder::new(bytes)?, MAX_DECOMPRESSED),
-        Compression::Xz => bounded(
-            liblzma::read::XzDecoder::new_multi_decoder(bytes),
-            MAX_DECOMPRESSED,
-        ),
+        Compression::Gzip => inflate(GzMembers::new(bytes)),
+        Compression::Zstd => inflate(zstd::stream::read::Decoder::new(bytes)?),
+        Compression::Xz => inflate(liblzma::read::XzDecoder::new_multi_decoder(bytes)),
     }
 }
 
-/// Every gzip member of `bytes`; trailing zero bytes (padding that tape
-/// and block devices add) end the input, as GNU gzip allows.
-fn gunzip(mut bytes: &[u8]) -> io::Result<Vec<u8>> {
-    let mut out = Vec::new();
-    loop {
-        let mut member = flate2::bufread::GzDecoder::new(bytes);
-        let room = (MAX_DECOMPRESSED + 1).saturating_sub(out.len() as u64);
-        (&mut member).take(room).read_to_end(&mut out)?;
-        if out.len() as u64 > MAX_DECOMPRESSED {
-            return Err(too_big());
-        }
-        bytes = member.into_inner();
-        if bytes.iter().all(|&b| b == 0) {
-            return Ok(out);
+/// The gzip members of a buffer, one after another; trailing zero bytes
+/// (padding that tape and block devices add) end the input, as GNU gzip
+/// allows.
+struct GzMembers<'a> {
+    member: Option<flate2::bufread::GzDecoder<&'a [u8]>>,
+}
+
+impl<'a> GzMembers<'a> {
+    fn new(bytes: &'a [u8]) -> GzMembers<'a> {
+        GzMembers {
+            member: Some(flate2::bufread::GzDecoder::new(bytes)),
         }
     }
+}
+
+impl Read for GzMembers<'_> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        while let Some(member) = self.member.as_mut() {
+            let n = member.read(buf)?;
+            if n > 0 || buf.is_empty() {
+                return Ok(n);
+            }
+            // This member is complete, its CRC checked: on to the next
+            // one, unless only zeros follow.
+            let rest = self.member.take().map_or(&[][..], |m| m.into_inner());
+            if rest.iter().any(|&b| b != 0) {
+                self.member = Some(flate2::bufread::GzDecoder::new(rest));
+            }
+        }
+        Ok(0)
+    }
+}
+
+/// The piece read from a decompressor at a time: the most that is kept
+/// before the bytes are judged.
+const PIECE: usize = 64 << 10;
+
+/// Reads all of `reader`, judging the bytes as they come (see
+/// [`decompress`]).
+fn inflate(mut reader: impl Read) -> io::Result<Vec<u8>> {
+    let mut out = Vec::new();
+    let mut piece = vec![0u8; PIECE];
+    // How many bytes the format says it spans, once known.
+    let mut span: Option<u64> = None;
+    // Every byte the stream gave, kept or not.
+    let mut total: u64 = 0;
+    loop {
+        let n = match reader.read(&mut piece) {
+            Ok(0) => return Ok(out),
+            Ok(n) => n,
+            Err(error) if error.kind() == io::ErrorKind::Interrupted => continue,
+            Err(error) => return Err(error),
+        };
+        total = total.saturating_add(n as u64);
+        if total > MAX_DECOMPRESSED {
+            return Err(too_big());
+        }
+        let got = piece.get(..n).unwrap_or_default();
+        match span {
+            Some(end) => {
+                let room = end.saturating_sub(out.len() as u64);
+                let keep = usize::try_from(room).map_or(got.len(), |room| room.min(got.len()));
+                out.extend_from_slice(got.get(..keep).unwrap_or_default());
+            }
+            None => {
+                out.extend_from_slice(got);
+                span = judge(&out)?;
+                if let Some(end) = span {
+                    out.truncate(usize::try_from(end).unwrap_or(usize::MAX));
+                }
+            }
+        }
+    }
+}
+
+/// How many bytes `bytes` (the start of a decompressed stream) span by
+/// their own description: `None` until enough is in to tell; an error when
+/// they are neither BTF nor ELF.
+fn judge(bytes: &[u8]) -> io::Result<Option<u64>> {
+    if bytes.len() < 4 {
+        Ok(None)
+    } else if bytes.starts_with(b"\x7fELF") {
+        Ok(elf::span(bytes))
+    } else if bytes.starts_with(&[0x9f, 0xeb]) || bytes.starts_with(&[0xeb, 0x9f]) {
+        Ok(btf_span(bytes))
+    } else {
+        Err(io::Error::new(
+            io::ErrorKind::InvalidData,
+            format!(
+                "the decompressed bytes are not BTF or ELF (they start with {})",
+                hex_start(bytes)
+            ),
+        ))
+    }
+}
+
+/// The first bytes of `bytes` in hex, for messages: `72 6f 6f 74`.
+fn hex_start(bytes: &[u8]) -> String {
+    let start: Vec<String> = bytes.iter().take(8).map(|b| format!("{b:02x}")).collect();
+    start.join(" ")
+}
+
+/// The bytes a raw BTF blob spans by its header (header and every section),
+/// once the header is in.
+fn btf_span(bytes: &[u8]) -> Option<u64> {
+    let little = bytes.starts_with(&[0x9f, 0xeb]);
+    let word = |at: usize| {
+        let raw: [u8; 4] = bytes.get(at..at.checked_add(4)?)?.try_into().ok()?;
+        Some(u64::from(if little {
+            u32::from_le_bytes(raw)
+        } else {
+            u32::from_be_bytes(raw)
+        }))
+    };
+    let hdr_len = word(4)?;
+    // The classic header is 24 bytes; a longer one is read when it is in.
+    if (bytes.len() as u64) < hdr_len.max(24) {
+        return None;
+    }
+    let end = |off: usize| Some(word(off)? + word(off + 4)?);
+    let mut sections = end(8)?.max(end(16)?);
+    if hdr_len >= 32 {
+        sections = sections.max(end(24)?);
+    }
+    Some(hdr_len + sections)
 }
 
 fn too_big() -> io::Error {
@@ -270,11 +381,103 @@ mod tests {
         }
     }
 
-    /// Some bytes that compress: a counter's decimal digits.
+    /// Some bytes that compress and that decompression keeps whole: a
+    /// BTF header whose string section spans a counter's decimal digits.
     fn sample() -> Vec<u8> {
-        (0..20_000u32)
+        let digits: Vec<u8> = (0..20_000u32)
             .flat_map(|i| i.to_string().into_bytes())
-            .collect()
+            .collect();
+        btf_with_strings(&digits)
+    }
+
+    /// A little-endian BTF header with no types and `strings` after it.
+    fn btf_with_strings(strings: &[u8]) -> Vec<u8> {
+        let mut blob = vec![0x9f, 0xeb, 1, 0];
+        let len = u32::try_from(strings.len()).unwrap();
+        for word in [24, 0, 0, 0, len] {
+            blob.extend_from_slice(&u32::to_le_bytes(word));
+        }
+        blob.extend_from_slice(strings);
+        blob
+    }
+
+    fn xz(bytes: &[u8]) -> Vec<u8> {
+        let mut encoder = liblzma::write::XzEncoder::new(Vec::new(), 1);
+        std::io::Write::write_all(&mut encoder, bytes).unwrap();
+        encoder.finish().unwrap()
+    }
+
+    fn gzip(bytes: &[u8]) -> Vec<u8> {
+        use flate2::{Compression as Level, write::GzEncoder};
+        let mut encoder = GzEncoder::new(Vec::new(), Level::default());
+        std::io::Write::write_all(&mut encoder, bytes).unwrap();
+        encoder.finish().unwrap()
+    }
+
+    /// Zeros are refused after the first piece, in every format: a bomb
+    /// costs neither memory nor time (`cli_dump` checks the memory).
+    #[test]
+    fn bytes_that_are_not_btf_or_elf_stop_the_stream() {
+        let zeros = vec![0u8; 8 << 20];
+        for (compression, bytes) in [
+            (Compression::Zstd, zstd_frame(&zeros, false)),
+            (Compression::Xz, xz(&zeros)),
+            (Compression::Gzip, gzip(&zeros)),
+        ] {
+            let error = decompress(compression, &bytes).unwrap_err();
+            assert_eq!(
+                error.to_string(),
+                "the decompressed bytes are not BTF or ELF (they start with 00 00 00 00 00 00 00 00)",
+                "{compression:?}"
+            );
+        }
+        // A stream shorter than a magic is left to the caller to judge.
+        assert_eq!(
+            decompress(Compression::Zstd, &zstd_frame(b"\x9f", true)).unwrap(),
+            b"\x9f"
+        );
+    }
+
+    /// What follows the bytes a BTF header describes is read (checksums
+    /// and all) but not kept.
+    #[test]
+    fn btf_keeps_what_its_header_spans() {
+        let blob = sample();
+        let mut padded = blob.clone();
+        padded.extend(std::iter::repeat_n(0x55, 200_000));
+        for (compression, bytes) in [
+            (Compression::Zstd, zstd_frame(&padded, true)),
+            (Compression::Xz, xz(&padded)),
+            (Compression::Gzip, gzip(&padded)),
+        ] {
+            assert_eq!(
+                decompress(compression, &bytes).unwrap(),
+                blob,
+                "{compression:?}"
+            );
+        }
+        // The header arrives in two pieces (two gzip members, the first
+        // shorter than a header): judged once it is whole.
+        let mut two = gzip(blob.get(..10).unwrap());
+        two.extend(gzip(blob.get(10..).unwrap()));
+        assert_eq!(decompress(Compression::Gzip, &two).unwrap(), blob);
+        // A wrong checksum past the span is still an error.
+        let mut bad = zstd_frame(&padded, true);
+        let n = bad.len();
+        bad[n - 4..].fill(0);
+        assert!(decompress(Compression::Zstd, &bad).is_err());
+    }
+
+    /// An ELF file keeps what its headers describe; a module's signature
+    /// after its last section is dropped.
+    #[test]
+    fn elf_keeps_what_its_headers_span() {
+        let exe = std::fs::read(std::env::current_exe().unwrap()).unwrap();
+        let mut signed = exe.clone();
+        signed.extend_from_slice(b"~Module signature appended~\n");
+        let out = decompress(Compression::Zstd, &zstd_frame(&signed, true)).unwrap();
+        assert_eq!(out.len(), exe.len());
+        assert!(out == exe);
     }
 
     fn zstd_frame(bytes: &[u8], checksum: bool) -> Vec<u8> {
@@ -307,12 +510,7 @@ mod tests {
 
     #[test]
     fn gzip_members_and_trailing_zeros() {
-        use flate2::{Compression as Level, write::GzEncoder};
-        let gz = |bytes: &[u8]| {
-            let mut e = GzEncoder::new(Vec::new(), Level::default());
-            std::io::Write::write_all(&mut e, bytes).unwrap();
-            e.finish().unwrap()
-        };
+        let gz = gzip;
         let data = sample();
         let (head, tail) = data.split_at(7_000);
         let mut two = gz(head);
@@ -336,12 +534,13 @@ mod tests {
             Err(Failure::Message(text)) => assert!(text.contains("more than"), "{text}"),
             _ => panic!("/dev/zero was read"),
         }
-        // A bomb: one MiB of zeros as an xz stream, that stream repeated
-        // until the whole expands past the limit.
-        let mut encoder = liblzma::write::XzEncoder::new(Vec::new(), 1);
-        std::io::Write::write_all(&mut encoder, &vec![0u8; 1 << 20]).unwrap();
-        let stream = encoder.finish().unwrap();
-        let bomb = stream.repeat(((MAX_DECOMPRESSED >> 20) + 1) as usize);
+        // A bomb behind a real header: a small BTF blob as an xz stream,
+        // then one MiB of zeros as another, repeated until the whole
+        // expands past the limit. Only the blob is kept; the stream is
+        // read to the limit.
+        let mut bomb = xz(&sample());
+        let zeros = xz(&vec![0u8; 1 << 20]);
+        bomb.extend(zeros.repeat(((MAX_DECOMPRESSED >> 20) + 1) as usize));
         let error = decompress(Compression::Xz, &bomb).unwrap_err();
         assert!(error.to_string().contains("more than"), "{error}");
     }
