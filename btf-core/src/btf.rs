@@ -13,8 +13,19 @@ use zerocopy::FromBytes;
 #[cfg(feature = "alloc")]
 mod splits;
 
-/// How many bases deep a split chain may go (vmlinux ← module is 1).
-pub(crate) const MAX_SPLIT_DEPTH: usize = 32;
+/// How many levels deep a split chain may go: a base is at depth 0, a
+/// split on it (vmlinux ← module) at depth 1, a split on that split at
+/// depth 2, and so on up to this limit. Kernel BTF needs 1; libbpf
+/// allows split on split.
+///
+/// A split whose base is already at this depth is refused with
+/// [`Error::SplitTooDeep`] by every constructor that takes a base
+/// ([`Btf::parse_split`], [`Btf::parse_unindexed`],
+/// [`Btf::parse_with_storage`], and with `alloc` `Btf::parse_splits`,
+/// `Btf::with_index` and `BtfIndex::build`): the bound keeps the
+/// lookups that fall through to the bases, and their stack of layout
+/// sections, bounded.
+pub const MAX_SPLIT_DEPTH: usize = 32;
 
 /// Where record offsets come from.
 #[derive(Clone, Debug)]
@@ -215,10 +226,19 @@ impl<'a> Btf<'a> {
     ///
     /// Indexing is as for [`parse`](Self::parse).
     ///
+    /// The split must be in its base's byte order (libbpf refuses mixed
+    /// orders too), and `base` may itself be a split, up to
+    /// [`MAX_SPLIT_DEPTH`] levels: a base at that depth takes no further
+    /// split.
+    ///
     /// # Errors
     ///
     /// As [`parse`](Self::parse); references are checked against the base
-    /// as well.
+    /// as well. [`Error::SplitEndianMismatch`] when `data`'s byte order is
+    /// not `base`'s; [`Error::SplitTooDeep`] when `base` is already
+    /// [`MAX_SPLIT_DEPTH`] levels deep; [`Error::TooManyTypes`] and
+    /// [`Error::StringsOverflow`] when the bases leave no 32-bit id or
+    /// string offset for the split's own.
     pub fn parse_split(data: &'a [u8], base: &'a Btf<'a>) -> Result<Btf<'a>> {
         #[cfg(feature = "alloc")]
         {
@@ -236,7 +256,9 @@ impl<'a> Btf<'a> {
     ///
     /// # Errors
     ///
-    /// As [`parse`](Self::parse).
+    /// As [`parse`](Self::parse), and with a base as
+    /// [`parse_split`](Self::parse_split) (byte order, and the
+    /// [`MAX_SPLIT_DEPTH`] limit).
     pub fn parse_unindexed(data: &'a [u8], base: Option<&'a Btf<'a>>) -> Result<Btf<'a>> {
         Self::parse_inner(data, base, &mut NoSink)
     }
@@ -259,8 +281,10 @@ impl<'a> Btf<'a> {
     ///
     /// # Errors
     ///
-    /// As [`parse`](Self::parse), and [`Error::IndexTooSmall`] when
-    /// `storage` has fewer entries than the blob has types.
+    /// As [`parse`](Self::parse), and with a base as
+    /// [`parse_split`](Self::parse_split) (byte order, and the
+    /// [`MAX_SPLIT_DEPTH`] limit); [`Error::IndexTooSmall`] when `storage`
+    /// has fewer entries than the blob has types.
     pub fn parse_with_storage(
         data: &'a [u8],
         base: Option<&'a Btf<'a>>,
@@ -307,9 +331,11 @@ impl<'a> Btf<'a> {
     ///
     /// # Errors
     ///
-    /// Header errors as for [`parse`](Self::parse), and
-    /// [`Error::IndexMismatch`] when the index was built for a blob of
-    /// another length or on another base.
+    /// Header errors as for [`parse`](Self::parse); with a base, the
+    /// layering errors of [`parse_split`](Self::parse_split) (byte order,
+    /// and the [`MAX_SPLIT_DEPTH`] limit); and [`Error::IndexMismatch`]
+    /// when the index was built for a blob of another length or on another
+    /// base.
     #[cfg(feature = "alloc")]
     pub fn with_index(
         data: &'a [u8],
@@ -318,7 +344,7 @@ impl<'a> Btf<'a> {
     ) -> Result<Btf<'a>> {
         let header = Header::parse(data)?;
         let sections = header.sections(data, base.is_some())?;
-        let (first_id, str_start, depth) = layering(base)?;
+        let (first_id, str_start, depth) = layering(base, &header, &sections)?;
         if !index.matches(data.len(), first_id, str_start) {
             return Err(Error::IndexMismatch);
         }
@@ -366,7 +392,7 @@ impl<'a> Btf<'a> {
     ) -> Result<Btf<'a>> {
         let header = Header::parse(data)?;
         let sections = header.sections(data, base.is_some())?;
-        let (first_id, str_start, depth) = layering(base)?;
+        let (first_id, str_start, depth) = layering(base, &header, &sections)?;
         let layouts = layouts(sections.layout, base);
         let input = walk_input(&sections, first_id, str_start, layouts.as_slice());
         let count = walk::walk(header.endian, &input, sink)?;
@@ -707,28 +733,49 @@ impl<'a> Btf<'a> {
     }
 }
 
-/// Ids, string start and depth for a blob on `base`.
-fn layering(base: Option<&Btf<'_>>) -> Result<(u32, u32, usize)> {
-    match base {
-        None => Ok((1, 0, 0)),
-        Some(b) => {
-            let depth = b.depth.saturating_add(1);
-            if depth > MAX_SPLIT_DEPTH {
-                return Err(Error::IndexMismatch);
-            }
-            let first = b
-                .first_id
-                .checked_add(b.count)
-                .ok_or(Error::TooManyTypes { offset: 0 })?;
-            let strs = u32::try_from(b.sections.strings.len())
-                .ok()
-                .and_then(|n| b.str_start.checked_add(n))
-                .ok_or(Error::StringOutOfRange {
-                    offset: StrOffset::new(u32::MAX),
-                })?;
-            Ok((first, strs, depth))
-        }
+/// Ids, string start and depth for a blob with `header` and `sections` on
+/// `base`.
+///
+/// # Errors
+///
+/// [`Error::SplitEndianMismatch`] when the blob's byte order is not the
+/// base's, [`Error::SplitTooDeep`] when the base is already
+/// [`MAX_SPLIT_DEPTH`] deep, [`Error::TooManyTypes`] (at the blob's type
+/// section) when the base's ids end at `u32::MAX`, and
+/// [`Error::StringsOverflow`] (at the blob's string section) when the
+/// bases' strings leave no 32-bit offset for the blob's own.
+fn layering(
+    base: Option<&Btf<'_>>,
+    header: &Header,
+    sections: &Sections<'_>,
+) -> Result<(u32, u32, usize)> {
+    let Some(b) = base else {
+        return Ok((1, 0, 0));
+    };
+    if header.endian != b.endian {
+        return Err(Error::SplitEndianMismatch {
+            split: header.endian,
+            base: b.endian,
+        });
     }
+    let depth = b.depth.saturating_add(1);
+    if depth > MAX_SPLIT_DEPTH {
+        return Err(Error::SplitTooDeep {
+            depth,
+            limit: MAX_SPLIT_DEPTH,
+        });
+    }
+    // The blob's first record would take the id past 32 bits.
+    let first = b.first_id.checked_add(b.count).ok_or(Error::TooManyTypes {
+        offset: sections.types_at,
+    })?;
+    let strs = u32::try_from(b.sections.strings.len())
+        .ok()
+        .and_then(|n| b.str_start.checked_add(n))
+        .ok_or(Error::StringsOverflow {
+            offset: sections.strings_at,
+        })?;
+    Ok((first, strs, depth))
 }
 
 /// Iterator over a blob's own types, from [`Btf::types`].
@@ -789,3 +836,50 @@ impl<'b> Iterator for Types<'b> {
 
 impl ExactSizeIterator for Types<'_> {}
 impl core::iter::FusedIterator for Types<'_> {}
+
+#[cfg(all(test, feature = "alloc"))]
+mod tests {
+    use super::*;
+    use crate::testing::{RawBlob, tiny_blob};
+
+    /// A split of one pointer and one string, its sections' byte offsets.
+    fn split() -> (alloc::vec::Vec<u8>, usize, usize) {
+        let mut m = RawBlob::split(Endian::Little, 0);
+        let name = m.str("p");
+        m.ty(name, 2, false, 0, 1);
+        let blob = m.build();
+        let header = Header::parse(&blob).unwrap();
+        let types_at = (header.hdr_len + header.type_off) as usize;
+        let strings_at = (header.hdr_len + header.str_off) as usize;
+        assert_ne!(types_at, 0);
+        (blob, types_at, strings_at)
+    }
+
+    #[test]
+    fn a_base_whose_ids_end_at_u32_max_names_the_splits_type_section() {
+        let base_blob = tiny_blob();
+        let mut base = Btf::parse(&base_blob).unwrap();
+        // As if the chain under the split held ids up to u32::MAX.
+        base.count = u32::MAX;
+        let (blob, types_at, _) = split();
+        let want = Error::TooManyTypes { offset: types_at };
+        assert_eq!(Btf::parse_split(&blob, &base).unwrap_err(), want);
+        assert_eq!(Btf::parse_unindexed(&blob, Some(&base)).unwrap_err(), want);
+        let batch = Btf::parse_splits([&blob[..]], &base);
+        assert_eq!(batch.first().map(|r| r.as_ref().err()), Some(Some(&want)));
+    }
+
+    #[test]
+    fn bases_whose_strings_pass_4_gib_name_the_splits_string_section() {
+        let base_blob = tiny_blob();
+        let mut base = Btf::parse(&base_blob).unwrap();
+        // As if the bases under it held nearly 4 GiB of strings.
+        base.str_start = u32::MAX - 1;
+        let (blob, _, strings_at) = split();
+        let want = Error::StringsOverflow { offset: strings_at };
+        assert_eq!(Btf::parse_split(&blob, &base).unwrap_err(), want);
+        assert_eq!(Btf::parse_unindexed(&blob, Some(&base)).unwrap_err(), want);
+        let batch = Btf::parse_splits([&blob[..]], &base);
+        assert_eq!(batch.first().map(|r| r.as_ref().err()), Some(Some(&want)));
+    }
+}

@@ -1,5 +1,6 @@
 //! The one error type, with where and what.
 
+use crate::endian::Endian;
 use crate::id::{Kind, StrOffset, TypeId};
 use core::fmt;
 
@@ -177,7 +178,31 @@ pub enum Error {
     },
     /// The type ids would not fit in 32 bits.
     TooManyTypes {
-        /// Byte offset of the record that overflowed.
+        /// Byte offset of the record that overflowed (for a split on a base
+        /// whose ids end at `u32::MAX`, the split's type section, where its
+        /// first record would be).
+        offset: usize,
+    },
+    /// A split was given a base already
+    /// [`MAX_SPLIT_DEPTH`](crate::MAX_SPLIT_DEPTH) levels deep.
+    SplitTooDeep {
+        /// The depth the split would have had.
+        depth: usize,
+        /// The limit, [`MAX_SPLIT_DEPTH`](crate::MAX_SPLIT_DEPTH).
+        limit: usize,
+    },
+    /// A split's byte order (from its magic, at offset 0) differs from its
+    /// base's. libbpf refuses these too.
+    SplitEndianMismatch {
+        /// The split's byte order.
+        split: Endian,
+        /// The base's byte order.
+        base: Endian,
+    },
+    /// A split's string offsets would not fit in 32 bits: its bases'
+    /// string sections add up to more than `u32::MAX` bytes.
+    StringsOverflow {
+        /// Byte offset of the split's string section.
         offset: usize,
     },
     /// A base blob was given where it cannot serve (for example a
@@ -333,6 +358,20 @@ impl fmt::Display for Error {
             Error::TooManyTypes { offset } => {
                 write!(f, "type ids overflow 32 bits at offset {offset}")
             }
+            Error::SplitTooDeep { depth, limit } => write!(
+                f,
+                "split btf would be {depth} levels deep, past the limit of {limit} splits on splits"
+            ),
+            Error::SplitEndianMismatch { split, base } => write!(
+                f,
+                "split btf is {} (magic at offset 0) but its base is {}",
+                order_name(split),
+                order_name(base)
+            ),
+            Error::StringsOverflow { offset } => write!(
+                f,
+                "string section at offset {offset} would start past 32-bit string offsets (the bases' strings are too long)"
+            ),
             Error::IndexMismatch => write!(f, "index or base does not belong to this blob"),
             Error::IndexTooSmall { needed, provided } => write!(
                 f,
@@ -354,6 +393,14 @@ impl fmt::Display for Error {
             Error::NoSize { id, kind } => write!(f, "type [{id}] of kind {kind} has no size"),
             Error::SizeOverflow { id } => write!(f, "size of type [{id}] overflows 32 bits"),
         }
+    }
+}
+
+/// A byte order as errors name it.
+fn order_name(endian: Endian) -> &'static str {
+    match endian {
+        Endian::Little => "little-endian",
+        Endian::Big => "big-endian",
     }
 }
 

@@ -35,6 +35,7 @@ pub(crate) struct Sections<'a> {
     pub(crate) types: &'a [u8],
     pub(crate) types_at: usize,
     pub(crate) strings: &'a [u8],
+    pub(crate) strings_at: usize,
     pub(crate) layout: &'a [BtfKindLayout],
 }
 
@@ -204,6 +205,7 @@ impl Header {
             types,
             types_at: body_at.saturating_add(self.type_off as usize),
             strings,
+            strings_at,
             layout,
         })
     }

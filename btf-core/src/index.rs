@@ -34,7 +34,9 @@ impl BtfIndex {
     ///
     /// # Errors
     ///
-    /// As [`Btf::parse`].
+    /// As [`Btf::parse`], and with a base as [`Btf::parse_split`] (the
+    /// split in its base's byte order, at most
+    /// [`MAX_SPLIT_DEPTH`](crate::MAX_SPLIT_DEPTH) levels deep).
     pub fn build(data: &[u8], base: Option<&Btf<'_>>) -> Result<BtfIndex> {
         let btf = match base {
             Some(base) => Btf::parse_split(data, base)?,

@@ -104,7 +104,7 @@ pub mod testing;
 #[doc = include_str!("../../README.md")]
 struct ReadmeDoctests;
 
-pub use crate::btf::{Btf, Types};
+pub use crate::btf::{Btf, MAX_SPLIT_DEPTH, Types};
 pub use crate::endian::{Endian, U16, U32};
 pub use crate::error::{Error, Result, Section};
 pub use crate::header::Header;

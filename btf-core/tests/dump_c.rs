@@ -104,6 +104,41 @@ fn loops_are_errors() {
     });
     let err = c_of(&long).expect_err("too deep");
     assert!(err.to_string().contains("more than 512 levels"), "{err}");
+    // The first chain too long is the const at id 513 (consts 2..=513 and
+    // the int below them): the error names it, where the chain starts,
+    // not the int (type 1) where the walk down it stopped.
+    match err {
+        CDumpError::TooDeep { id, at } => {
+            assert_eq!((id, at), (TypeId::new(513), TypeId::new(1)));
+        }
+        other => panic!("expected TooDeep, got {other:?}"),
+    }
+    assert_eq!(
+        err.to_string(),
+        "declarations of type 513 nest more than 512 levels deep (the limit was reached at type 1)"
+    );
+    // Asked for the typedef at the top, the dumper names the typedef.
+    let btf = Btf::parse(&long).expect("parse");
+    let top = btf.last_id();
+    let mut dumper = CDumper::new(&btf);
+    let mut sink = Vec::new();
+    match dumper.dump_type(top, &mut sink) {
+        Err(CDumpError::TooDeep { id, .. }) => assert_eq!(id, top),
+        other => panic!("expected TooDeep, got {other:?}"),
+    }
+    // A loop names the type asked for, too.
+    let const_loop = blob(|b| {
+        b.add_int("int", 4, wire::INT_SIGNED);
+        b.add_const(TypeId::new(3));
+        b.add_const(TypeId::new(2));
+        b.add_typedef("looped", TypeId::new(2));
+    });
+    let btf = Btf::parse(&const_loop).expect("parse");
+    let mut dumper = CDumper::new(&btf);
+    match dumper.dump_type(TypeId::new(4), &mut Vec::new()) {
+        Err(CDumpError::TooDeep { id, .. }) => assert_eq!(id, TypeId::new(4)),
+        other => panic!("expected TooDeep, got {other:?}"),
+    }
 }
 
 /// Prototypes whose two parameters point to the same next prototype, forty

@@ -6,7 +6,8 @@ mod common;
 
 use btf_core::testing::RawBlob;
 use btf_core::{
-    Btf, BtfIndex, Endian, EnumValue, Error, Kind, Linkage, Section, StrOffset, TypeId, TypeKind,
+    Btf, BtfIndex, Endian, EnumValue, Error, Kind, Linkage, MAX_SPLIT_DEPTH, Section, StrOffset,
+    TypeId, TypeKind,
 };
 
 const ORDERS: [Endian; 2] = [Endian::Little, Endian::Big];
@@ -386,6 +387,123 @@ fn split_on_split_continues_ids_and_strings() {
         // Many modules share one base by reference.
         let again = Btf::parse_split(&module, &base).unwrap();
         assert!(std::ptr::eq(again.base().unwrap(), m.base().unwrap()));
+    }
+}
+
+/// A split with no strings of its own: one pointer to type 1, which any
+/// level of a chain on `tiny_blob_in(endian)` can hold.
+fn pointer_split(endian: Endian) -> Vec<u8> {
+    let mut m = RawBlob::split(endian, 0);
+    m.ty(0, 2, false, 0, 1);
+    m.build()
+}
+
+/// Parses `blob` as a split on `base`, then on that split, `levels` times,
+/// and hands the last level to `check`.
+fn layered(base: &Btf<'_>, blob: &[u8], levels: usize, check: &mut dyn FnMut(&Btf<'_>)) {
+    if levels == 0 {
+        return check(base);
+    }
+    let split = Btf::parse_split(blob, base)
+        .unwrap_or_else(|e| panic!("level {}: {e}", base.split_depth() + 1));
+    layered(&split, blob, levels - 1, check);
+}
+
+#[test]
+fn splits_nest_up_to_max_split_depth_and_no_further() {
+    assert_eq!(MAX_SPLIT_DEPTH, 32);
+    let base_blob = btf_core::testing::tiny_blob();
+    let base = Btf::parse(&base_blob).unwrap();
+    let blob = pointer_split(Endian::Little);
+    let mut checked = false;
+    layered(&base, &blob, MAX_SPLIT_DEPTH, &mut |deepest| {
+        assert_eq!(deepest.split_depth(), MAX_SPLIT_DEPTH);
+        let too_deep = Error::SplitTooDeep {
+            depth: MAX_SPLIT_DEPTH + 1,
+            limit: MAX_SPLIT_DEPTH,
+        };
+        // Every constructor that takes a base refuses level 33 alike.
+        assert_eq!(Btf::parse_split(&blob, deepest).unwrap_err(), too_deep);
+        assert_eq!(
+            Btf::parse_unindexed(&blob, Some(deepest)).unwrap_err(),
+            too_deep
+        );
+        let mut storage = [0u32; 4];
+        assert_eq!(
+            Btf::parse_with_storage(&blob, Some(deepest), &mut storage).unwrap_err(),
+            too_deep
+        );
+        let index = BtfIndex::build(&blob, Some(&base)).unwrap();
+        assert_eq!(
+            Btf::with_index(&blob, Some(deepest), &index).unwrap_err(),
+            too_deep
+        );
+        let batch = Btf::parse_splits([&blob[..], &blob[..]], deepest);
+        assert_eq!(batch.len(), 2);
+        for result in &batch {
+            assert_eq!(result.as_ref().unwrap_err(), &too_deep);
+        }
+        // A blob that fails on its own header still says so first.
+        assert_eq!(
+            Btf::parse_split(&blob[..2], deepest).unwrap_err(),
+            Error::HeaderTruncated { len: 2 }
+        );
+        assert_eq!(
+            too_deep.to_string(),
+            "split btf would be 33 levels deep, past the limit of 32 splits on splits"
+        );
+        checked = true;
+    });
+    assert!(checked);
+}
+
+#[test]
+fn a_split_in_the_other_byte_order_than_its_base_is_refused() {
+    for (split_order, base_order) in [(Endian::Little, Endian::Big), (Endian::Big, Endian::Little)]
+    {
+        let base_blob = btf_core::testing::tiny_blob_in(base_order);
+        let base = Btf::parse(&base_blob).unwrap();
+        let same = pointer_split(base_order);
+        let other = pointer_split(split_order);
+        let want = Error::SplitEndianMismatch {
+            split: split_order,
+            base: base_order,
+        };
+        assert!(Btf::parse_split(&same, &base).is_ok());
+        assert_eq!(Btf::parse_split(&other, &base).unwrap_err(), want);
+        assert_eq!(Btf::parse_unindexed(&other, Some(&base)).unwrap_err(), want);
+        let mut storage = [0u32; 4];
+        assert_eq!(
+            Btf::parse_with_storage(&other, Some(&base), &mut storage).unwrap_err(),
+            want
+        );
+        let index = BtfIndex::build(&same, Some(&base)).unwrap();
+        assert_eq!(
+            Btf::with_index(&other, Some(&base), &index).unwrap_err(),
+            want
+        );
+        assert_eq!(BtfIndex::build(&other, Some(&base)).unwrap_err(), want);
+        // In a batch, the blob in the other order fails alone, as
+        // parse_split fails it, whichever lane it would have walked in.
+        let blobs = [&same[..], &other[..], &same[..], &other[..]];
+        let batch = Btf::parse_splits(blobs, &base);
+        assert_eq!(batch.len(), blobs.len());
+        for (i, (blob, result)) in blobs.iter().zip(&batch).enumerate() {
+            common::same_as_parse_split(result, blob, &base, &format!("blob {i}"));
+            assert_eq!(result.is_ok(), i % 2 == 0, "blob {i}");
+        }
+        // A split on a split: the order is checked at every level.
+        let middle = Btf::parse_split(&same, &base).unwrap();
+        assert_eq!(Btf::parse_split(&other, &middle).unwrap_err(), want);
+        let text = want.to_string();
+        let (s, b) = match split_order {
+            Endian::Little => ("little-endian", "big-endian"),
+            Endian::Big => ("big-endian", "little-endian"),
+        };
+        assert_eq!(
+            text,
+            format!("split btf is {s} (magic at offset 0) but its base is {b}")
+        );
     }
 }
 
@@ -1017,11 +1135,41 @@ fn a_base_is_validated_on_its_own() {
 
 #[test]
 fn parse_splits_returns_what_parse_split_returns_for_each_blob() {
-    let (base_blob, module_le, _) = split_chain(Endian::Little);
-    let (_, module_be, _) = split_chain(Endian::Big);
-    let base = Btf::parse(&base_blob).unwrap();
+    let (base_le, module_le, _) = split_chain(Endian::Little);
+    let (base_be, module_be, _) = split_chain(Endian::Big);
+    // On a base of each order, so that both orders' lanes walk good blobs;
+    // the module in the other order, and its variants, fail as parse_split
+    // fails them.
+    for (base_blob, same, other) in [
+        (&base_le, &module_le, &module_be),
+        (&base_be, &module_be, &module_le),
+    ] {
+        let base = Btf::parse(base_blob).unwrap();
+        assert_eq!(
+            Btf::parse_split(other, &base).unwrap_err(),
+            Error::SplitEndianMismatch {
+                split: other_order(base.endian()),
+                base: base.endian(),
+            }
+        );
+        parse_splits_agrees_on(&base, same, other);
+    }
+}
+
+fn other_order(endian: Endian) -> Endian {
+    match endian {
+        Endian::Little => Endian::Big,
+        Endian::Big => Endian::Little,
+    }
+}
+
+/// `parse_splits` against `parse_split` on `base`, for `same` (a module in
+/// the base's order), `other` (that module in the other order) and faulty
+/// variants of both.
+fn parse_splits_agrees_on(base: &Btf<'_>, same: &[u8], other: &[u8]) {
+    let endian = base.endian();
     // A module of every kind that refers, each to the base's last id.
-    let mut refs = RawBlob::split(Endian::Little, base.strings().len() as u32);
+    let mut refs = RawBlob::split(endian, base.strings().len() as u32);
     let name = refs.str("r");
     let last = base.last_id().get();
     for kind in [2, 8, 9, 10, 11, 12, 14, 17, 18] {
@@ -1033,35 +1181,35 @@ fn parse_splits_returns_what_parse_split_returns_for_each_blob() {
     refs.ty(name, 3, false, 0, 0).words(&[last, last, 4]);
     refs.ty(name, 13, false, 0, last);
     let refs = refs.build();
-    let mut blobs: Vec<Vec<u8>> = vec![module_le.clone(), module_be.clone(), refs.clone()];
+    let mut blobs: Vec<Vec<u8>> = vec![same.to_vec(), other.to_vec(), refs.clone()];
     // Every prefix, and every byte of both orders set to a few values:
     // faults of every kind, in lanes beside good blobs.
-    blobs.extend((0..module_le.len()).map(|n| module_le[..n].to_vec()));
-    for module in [&module_le, &module_be, &refs] {
+    blobs.extend((0..same.len()).map(|n| same[..n].to_vec()));
+    for module in [same, other, &refs[..]] {
         for i in 0..module.len() {
             for v in [0x00, 0xff, 0x7f, 0x80, 0x13, 0x03] {
-                let mut b = module.clone();
+                let mut b = module.to_vec();
                 b[i] = v;
                 blobs.push(b);
             }
         }
     }
     // One with a layout section of its own, parsed outside the lanes.
-    let mut with_layout = RawBlob::split(Endian::Little, base.strings().len() as u32);
+    let mut with_layout = RawBlob::split(endian, base.strings().len() as u32);
     with_layout.layout(&RawBlob::known_layout());
     with_layout.ty(0, 2, false, 0, 2);
     blobs.insert(5, with_layout.build());
-    let parsed = Btf::parse_splits(blobs.iter().map(Vec::as_slice), &base);
+    let parsed = Btf::parse_splits(blobs.iter().map(Vec::as_slice), base);
     assert_eq!(parsed.len(), blobs.len());
     let mut good = 0;
     for (i, (blob, result)) in blobs.iter().zip(&parsed).enumerate() {
-        common::same_as_parse_split(result, blob, &base, &format!("blob {i}"));
+        common::same_as_parse_split(result, blob, base, &format!("{endian:?} base: blob {i}"));
         good += usize::from(result.is_ok());
     }
     // Both good and bad blobs were there to compare.
     assert!(
         good > 10 && good < blobs.len() / 2,
-        "{good} of {}",
+        "{endian:?} base: {good} of {}",
         blobs.len()
     );
 }

@@ -259,8 +259,20 @@ fn split_builder_continues_its_base_and_reuses_its_strings() {
     assert_eq!(b.strings(), b"fresh_t\0");
     for endian in ORDERS {
         let bytes = b.encode(&EncodeOptions::new(endian)).unwrap();
-        // The base is little-endian; the reader takes each blob's own order.
-        let split = Btf::parse_split(&bytes, &base).unwrap();
+        // The base is little-endian: a split must be in its base's order,
+        // so the big-endian one is read on the base's big-endian copy.
+        let same_blob = btf_core::testing::tiny_blob_in(endian);
+        let same = Btf::parse(&same_blob).unwrap();
+        if endian != base.endian() {
+            assert_eq!(
+                Btf::parse_split(&bytes, &base).unwrap_err(),
+                btf_core::Error::SplitEndianMismatch {
+                    split: endian,
+                    base: base.endian()
+                }
+            );
+        }
+        let split = Btf::parse_split(&bytes, &same).unwrap();
         assert_eq!(split.first_id(), b.first_id());
         let t = split.type_by_id(fresh).unwrap();
         assert_eq!(t.name().unwrap(), "fresh_t");

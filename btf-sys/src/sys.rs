@@ -272,7 +272,10 @@ fn dup_above_stderr(fd: BorrowedFd<'_>) -> io::Result<OwnedFd> {
     unsafe { owned_fd_from_ret(ret) }
 }
 
-/// The address of a buffer for the kernel: null when it is empty.
+/// The address of a buffer the kernel only reads: null when it is empty.
+///
+/// For a buffer the kernel writes, use [`user_ptr_mut`]: a pointer derived
+/// from a shared borrow may not be written through.
 fn user_ptr(buf: &[u8]) -> u64 {
     if buf.is_empty() {
         0
@@ -281,9 +284,24 @@ fn user_ptr(buf: &[u8]) -> u64 {
     }
 }
 
-/// A length for the kernel, never more than the buffer holds.
-fn user_len(buf: &[u8], max: u32) -> u32 {
-    u32::try_from(buf.len()).unwrap_or(u32::MAX).min(max)
+/// The address of a buffer the kernel writes: null when it is empty.
+///
+/// The address comes from `as_mut_ptr` of the exclusive borrow, so the
+/// kernel's writes through it are writes through a pointer with write
+/// permission (under Stacked and Tree Borrows alike); a pointer from a
+/// shared reborrow of the same `&mut [u8]` is read-only. Take it after
+/// the buffer's length, and touch the buffer only once the call is over.
+fn user_ptr_mut(buf: &mut [u8]) -> u64 {
+    if buf.is_empty() {
+        0
+    } else {
+        buf.as_mut_ptr() as u64
+    }
+}
+
+/// A length for the kernel, never more than the buffer's `len` bytes.
+fn user_len(len: usize, max: u32) -> u32 {
+    u32::try_from(len).unwrap_or(u32::MAX).min(max)
 }
 
 /// `BPF_BTF_GET_NEXT_ID`: the first BTF object id above `start_id`.
@@ -330,18 +348,13 @@ pub(crate) fn btf_get_info(fd: &BtfFd, btf: &mut [u8], name: &mut [u8]) -> io::R
         return Err(errno(libc::EBADFD));
     }
     let mut info = BpfBtfInfo::new_zeroed();
-    info.btf = user_ptr(btf);
-    info.btf_size = if info.btf == 0 {
-        0
-    } else {
-        user_len(btf, u32::MAX)
-    };
-    info.name = user_ptr(name);
-    info.name_len = if info.name == 0 {
-        0
-    } else {
-        user_len(name, u32::MAX)
-    };
+    // The kernel writes both buffers: their addresses come from the
+    // exclusive borrows, and nothing touches them again until the call
+    // returns.
+    info.btf_size = user_len(btf.len(), u32::MAX);
+    info.btf = user_ptr_mut(btf);
+    info.name_len = user_len(name.len(), u32::MAX);
+    info.name = user_ptr_mut(name);
     let info_ptr: *mut BpfBtfInfo = &mut info;
     let mut attr = BpfInfoAttr::new_zeroed();
     attr.bpf_fd = u32::try_from(fd.fd.as_raw_fd()).map_err(|_| errno(libc::EBADF))?;
@@ -370,12 +383,13 @@ pub(crate) fn btf_load(btf: &[u8], log: &mut [u8], log_level: u32) -> Result<Btf
         log_true_size: 0,
     };
     let mut attr = BpfBtfLoadAttr::new_zeroed();
+    // The kernel only reads `btf`, and writes `log`.
     attr.btf = user_ptr(btf);
     attr.btf_size = u32::try_from(btf.len()).map_err(|_| rejected(errno(libc::E2BIG)))?;
-    attr.btf_log_buf = user_ptr(log);
-    if attr.btf_log_buf != 0 {
-        attr.btf_log_size = user_len(log, LOG_SIZE_MAX);
+    if !log.is_empty() {
+        attr.btf_log_size = user_len(log.len(), LOG_SIZE_MAX);
         attr.btf_log_level = log_level;
+        attr.btf_log_buf = user_ptr_mut(log);
     }
     // SAFETY: the layout is BPF_BTF_LOAD's (asserted above); the kernel reads
     // `btf_size` bytes at `btf` (all of the shared borrow `btf`) and writes at

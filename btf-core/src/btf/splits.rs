@@ -23,6 +23,15 @@ impl<'a> Btf<'a> {
     /// Blobs with a layout section (their own or a base's) are parsed one
     /// by one.
     ///
+    /// As for [`parse_split`](Self::parse_split), each blob must be in the
+    /// base's byte order, and `base` may be a split itself up to
+    /// [`MAX_SPLIT_DEPTH`](crate::MAX_SPLIT_DEPTH) levels: a blob in the
+    /// other order fails alone with
+    /// [`Error::SplitEndianMismatch`](crate::Error::SplitEndianMismatch), and
+    /// every blob fails with
+    /// [`Error::SplitTooDeep`](crate::Error::SplitTooDeep) on a base at that
+    /// depth.
+    ///
     /// ```no_run
     /// use btf_core::Btf;
     /// let vmlinux = std::fs::read("/sys/kernel/btf/vmlinux")?;
@@ -55,7 +64,6 @@ impl<'a> Btf<'a> {
         let _ = out.try_reserve_exact(splits.size_hint().0);
         let mut batch = Batch {
             base,
-            layered: layering(Some(base)),
             base_layouts: !layouts(&[], Some(base)).as_slice().is_empty(),
             splits: ReadAhead::new(splits),
             slots: 0,
@@ -82,6 +90,8 @@ struct Pending<'a> {
     data: &'a [u8],
     header: Header,
     sections: Sections<'a>,
+    /// The blob's first id, string offset and depth on the base.
+    layered: (u32, u32, usize),
 }
 
 /// The blobs of one [`Btf::parse_splits`] call: hands out little-endian
@@ -89,8 +99,6 @@ struct Pending<'a> {
 /// big-endian ones for a second run, and files every result by position.
 struct Batch<'a, I> {
     base: &'a Btf<'a>,
-    /// The first id, string offset and depth of a split on `base`.
-    layered: Result<(u32, u32, usize)>,
     /// Whether `base` or one of its bases has a layout section.
     base_layouts: bool,
     splits: ReadAhead<'a, I>,
@@ -105,12 +113,13 @@ impl<'a, I: Iterator<Item = &'a [u8]>> Batch<'a, I> {
         // In `parse_split`'s order: the header, the sections, the base.
         let header = Header::parse(data)?;
         let sections = header.sections(data, true)?;
-        self.layered?;
+        let layered = layering(Some(self.base), &header, &sections)?;
         Ok(Pending {
             slot,
             data,
             header,
             sections,
+            layered,
         })
     }
 
@@ -122,10 +131,10 @@ impl<'a, I: Iterator<Item = &'a [u8]>> Batch<'a, I> {
 
     /// Builds the [`Btf`] of a walked blob.
     fn finish(&mut self, tag: Pending<'a>, walked: Walked) {
-        let result = self.layered.and_then(|(first_id, str_start, depth)| {
-            let input = walk_input(&tag.sections, first_id, str_start, &[]);
-            let count = walked.conclude(tag.header.endian, &input)?;
-            Ok(Btf::assemble(
+        let (first_id, str_start, depth) = tag.layered;
+        let input = walk_input(&tag.sections, first_id, str_start, &[]);
+        let result = walked.conclude(tag.header.endian, &input).map(|count| {
+            Btf::assemble(
                 tag.data,
                 tag.header,
                 tag.sections,
@@ -135,7 +144,7 @@ impl<'a, I: Iterator<Item = &'a [u8]>> Batch<'a, I> {
                 count,
                 str_start,
                 Offsets::owned(walked.offsets),
-            ))
+            )
         });
         self.file(tag.slot, result);
     }

@@ -116,11 +116,16 @@ pub enum CDumpError<E> {
         /// Its kind.
         kind: Kind,
     },
-    /// Declarations nest more than [`MAX_C_DEPTH`] levels deep below `id`
-    /// (in practice: a loop of modifiers, typedefs or anonymous types).
+    /// The declarations of type `id` nest more than [`MAX_C_DEPTH`] levels
+    /// deep (in practice: a loop of modifiers, typedefs or anonymous
+    /// types, or an absurdly long chain of them).
     TooDeep {
-        /// The type being written when the limit was hit.
+        /// The type asked for, where the chain starts (for [`write_c`],
+        /// the first id whose chain is too deep).
         id: TypeId,
+        /// The type the walk down the chain had reached when the limit was
+        /// hit.
+        at: TypeId,
     },
     /// Dumping `id` visited more than [`MAX_C_VISITS`] types, or the
     /// dumper's visits in all passed their bound: prototypes or anonymous
@@ -151,9 +156,9 @@ impl<E: fmt::Display> fmt::Display for CDumpError<E> {
             CDumpError::UnsupportedKind { id, kind } => {
                 write!(f, "type {id} is of kind {kind}, which has no C form")
             }
-            CDumpError::TooDeep { id } => write!(
+            CDumpError::TooDeep { id, at } => write!(
                 f,
-                "declarations below type {id} nest more than {MAX_C_DEPTH} levels deep"
+                "declarations of type {id} nest more than {MAX_C_DEPTH} levels deep (the limit was reached at type {at})"
             ),
             CDumpError::TooComplex { id } => write!(
                 f,
@@ -268,7 +273,11 @@ enum Stop {
     Write,
     Cycle(u32),
     Kind(u32, Kind),
-    Deep(u32),
+    /// Too deep: the id asked for, and the one reached.
+    Deep {
+        root: u32,
+        at: u32,
+    },
     Complex(u32),
     Lookup(u32, crate::Error),
 }
@@ -404,7 +413,10 @@ impl<'s, S: ByteSink + ?Sized> Out<'s, S> {
         match self.error.take() {
             Some(e) => CDumpError::Write(e),
             // A write error is taken once; what follows it is not written.
-            None => CDumpError::TooDeep { id: TypeId::VOID },
+            None => CDumpError::TooDeep {
+                id: TypeId::VOID,
+                at: TypeId::VOID,
+            },
         }
     }
 
@@ -418,8 +430,9 @@ impl<'s, S: ByteSink + ?Sized> Out<'s, S> {
                 id: TypeId::new(id),
                 kind,
             },
-            Stop::Deep(id) => CDumpError::TooDeep {
-                id: TypeId::new(id),
+            Stop::Deep { root, at } => CDumpError::TooDeep {
+                id: TypeId::new(root),
+                at: TypeId::new(at),
             },
             Stop::Complex(id) => CDumpError::TooComplex {
                 id: TypeId::new(id),
@@ -593,7 +606,10 @@ impl<'a> CDumper<'a> {
     /// Enters one level of recursion, visiting `id`.
     fn enter(&mut self, id: u32) -> Step {
         if self.depth >= MAX_C_DEPTH {
-            return Err(Stop::Deep(id));
+            return Err(Stop::Deep {
+                root: self.root,
+                at: id,
+            });
         }
         if self.visits >= MAX_C_VISITS || self.total >= self.total_limit {
             return Err(Stop::Complex(self.root));
@@ -1241,7 +1257,10 @@ impl<'a> CDumper<'a> {
     ) -> Step {
         loop {
             if self.stack.len() - base >= MAX_C_DEPTH as usize {
-                return Err(Stop::Deep(id));
+                return Err(Stop::Deep {
+                    root: self.root,
+                    at: id,
+                });
             }
             self.stack.push(id);
             if id == 0 {
