@@ -106,7 +106,11 @@ impl Builder<'_> {
     /// blob.
     ///
     /// A split builder gives a split blob: only its own types and strings,
-    /// to be loaded or parsed on the same base.
+    /// to be loaded or parsed on the same base. Encoded in the other byte
+    /// order than the base's, it is that split converted: readers (this
+    /// crate's, libbpf, the kernel) layer it only on the base converted
+    /// too, and refuse it on the base as it is
+    /// ([`Error::SplitEndianMismatch`](crate::Error::SplitEndianMismatch)).
     ///
     /// ```
     /// use btf_core::write::{Builder, EncodeOptions, HeaderFormat};
