@@ -97,18 +97,85 @@ pub struct Btf<'a> {
     header: Header,
     endian: Endian,
     sections: Sections<'a>,
-    base: Option<&'a Btf<'a>>,
+    base: Option<BaseRef<'a>>,
     depth: usize,
     first_id: u32,
     count: u32,
     str_start: u32,
     offsets: Offsets<'a>,
+    cache: Kept<'a, Cache>,
+    #[cfg(feature = "alloc")]
+    names: Option<Kept<'a, crate::names::NameIndex>>,
+}
+
+/// What a blob learns about itself on first use and remembers: whether
+/// its names are sorted, its pointer size. Kept by the view, or by the
+/// [`BtfIndex`](crate::BtfIndex) a view was attached to, so that every view
+/// of an owned blob shares what one of them found.
+#[derive(Debug, Default)]
+pub(crate) struct Cache {
     /// 0 not yet known, 1 sorted by name, 2 not sorted.
     pub(crate) sorted: AtomicU8,
     /// 0 not yet known, else the pointer size in bytes.
     pub(crate) ptr_size: AtomicU8,
+}
+
+impl Clone for Cache {
+    fn clone(&self) -> Self {
+        Cache {
+            sorted: AtomicU8::new(self.sorted.load(Ordering::Relaxed)),
+            ptr_size: AtomicU8::new(self.ptr_size.load(Ordering::Relaxed)),
+        }
+    }
+}
+
+/// A part of a parse that a view holds itself or borrows from where it is
+/// kept (a [`BtfIndex`](crate::BtfIndex)).
+#[derive(Debug)]
+enum Kept<'a, T> {
+    Own(T),
+    #[cfg_attr(not(feature = "alloc"), allow(dead_code))]
+    Borrowed(&'a T),
+}
+
+impl<T> Kept<'_, T> {
+    #[inline]
+    fn get(&self) -> &T {
+        match self {
+            Kept::Own(value) => value,
+            Kept::Borrowed(value) => value,
+        }
+    }
+}
+
+impl<T: Clone> Clone for Kept<'_, T> {
+    fn clone(&self) -> Self {
+        match self {
+            Kept::Own(value) => Kept::Own(value.clone()),
+            Kept::Borrowed(value) => Kept::Borrowed(value),
+        }
+    }
+}
+
+/// The base a split is layered on: borrowed from the caller, or (for an
+/// owned blob, [`BtfBuf`](crate::BtfBuf)) a view of the base made for this
+/// view and held by it.
+#[derive(Clone)]
+enum BaseRef<'a> {
+    Borrowed(&'a Btf<'a>),
     #[cfg(feature = "alloc")]
-    pub(crate) names: Option<crate::names::NameIndex>,
+    Held(alloc::boxed::Box<Btf<'a>>),
+}
+
+impl<'a> BaseRef<'a> {
+    #[inline]
+    fn get(&self) -> &Btf<'a> {
+        match self {
+            BaseRef::Borrowed(base) => base,
+            #[cfg(feature = "alloc")]
+            BaseRef::Held(base) => base,
+        }
+    }
 }
 
 impl Clone for Btf<'_> {
@@ -118,14 +185,13 @@ impl Clone for Btf<'_> {
             header: self.header,
             endian: self.endian,
             sections: self.sections,
-            base: self.base,
+            base: self.base.clone(),
             depth: self.depth,
             first_id: self.first_id,
             count: self.count,
             str_start: self.str_start,
             offsets: self.offsets.clone(),
-            sorted: AtomicU8::new(self.sorted.load(Ordering::Relaxed)),
-            ptr_size: AtomicU8::new(self.ptr_size.load(Ordering::Relaxed)),
+            cache: self.cache.clone(),
             #[cfg(feature = "alloc")]
             names: self.names.clone(),
         }
@@ -161,7 +227,7 @@ fn walk_input<'a, 'l>(
 }
 
 /// Collects the layout sections visible to a blob: its own, then its bases'.
-fn layouts<'a>(own: &'a [BtfKindLayout], base: Option<&'a Btf<'a>>) -> LayoutList<'a> {
+fn layouts<'a>(own: &'a [BtfKindLayout], base: Option<&Btf<'a>>) -> LayoutList<'a> {
     let mut list = LayoutList {
         items: [&[]; MAX_SPLIT_DEPTH + 1],
         len: 0,
@@ -170,7 +236,7 @@ fn layouts<'a>(own: &'a [BtfKindLayout], base: Option<&'a Btf<'a>>) -> LayoutLis
     let mut b = base;
     while let Some(btf) = b {
         list.push(btf.sections.layout);
-        b = btf.base;
+        b = btf.base();
     }
     list
 }
@@ -342,16 +408,44 @@ impl<'a> Btf<'a> {
         base: Option<&'a Btf<'a>>,
         index: &'a crate::BtfIndex,
     ) -> Result<Btf<'a>> {
+        Self::attach(data, base.map(BaseRef::Borrowed), index)
+    }
+
+    /// [`with_index`](Self::with_index) on a base this view will hold: a
+    /// view of an owned base, made for it.
+    #[cfg(feature = "alloc")]
+    pub(crate) fn with_index_on_view(
+        data: &'a [u8],
+        base: Option<Btf<'a>>,
+        index: &'a crate::BtfIndex,
+    ) -> Result<Btf<'a>> {
+        Self::attach(
+            data,
+            base.map(|base| BaseRef::Held(alloc::boxed::Box::new(base))),
+            index,
+        )
+    }
+
+    /// The view of `data` on `base` with the parts `index` keeps: its id
+    /// offsets, its name index when built, and what views have learnt.
+    #[cfg(feature = "alloc")]
+    fn attach(
+        data: &'a [u8],
+        base: Option<BaseRef<'a>>,
+        index: &'a crate::BtfIndex,
+    ) -> Result<Btf<'a>> {
         let header = Header::parse(data)?;
         let sections = header.sections(data, base.is_some())?;
-        let (first_id, str_start, depth) = layering(base, &header, &sections)?;
+        let (first_id, str_start, depth) =
+            layering(base.as_ref().map(BaseRef::get), &header, &sections)?;
         if !index.matches(data.len(), first_id, str_start) {
             return Err(Error::IndexMismatch);
         }
         let offsets = index.offsets();
         let count = u32::try_from(offsets.len()).map_err(|_| Error::IndexMismatch)?;
-        Ok(Btf::assemble(
+        Ok(Btf {
             data,
+            endian: header.endian,
             header,
             sections,
             base,
@@ -359,12 +453,17 @@ impl<'a> Btf<'a> {
             first_id,
             count,
             str_start,
-            Offsets::Borrowed(offsets),
-        ))
+            offsets: Offsets::Borrowed(offsets),
+            cache: Kept::Borrowed(index.cache()),
+            names: index.names().map(Kept::Borrowed),
+        })
     }
 
     /// Turns this parse into an owned [`BtfIndex`](crate::BtfIndex) that
     /// [`with_index`](Self::with_index) can attach to the same bytes later.
+    /// The index keeps what this view has: its id offsets, its name index
+    /// ([`index_names`](Self::index_names)) and what it has learnt (whether
+    /// its names are sorted, its pointer size).
     #[cfg(feature = "alloc")]
     pub fn into_index(mut self) -> crate::BtfIndex {
         let offsets = match core::mem::replace(&mut self.offsets, Offsets::Walk) {
@@ -382,7 +481,18 @@ impl<'a> Btf<'a> {
                     .collect()
             }
         };
-        crate::BtfIndex::from_parts(offsets, self.data.len(), self.first_id, self.str_start)
+        let names = self.names.take().map(|names| match names {
+            Kept::Own(index) => index,
+            Kept::Borrowed(index) => index.clone(),
+        });
+        crate::BtfIndex::from_parts(
+            offsets,
+            self.data.len(),
+            self.first_id,
+            self.str_start,
+            self.cache().clone(),
+            names,
+        )
     }
 
     fn parse_inner<S: OffsetSink>(
@@ -437,7 +547,7 @@ impl<'a> Btf<'a> {
     /// that holds it; [`Error::IndexMismatch`] when an index attached with
     /// [`with_index`](Self::with_index) does not describe these records.
     pub fn validate(&self) -> Result<()> {
-        let layouts = layouts(self.sections.layout, self.base);
+        let layouts = layouts(self.sections.layout, self.base());
         let input = walk_input(
             &self.sections,
             self.first_id,
@@ -470,17 +580,39 @@ impl<'a> Btf<'a> {
             endian: header.endian,
             header,
             sections,
-            base,
+            base: base.map(BaseRef::Borrowed),
             depth,
             first_id,
             count,
             str_start,
             offsets,
-            sorted: AtomicU8::new(0),
-            ptr_size: AtomicU8::new(0),
+            cache: Kept::Own(Cache::default()),
             #[cfg(feature = "alloc")]
             names: None,
         }
+    }
+
+    /// A view of no bytes and no types: what an owned blob lends when its
+    /// storage no longer gives the bytes it was parsed from.
+    #[cfg(feature = "alloc")]
+    pub(crate) fn detached() -> Btf<'a> {
+        let header = Header {
+            endian: Endian::Little,
+            hdr_len: 24,
+            type_off: 0,
+            type_len: 0,
+            str_off: 0,
+            str_len: 0,
+            layout: None,
+        };
+        let sections = Sections {
+            types: &[],
+            types_at: 0,
+            strings: &[],
+            strings_at: 0,
+            layout: &[],
+        };
+        Btf::assemble(&[], header, sections, None, 0, 1, 0, 0, Offsets::Walk)
     }
 
     /// The blob's bytes, as given.
@@ -503,8 +635,28 @@ impl<'a> Btf<'a> {
 
     /// The base this blob is split on, if any.
     #[inline]
-    pub fn base(&self) -> Option<&'a Btf<'a>> {
-        self.base
+    pub fn base(&self) -> Option<&Btf<'a>> {
+        self.base.as_ref().map(BaseRef::get)
+    }
+
+    /// What this blob has learnt about itself (kept with its index when it
+    /// has one).
+    #[inline]
+    pub(crate) fn cache(&self) -> &Cache {
+        self.cache.get()
+    }
+
+    /// The hash index of own names, when built.
+    #[cfg(feature = "alloc")]
+    #[inline]
+    pub(crate) fn name_index(&self) -> Option<&crate::names::NameIndex> {
+        self.names.as_ref().map(Kept::get)
+    }
+
+    /// Keeps `index` as this blob's own hash index of names.
+    #[cfg(feature = "alloc")]
+    pub(crate) fn set_name_index(&mut self, index: crate::names::NameIndex) {
+        self.names = Some(Kept::Own(index));
     }
 
     /// Whether this is a split blob.
@@ -584,7 +736,7 @@ impl<'a> Btf<'a> {
     pub fn str_bytes_at(&self, offset: StrOffset) -> Result<&'a [u8]> {
         let mut btf = self;
         while offset.get() < btf.str_start {
-            match btf.base {
+            match btf.base() {
                 Some(base) => btf = base,
                 None => break,
             }
@@ -607,7 +759,7 @@ impl<'a> Btf<'a> {
     pub(crate) fn str_tail(&self, offset: u32) -> &'a [u8] {
         let mut btf = self;
         while offset < btf.str_start {
-            match btf.base {
+            match btf.base() {
                 Some(base) => btf = base,
                 None => break,
             }
@@ -633,7 +785,7 @@ impl<'a> Btf<'a> {
     pub fn type_by_id(&self, id: TypeId) -> Result<Type<'_>> {
         let raw = id.get();
         if raw < self.first_id {
-            return match self.base {
+            return match self.base() {
                 Some(base) => base.type_by_id(id),
                 None if raw == 0 => Ok(Type::void(self)),
                 None => Err(Error::NoSuchType { id }),
@@ -683,7 +835,7 @@ impl<'a> Btf<'a> {
             walk::record_size(
                 kind,
                 vlen,
-                layouts(self.sections.layout, self.base).as_slice(),
+                layouts(self.sections.layout, self.base()).as_slice(),
             )
         };
         size.and_then(|n| usize::try_from(n).ok())
@@ -727,7 +879,7 @@ impl<'a> Btf<'a> {
             if let Some(l) = btf.sections.layout.get(usize::from(kind.get())) {
                 return Some(l);
             }
-            b = btf.base;
+            b = btf.base();
         }
         None
     }

@@ -31,7 +31,8 @@
 //! | `types` | [`Type`] and [`TypeKind`] views, element iterators |
 //! | `names` | lookups by name: hash index, binary search, scan |
 //! | `resolve` | sizes, alignments, skipping modifiers and typedefs |
-//! | `index` | [`BtfIndex`], an owned re-attachable id index |
+//! | `index` | [`BtfIndex`]: the parts of a parse worth keeping (id and name indexes, what lookups learnt), re-attachable in O(1) |
+//! | `buf` | [`BtfBuf`]: a parsed blob that owns or shares its bytes and base, lending [`Btf`] views (feature `alloc`) |
 //! | [`write`](mod@write) | building and encoding BTF (feature `alloc`) |
 //!
 //! # Features
@@ -77,6 +78,8 @@ extern crate alloc;
 extern crate std;
 
 mod btf;
+#[cfg(feature = "alloc")]
+mod buf;
 pub mod dump;
 #[cfg(feature = "elf")]
 pub mod elf;
@@ -105,6 +108,8 @@ pub mod testing;
 struct ReadmeDoctests;
 
 pub use crate::btf::{Btf, MAX_SPLIT_DEPTH, Types};
+#[cfg(feature = "alloc")]
+pub use crate::buf::BtfBuf;
 pub use crate::endian::{Endian, U16, U32};
 pub use crate::error::{Error, Result, Section};
 pub use crate::header::Header;

@@ -83,7 +83,7 @@ impl<'a> Btf<'a> {
 
     fn find_own(&self, name: &[u8], kind: Option<Kind>) -> Option<Type<'_>> {
         #[cfg(feature = "alloc")]
-        if let Some(index) = &self.names {
+        if let Some(index) = self.name_index() {
             return index.find(self, name, kind);
         }
         let index = match self.endian() {
@@ -158,7 +158,7 @@ impl<'a> Btf<'a> {
     /// anonymous first), as kernels built from 2026 on produce them. Checked
     /// on first use and remembered.
     pub fn is_sorted_by_name(&self) -> bool {
-        match self.sorted.load(Ordering::Relaxed) {
+        match self.cache().sorted.load(Ordering::Relaxed) {
             SORTED => true,
             UNSORTED => false,
             _ => {
@@ -169,7 +169,8 @@ impl<'a> Btf<'a> {
                     prev = name;
                     ok
                 });
-                self.sorted
+                self.cache()
+                    .sorted
                     .store(if sorted { SORTED } else { UNSORTED }, Ordering::Relaxed);
                 sorted
             }
@@ -194,14 +195,14 @@ impl<'a> Btf<'a> {
     #[cfg(feature = "alloc")]
     pub fn index_names(&mut self) {
         let index = NameIndex::build(self);
-        self.names = Some(index);
+        self.set_name_index(index);
     }
 
     /// Whether [`index_names`](Self::index_names) has run on this blob.
     pub fn has_name_index(&self) -> bool {
         #[cfg(feature = "alloc")]
         {
-            self.names.is_some()
+            self.name_index().is_some()
         }
         #[cfg(not(feature = "alloc"))]
         {
@@ -226,7 +227,7 @@ pub(crate) struct NameIndex {
 
 #[cfg(feature = "alloc")]
 impl NameIndex {
-    fn build(btf: &Btf<'_>) -> NameIndex {
+    pub(crate) fn build(btf: &Btf<'_>) -> NameIndex {
         use core::hash::BuildHasher;
         use hashbrown::hash_table::Entry;
         let hasher = hashbrown::DefaultHashBuilder::default();

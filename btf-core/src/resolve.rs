@@ -206,7 +206,7 @@ impl<'a> Btf<'a> {
     /// `long`, found by name (the base's answer for a split); 8 when the
     /// blob has no `long`. Found once and remembered.
     pub fn pointer_size(&self) -> u32 {
-        match self.ptr_size.load(Ordering::Relaxed) {
+        match self.cache().ptr_size.load(Ordering::Relaxed) {
             0 => {
                 let size = self.find_pointer_size().unwrap_or(8);
                 self.set_pointer_size(size);
@@ -219,7 +219,7 @@ impl<'a> Btf<'a> {
     /// Overrides the pointer size (4 or 8 in practice) used by
     /// [`size_of`](Self::size_of) and [`align_of`](Self::align_of).
     pub fn set_pointer_size(&self, size: u8) {
-        self.ptr_size.store(size.max(1), Ordering::Relaxed);
+        self.cache().ptr_size.store(size.max(1), Ordering::Relaxed);
     }
 
     fn find_pointer_size(&self) -> Option<u8> {
