@@ -284,15 +284,12 @@ fn check_set(
         let name = module.name();
         let want_id = ids.and_then(|ids| ids.get(name).copied());
         let bytes_ok = want.get(name).is_some_and(|bytes| bytes == module.bytes());
-        let parsed = module.btf(&vmlinux);
-        let (parsed_ok, types) = match &parsed {
-            Ok(btf) => (
-                counts.get(name) == Some(&btf.type_count())
-                    && btf.first_id().get() == vmlinux.last_id().get() + 1,
-                btf.type_count().to_string(),
-            ),
-            Err(error) => (false, error.to_string()),
-        };
+        let btf = module.btf();
+        let (parsed_ok, types) = (
+            counts.get(name) == Some(&btf.type_count())
+                && btf.first_id().get() == vmlinux.last_id().get() + 1,
+            btf.type_count().to_string(),
+        );
         tally.check(
             module.id() == want_id && bytes_ok && parsed_ok && module.fd().is_none(),
             format_args!(
@@ -311,9 +308,7 @@ fn check_set(
 fn check_find_types(tally: &mut Tally, set: &KernelBtf) {
     let vmlinux = set.vmlinux();
     for module in set.modules() {
-        let Ok(btf) = module.btf(&vmlinux) else {
-            continue;
-        };
+        let btf = module.btf();
         let mut unique = None;
         let mut shared = None;
         for ty in btf.types() {

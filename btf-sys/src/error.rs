@@ -153,9 +153,6 @@ pub enum Error {
         /// The verifier log (may be empty, or cut short at the size limit).
         log: String,
     },
-    /// A module view was asked for with a base that is not its set's
-    /// vmlinux.
-    WrongBase,
 }
 
 impl Error {
@@ -244,7 +241,6 @@ impl fmt::Display for Error {
                     None => Ok(()),
                 }
             }
-            Error::WrongBase => f.write_str("module btf viewed on a base that is not its vmlinux"),
         }
     }
 }
@@ -261,7 +257,6 @@ impl From<Error> for io::Error {
             | Error::BadName { .. }
             | Error::Unstable { .. }
             | Error::TooLarge { .. } => io::ErrorKind::InvalidData,
-            Error::WrongBase => io::ErrorKind::InvalidInput,
             other => other
                 .io_error()
                 .map_or(io::ErrorKind::Other, io::Error::kind),

@@ -38,8 +38,7 @@
 //! let set = btf_sys::KernelBtf::load()?;
 //! println!("vmlinux: {} types", set.vmlinux().type_count());
 //! for module in set.modules() {
-//!     let btf = module.btf(&set.vmlinux()).map(|btf| btf.type_count());
-//!     println!("{}: {:?} types", module.name(), btf);
+//!     println!("{}: {} types", module.name(), module.btf().type_count());
 //! }
 //! # Ok::<(), btf_sys::Error>(())
 //! ```
@@ -65,7 +64,7 @@ pub use info::{BtfInfo, BtfObject, MAX_BTF_BYTES, MAX_NAME_BYTES, btf_info, read
 pub use kernel::{Kernel, KernelBytes, Linux};
 pub use load::load_btf;
 pub use set::{
-    Discovery, FoundType, KernelBtf, LoadOptions, ModuleBtf, ModuleFailure, Owner, VmlinuxBtf,
+    AttachTarget, Discovery, FoundType, KernelBtf, LoadOptions, ModuleBtf, ModuleFailure, Owner,
 };
 pub use sys::{BtfFd, LoadRejected, RawBtfInfo};
 

@@ -1,16 +1,21 @@
 //! The running kernel's BTF: vmlinux plus every module, each module parsed
-//! as split BTF on vmlinux (libbpf's `load_module_btfs`).
+//! as split BTF on vmlinux (libbpf's `load_module_btfs`), all parsed once
+//! and kept.
 //!
 //! Ownership does the cleanup: a [`ModuleBtf`] is built in one expression
-//! once its id, name, bytes, index and (optional) fd all exist, so a failure
+//! once its id, name, bytes, parse and (optional) fd all exist, so a failure
 //! at any step drops exactly the parts made so far, each once, and the other
 //! modules are kept.
 
-use core::ops::Deref;
-use std::path::PathBuf;
-use std::sync::Arc;
+mod names;
 
-use btf_core::{Btf, BtfIndex, Kind, TypeId};
+use std::os::fd::{AsFd, BorrowedFd};
+use std::path::PathBuf;
+use std::sync::{Arc, OnceLock};
+
+use btf_core::{Btf, BtfBuf, Kind, Type, TypeId};
+
+use self::names::SetNames;
 
 use crate::error::{Alloc, Error};
 use crate::ids::{BtfId, btf_ids};
@@ -59,17 +64,15 @@ impl LoadOptions {
     }
 }
 
-/// A module's BTF: id, name, bytes, the parsed index, and optionally its fd.
+/// A module's BTF: id, name, its parse (kept), and optionally its fd.
 ///
-/// The bytes are split BTF on the vmlinux of the [`KernelBtf`] it came from;
-/// get the parsed view with [`ModuleBtf::btf`].
+/// The bytes are split BTF on the vmlinux of the [`KernelBtf`] it came
+/// from, which the module holds; [`ModuleBtf::btf`] lends a view.
 #[derive(Debug)]
 pub struct ModuleBtf {
-    set: SetToken,
     id: Option<BtfId>,
     name: String,
-    bytes: Vec<u8>,
-    index: BtfIndex,
+    btf: BtfBuf<Vec<u8>>,
     fd: Option<BtfFd>,
 }
 
@@ -86,7 +89,7 @@ impl ModuleBtf {
 
     /// The raw split BTF bytes, byte-identical to `/sys/kernel/btf/<name>`.
     pub fn bytes(&self) -> &[u8] {
-        &self.bytes
+        self.btf.bytes()
     }
 
     /// The open BTF fd, when the set was loaded with
@@ -100,38 +103,15 @@ impl ModuleBtf {
         self.fd.take()
     }
 
-    /// The parsed view, split on `vmlinux`, which must come from the same
-    /// [`KernelBtf`] ([`KernelBtf::vmlinux`]).
-    ///
-    /// # Errors
-    /// [`Error::WrongBase`] for another set's vmlinux; [`Error::Parse`] if
-    /// btf-core rejects the stored index (it does not for a set it built).
-    pub fn btf<'a>(&'a self, vmlinux: &'a VmlinuxBtf<'a>) -> Result<Btf<'a>, Error> {
-        if !vmlinux.set.is(&self.set) {
-            return Err(Error::WrongBase);
-        }
-        Btf::with_index(&self.bytes, Some(&vmlinux.btf), &self.index).map_err(|source| {
-            Error::Parse {
-                name: self.name.clone(),
-                id: self.id,
-                source,
-            }
-        })
+    /// The parsed view, split on its set's vmlinux: O(1), from the parse
+    /// made at load (its id index, and the name index and whatever lookups
+    /// learn, shared by every view).
+    pub fn btf(&self) -> Btf<'_> {
+        self.btf.btf()
     }
-}
 
-/// The parsed vmlinux of a [`KernelBtf`]; dereferences to [`Btf`] and is the
-/// base for its modules' views.
-#[derive(Debug)]
-pub struct VmlinuxBtf<'a> {
-    set: &'a SetToken,
-    btf: Btf<'a>,
-}
-
-impl<'a> Deref for VmlinuxBtf<'a> {
-    type Target = Btf<'a>;
-
-    fn deref(&self) -> &Btf<'a> {
+    /// The kept parse: bytes, index, and the shared vmlinux it is split on.
+    pub fn btf_buf(&self) -> &BtfBuf<Vec<u8>> {
         &self.btf
     }
 }
@@ -158,18 +138,19 @@ pub enum Owner<'a> {
     Module(&'a ModuleBtf),
 }
 
-impl Owner<'_> {
+impl<'a> Owner<'a> {
     /// `"vmlinux"` or the module's name.
-    pub fn name(&self) -> &str {
+    pub fn name(&self) -> &'a str {
         match self {
             Owner::Vmlinux => "vmlinux",
-            Owner::Module(module) => module.name(),
+            Owner::Module(module) => &module.name,
         }
     }
 }
 
-/// A type found by name across vmlinux and the modules.
-#[derive(Clone, Copy, Debug)]
+/// A type found by name across vmlinux and the modules: where it lives,
+/// its id and kind, and a view of it.
+#[derive(Clone, Debug)]
 #[non_exhaustive]
 pub struct FoundType<'a> {
     /// Where it lives.
@@ -178,14 +159,83 @@ pub struct FoundType<'a> {
     pub id: TypeId,
     /// Its kind.
     pub kind: Kind,
+    btf: Btf<'a>,
 }
 
-/// vmlinux and module BTF of the running kernel.
+impl<'a> FoundType<'a> {
+    /// The owner's view: vmlinux's, or the module's split on it.
+    pub fn btf(&self) -> &Btf<'a> {
+        &self.btf
+    }
+
+    /// The type itself (members, size, name, …).
+    ///
+    /// # Errors
+    /// None in practice: the id came from this view's own types (or is
+    /// `void`); [`btf_core::Error::NoSuchType`] should the owner's storage
+    /// give other bytes than it was parsed from.
+    pub fn ty(&self) -> Result<Type<'_>, btf_core::Error> {
+        self.btf.type_by_id(self.id)
+    }
+}
+
+/// Where a BPF program attaches (fentry/fexit, `tp_btf`, LSM, iterators):
+/// the BTF object holding the target and the target's type id, as libbpf's
+/// `find_kernel_btf_id` answers with `attach_btf_obj_fd` and
+/// `attach_btf_id`.
+#[derive(Clone, Copy, Debug)]
+#[non_exhaustive]
+pub struct AttachTarget<'a> {
+    /// The object holding the target.
+    pub owner: Owner<'a>,
+    /// The target's type id (a FUNC, or the TYPEDEF of a raw tracepoint).
+    pub type_id: TypeId,
+}
+
+impl<'a> AttachTarget<'a> {
+    /// The BTF object id of the owner, when the set was loaded by id.
+    pub fn btf_obj_id(&self, set: &KernelBtf) -> Option<BtfId> {
+        match self.owner {
+            Owner::Vmlinux => set.vmlinux_id,
+            Owner::Module(module) => module.id,
+        }
+    }
+
+    /// The fd to pass as `attach_btf_obj_fd`: `None` for vmlinux (the
+    /// kernel's default, fd 0 in the UAPI), the module's kept fd otherwise
+    /// (`None` when the set was loaded without [`LoadOptions::keep_fds`] or
+    /// the fd was taken).
+    pub fn attach_btf_obj_fd(&self) -> Option<BorrowedFd<'a>> {
+        match self.owner {
+            Owner::Vmlinux => None,
+            Owner::Module(module) => module.fd.as_ref().map(AsFd::as_fd),
+        }
+    }
+}
+
+/// vmlinux and module BTF of the running kernel, parsed once and kept.
+///
+/// vmlinux is parsed at load, and the modules all at once on it
+/// ([`Btf::parse_splits`]); each keeps its id index. Lookups by name across
+/// the whole set ([`find_type`](Self::find_type),
+/// [`find_type_kind`](Self::find_type_kind),
+/// [`find_types`](Self::find_types),
+/// [`find_attach_target`](Self::find_attach_target)) answer from one hash
+/// index of every name in the set, built on the first lookup (a few tens
+/// of milliseconds for a distribution kernel with all its modules) and
+/// kept: no lookup scans. A `KernelBtf` is `Send + Sync`; share it with
+/// `Arc` for the life of a loader.
 ///
 /// ```no_run
+/// use btf_core::Kind;
 /// let set = btf_sys::KernelBtf::load()?;
 /// if let Some(found) = set.find_type("nft_expr_ops") {
-///     println!("[{}] {} in {}", found.id, found.kind, found.owner.name());
+///     let size = found.btf().size_of(found.id);
+///     println!("[{}] {} in {}: {size:?} bytes", found.id, found.kind, found.owner.name());
+/// }
+/// // An fentry target in a module, as libbpf names it.
+/// if let Some(target) = set.find_attach_target("nf_tables:nft_do_chain", Kind::FUNC) {
+///     println!("{} [{}]", target.owner.name(), target.type_id);
 /// }
 /// for failure in set.failures() {
 ///     eprintln!("skipped {:?}: {}", failure.name, failure.error);
@@ -194,27 +244,13 @@ pub struct FoundType<'a> {
 /// ```
 #[derive(Debug)]
 pub struct KernelBtf {
-    set: SetToken,
-    vmlinux_bytes: KernelBytes,
-    vmlinux_index: BtfIndex,
+    vmlinux: Arc<BtfBuf<KernelBytes>>,
     vmlinux_id: Option<BtfId>,
     vmlinux_fd: Option<BtfFd>,
     modules: Vec<ModuleBtf>,
     failures: Vec<ModuleFailure>,
     discovery: Discovery,
-}
-
-/// Tells sets apart, so a module is never viewed on another set's vmlinux:
-/// one allocation per [`KernelBtf`], shared by its modules, compared by
-/// address. A module keeps it alive, so no later set can reuse the address
-/// while the module exists.
-#[derive(Clone, Debug, Default)]
-struct SetToken(Arc<()>);
-
-impl SetToken {
-    fn is(&self, other: &SetToken) -> bool {
-        Arc::ptr_eq(&self.0, &other.0)
-    }
+    names: OnceLock<SetNames>,
 }
 
 impl KernelBtf {
@@ -227,7 +263,8 @@ impl KernelBtf {
     }
 
     /// Loads vmlinux (mapped from `/sys/kernel/btf/vmlinux` where allowed,
-    /// read otherwise) and every module BTF, through `kernel`.
+    /// read otherwise) and every module BTF, through `kernel`; parses
+    /// vmlinux, then every module at once on it.
     ///
     /// A module that fails is listed in [`KernelBtf::failures`] with its
     /// name and id, and the others are returned.
@@ -244,19 +281,16 @@ impl KernelBtf {
             path: PathBuf::from(crate::sys::VMLINUX_PATH),
             source,
         })?;
-        let parse_error = |source| Error::Parse {
+        let vmlinux = BtfBuf::parse(vmlinux_bytes).map_err(|source| Error::Parse {
             name: "vmlinux".into(),
             id: None,
             source,
-        };
-        let vmlinux_index = BtfIndex::build(&vmlinux_bytes, None).map_err(parse_error)?;
-        let vmlinux = Btf::with_index(&vmlinux_bytes, None, &vmlinux_index).map_err(parse_error)?;
+        })?;
         let mut scan = Scan {
-            set: SetToken::default(),
             keep_fds: options.keep_fds,
-            vmlinux: &vmlinux,
             vmlinux_id: None,
             vmlinux_fd: None,
+            read: Vec::new(),
             modules: Vec::new(),
             failures: Vec::new(),
         };
@@ -278,41 +312,41 @@ impl KernelBtf {
                 Err(error) => return Err(error),
             },
         };
+        let vmlinux = Arc::new(vmlinux);
         let Scan {
-            set,
             vmlinux_id,
             vmlinux_fd,
+            read,
             modules,
-            failures,
+            mut failures,
             ..
         } = scan;
+        let modules = parse_modules(&vmlinux, read, modules, &mut failures);
         Ok(KernelBtf {
-            set,
-            vmlinux_bytes,
-            vmlinux_index,
+            vmlinux,
             vmlinux_id,
             vmlinux_fd,
             modules,
             failures,
             discovery,
+            names: OnceLock::new(),
         })
     }
 
-    /// The parsed vmlinux, also the base of every module's view.
-    pub fn vmlinux(&self) -> VmlinuxBtf<'_> {
-        // `load_with` attached this index to these (immutable) bytes once
-        // already; attaching is deterministic, so it cannot fail now.
-        let btf = Btf::with_index(&self.vmlinux_bytes, None, &self.vmlinux_index)
-            .unwrap_or_else(|_| unreachable!("the vmlinux index was attached at load"));
-        VmlinuxBtf {
-            set: &self.set,
-            btf,
-        }
+    /// The parsed vmlinux, in O(1): also the base of every module's view.
+    pub fn vmlinux(&self) -> Btf<'_> {
+        self.vmlinux.btf()
+    }
+
+    /// The kept parse of vmlinux, shared by every module (an `Arc`, to
+    /// split more BTF on it, e.g. a module loaded later).
+    pub fn vmlinux_buf(&self) -> &Arc<BtfBuf<KernelBytes>> {
+        &self.vmlinux
     }
 
     /// The raw vmlinux bytes.
     pub fn vmlinux_bytes(&self) -> &KernelBytes {
-        &self.vmlinux_bytes
+        self.vmlinux.storage()
     }
 
     /// vmlinux's BTF object id, when modules were found by id.
@@ -358,73 +392,183 @@ impl KernelBtf {
     /// The first type named `name`: vmlinux first, then each module's own
     /// types, in module order.
     pub fn find_type(&self, name: &str) -> Option<FoundType<'_>> {
-        self.find_types_where(name, None).next()
+        self.find_types_where(name, None, None).next()
     }
 
     /// As [`KernelBtf::find_type`], of kind `kind` only.
     pub fn find_type_kind(&self, name: &str, kind: Kind) -> Option<FoundType<'_>> {
-        self.find_types_where(name, Some(kind)).next()
+        self.find_types_where(name, Some(kind), None).next()
     }
 
     /// Every owner's type named `name`, at most one per owner (vmlinux, then
     /// each module's own types): modules may define types of the same name.
-    pub fn find_types<'a, 'n>(
-        &'a self,
-        name: &'n str,
-    ) -> impl Iterator<Item = FoundType<'a>> + use<'a, 'n> {
-        self.find_types_where(name, None)
+    pub fn find_types<'a>(&'a self, name: &str) -> impl Iterator<Item = FoundType<'a>> + use<'a> {
+        self.find_types_where(name, None, None)
     }
 
-    fn find_types_where<'a, 'n>(
-        &'a self,
-        name: &'n str,
-        kind: Option<Kind>,
-    ) -> impl Iterator<Item = FoundType<'a>> + use<'a, 'n> {
-        let vmlinux = self.vmlinux();
-        let found = match kind {
-            // find_by_name knows "void" (id 0).
-            None => vmlinux.find_by_name(name),
-            Some(kind) => vmlinux.find_by_name_kind(name, kind),
+    /// The attach target `target` of kind `kind` (`FUNC` for
+    /// fentry/fexit/LSM/iterators, `TYPEDEF` for `tp_btf`'s
+    /// `btf_trace_<name>`), as libbpf's `find_kernel_btf_id` finds it:
+    /// `function` is looked up in vmlinux, then in each module's own types
+    /// in module order; `module:function` only in that module (exactly that
+    /// name; libbpf compares only the first `strlen(module)` bytes of each
+    /// module's name) and `vmlinux:function` only in vmlinux.
+    pub fn find_attach_target(&self, target: &str, kind: Kind) -> Option<AttachTarget<'_>> {
+        let (only, name) = match target.split_once(':') {
+            Some(("vmlinux", name)) => (Some(Only::Vmlinux), name),
+            Some((module, name)) => (Some(Only::Module(module)), name),
+            None => (None, target),
         };
-        let in_vmlinux = found.map(|t| FoundType {
+        let found = self.find_types_where(name, Some(kind), only).next()?;
+        Some(AttachTarget {
+            owner: found.owner,
+            type_id: found.id,
+        })
+    }
+
+    /// The set-wide index of names, built on first use.
+    fn names(&self) -> &SetNames {
+        self.names
+            .get_or_init(|| SetNames::build(&self.vmlinux(), &self.modules))
+    }
+
+    fn find_types_where<'a>(
+        &'a self,
+        name: &str,
+        kind: Option<Kind>,
+        only: Option<Only<'_>>,
+    ) -> impl Iterator<Item = FoundType<'a>> + use<'a> {
+        // "void" is id 0 of every blob, found in vmlinux (as
+        // `Btf::find_by_name` finds it).
+        let void = (name == "void"
+            && kind.is_none_or(|k| k == Kind::VOID)
+            && !matches!(only, Some(Only::Module(_))))
+        .then(|| FoundType {
             owner: Owner::Vmlinux,
-            id: t.id(),
-            kind: t.kind(),
+            id: TypeId::new(0),
+            kind: Kind::VOID,
+            btf: self.vmlinux(),
         });
-        // Each module's own types only: vmlinux was searched above.
-        let in_modules = self.modules.iter().filter_map(move |module| {
-            let btf = module.btf(&vmlinux).ok()?;
-            let found = btf.find_own_by_name_bytes(name.as_bytes(), kind)?;
+        let only_owner = match only {
+            None => None,
+            Some(Only::Vmlinux) => Some(Some(0)),
+            Some(Only::Module(module)) => Some(
+                self.modules
+                    .iter()
+                    .position(|m| m.name == module)
+                    .and_then(|i| u32::try_from(i + 1).ok()),
+            ),
+        };
+        let hits = match only_owner {
+            // A module that is not in the set holds nothing.
+            Some(None) => None,
+            Some(Some(owner)) => {
+                Some(
+                    self.names()
+                        .hits(&self.vmlinux(), &self.modules, name, kind, Some(owner)),
+                )
+            }
+            None => Some(
+                self.names()
+                    .hits(&self.vmlinux(), &self.modules, name, kind, None),
+            ),
+        };
+        let found = hits.into_iter().flatten().filter_map(move |hit| {
+            let (owner, btf) = match hit.owner.checked_sub(1) {
+                None => (Owner::Vmlinux, self.vmlinux()),
+                Some(i) => {
+                    let module = self.modules.get(i as usize)?;
+                    (Owner::Module(module), module.btf())
+                }
+            };
             Some(FoundType {
-                owner: Owner::Module(module),
-                id: found.id(),
-                kind: found.kind(),
+                owner,
+                id: hit.id,
+                kind: hit.kind,
+                btf,
             })
         });
-        in_vmlinux.into_iter().chain(in_modules)
+        void.into_iter().chain(found)
     }
 }
 
+/// Where an attach target is looked up.
+#[derive(Clone, Copy)]
+enum Only<'n> {
+    Vmlinux,
+    Module(&'n str),
+}
+
+/// A module read but not yet parsed: parsed with the others at the end of
+/// the scan.
+struct Read {
+    id: Option<BtfId>,
+    name: String,
+    bytes: Vec<u8>,
+    fd: Option<BtfFd>,
+}
+
+/// Parses every module read on `vmlinux` at once ([`Btf::parse_splits`]);
+/// each becomes a [`ModuleBtf`] in `modules` (reserved for all of them
+/// while they were read, so that no allocation can fail here), or a
+/// failure with its id and name.
+fn parse_modules(
+    vmlinux: &Arc<BtfBuf<KernelBytes>>,
+    read: Vec<Read>,
+    mut modules: Vec<ModuleBtf>,
+    failures: &mut Vec<ModuleFailure>,
+) -> Vec<ModuleBtf> {
+    let base = vmlinux.btf();
+    let indexes: Vec<_> = Btf::parse_splits(read.iter().map(|m| m.bytes.as_slice()), &base)
+        .into_iter()
+        .map(|parsed| parsed.map(Btf::into_index))
+        .collect();
+    for (module, index) in read.into_iter().zip(indexes) {
+        let Read {
+            id,
+            name,
+            bytes: blob,
+            fd,
+        } = module;
+        let btf =
+            index.and_then(|index| BtfBuf::with_index(blob, index, Some(Arc::clone(vmlinux))));
+        match btf {
+            // Within the capacity reserved for it: no allocation.
+            Ok(btf) => modules.push(ModuleBtf { id, name, btf, fd }),
+            Err(source) => failures.push(ModuleFailure {
+                id,
+                error: Error::Parse {
+                    name: name.clone(),
+                    id,
+                    source,
+                },
+                name: Some(name),
+            }),
+        }
+    }
+    modules
+}
+
 /// What loading has found so far; its parts become the [`KernelBtf`].
-struct Scan<'v> {
-    set: SetToken,
+struct Scan {
     keep_fds: bool,
-    vmlinux: &'v Btf<'v>,
     vmlinux_id: Option<BtfId>,
     vmlinux_fd: Option<BtfFd>,
+    read: Vec<Read>,
+    /// Room for every module read, reserved as the list of reads grows.
     modules: Vec<ModuleBtf>,
     failures: Vec<ModuleFailure>,
 }
 
 /// One BTF object listed by id.
 enum Listed {
-    Module(ModuleBtf),
+    Module(Read),
     Vmlinux(Option<BtfFd>),
     /// User BTF, or an id that vanished.
     Other,
 }
 
-impl Scan<'_> {
+impl Scan {
     /// Lists ids; only a refused first listing is an error.
     fn scan_ids<K: Kernel + ?Sized>(&mut self, kernel: &K) -> Result<(), Error> {
         let mut last = None;
@@ -485,23 +629,10 @@ impl Scan<'_> {
             Ok(bytes) => bytes,
             Err(error) => return Err((Some(name), error)),
         };
-        let index = match BtfIndex::build(&bytes, Some(self.vmlinux)) {
-            Ok(index) => index,
-            Err(source) => {
-                let error = Error::Parse {
-                    name: name.clone(),
-                    id: some,
-                    source,
-                };
-                return Err((Some(name), error));
-            }
-        };
-        Ok(Listed::Module(ModuleBtf {
-            set: self.set.clone(),
+        Ok(Listed::Module(Read {
             id: some,
             name,
             bytes,
-            index,
             fd: self.keep_fds.then_some(fd),
         }))
     }
@@ -524,13 +655,11 @@ impl Scan<'_> {
                 continue;
             }
             match self.read_sysfs(kernel, &name) {
-                Ok((bytes, index)) => {
-                    let module = ModuleBtf {
-                        set: self.set.clone(),
+                Ok(bytes) => {
+                    let module = Read {
                         id: None,
                         name,
                         bytes,
-                        index,
                         fd: None,
                     };
                     self.push(kernel, module);
@@ -540,11 +669,7 @@ impl Scan<'_> {
         }
     }
 
-    fn read_sysfs<K: Kernel + ?Sized>(
-        &self,
-        kernel: &K,
-        name: &str,
-    ) -> Result<(Vec<u8>, BtfIndex), Error> {
+    fn read_sysfs<K: Kernel + ?Sized>(&self, kernel: &K, name: &str) -> Result<Vec<u8>, Error> {
         let sysfs_error = |source| Error::Sysfs {
             path: PathBuf::from(crate::sys::VMLINUX_PATH).with_file_name(name),
             source,
@@ -553,25 +678,24 @@ impl Scan<'_> {
         let size = usize::try_from(size).unwrap_or(usize::MAX);
         let mut bytes = reserved_buffer(kernel, Alloc::Bytes, None, size)?;
         kernel.sysfs_read(name, &mut bytes).map_err(sysfs_error)?;
-        let index = BtfIndex::build(&bytes, Some(self.vmlinux)).map_err(|source| Error::Parse {
-            name: name.into(),
-            id: None,
-            source,
-        })?;
-        Ok((bytes, index))
+        Ok(bytes)
     }
 
     /// Adds a module, or drops it (closing its fd, once) and reports it when
     /// the list cannot grow.
-    fn push<K: Kernel + ?Sized>(&mut self, kernel: &K, module: ModuleBtf) {
-        if self.modules.len() == self.modules.capacity() {
-            let grow = self.modules.capacity().max(4);
-            let bytes = grow.saturating_mul(size_of::<ModuleBtf>());
+    fn push<K: Kernel + ?Sized>(&mut self, kernel: &K, module: Read) {
+        // The list of reads and the room for the modules they become grow
+        // together (the room is checked too: its reservation may have failed
+        // after the list's), so that turning reads into modules cannot fail.
+        if self.read.len() == self.read.capacity() || self.read.len() >= self.modules.capacity() {
+            let grow = self.read.capacity().max(4);
+            let bytes = grow.saturating_mul(size_of::<Read>() + size_of::<ModuleBtf>());
             let reserved = kernel
                 .before_reserve(Alloc::Modules, bytes)
-                .and_then(|()| self.modules.try_reserve(grow));
+                .and_then(|()| self.read.try_reserve(grow))
+                .and_then(|()| self.modules.try_reserve(self.read.capacity()));
             if let Err(source) = reserved {
-                let ModuleBtf { id, name, .. } = module;
+                let Read { id, name, .. } = module;
                 let error = Error::OutOfMemory {
                     what: Alloc::Modules,
                     id,
@@ -582,7 +706,7 @@ impl Scan<'_> {
                 return;
             }
         }
-        self.modules.push(module);
+        self.read.push(module);
     }
 
     fn fail(&mut self, id: Option<BtfId>, name: Option<String>, error: Error) {

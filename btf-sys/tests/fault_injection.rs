@@ -226,7 +226,7 @@ fn check_modules(set: &KernelBtf, scenario: &Scenario) {
             "{} differs",
             module.name()
         );
-        let btf = module.btf(&vmlinux).expect("module view");
+        let btf = module.btf();
         assert_eq!(btf.first_id().get(), 3);
         let own = format!("{}_ops", &module.name()[..5]);
         let found = set.find_type(&own).expect("the module's own type");
@@ -391,13 +391,74 @@ fn baseline_by_id() {
     assert!(set.find_type_kind("shared_ops", Kind::STRUCT).is_some());
     assert!(set.find_type_kind("shared_ops", Kind::INT).is_none());
     assert!(set.find_type("no_such_type").is_none());
-    // A module is never viewed on another set's vmlinux.
+    // A module is viewed on its own set's vmlinux, always: the view's base
+    // is those bytes, whatever other set exists.
     let other = KernelBtf::load_with(&fake, LoadOptions::new()).expect("load again");
-    let other_vmlinux = other.vmlinux();
-    assert!(matches!(
-        set.modules()[0].btf(&other_vmlinux),
-        Err(Error::WrongBase)
-    ));
+    for module in set.modules() {
+        let view = module.btf();
+        let base = view.base().expect("a split");
+        assert!(std::ptr::eq(base.data(), &set.vmlinux_bytes()[..]));
+        assert!(!std::ptr::eq(base.data(), &other.vmlinux_bytes()[..]));
+    }
+    // Found types come with a view of their owner.
+    let found = set
+        .find_type_kind("shared_ops", Kind::STRUCT)
+        .expect("found");
+    assert_eq!(
+        found.ty().expect("its type").name().expect("named"),
+        "shared_ops"
+    );
+    assert_eq!(found.btf().first_id().get(), 3);
+}
+
+/// Attach targets as libbpf's `find_kernel_btf_id` finds them: vmlinux
+/// first, then the modules in order; `module:name` only there; the
+/// module's kept fd lent as `attach_btf_obj_fd`, vmlinux's as none.
+#[test]
+fn attach_targets_lend_their_module_fd() {
+    let scenario = scenario();
+    let fake = FakeKernel::new(scenario, Fault::None);
+    let set = KernelBtf::load_with(&fake, LoadOptions::new().keep_fds(true)).expect("load");
+    let target = set
+        .find_attach_target("shared_ops", Kind::STRUCT)
+        .expect("found");
+    assert!(matches!(target.owner, Owner::Module(m) if m.name() == "mod_a"));
+    assert_eq!(target.btf_obj_id(&set), BtfId::new(3));
+    let fd = target.attach_btf_obj_fd().expect("mod_a's fd is kept");
+    assert_eq!(fake.identify(&fd), Ok(3));
+    let b = set
+        .find_attach_target("mod_b:shared_ops", Kind::STRUCT)
+        .expect("in mod_b");
+    assert!(matches!(b.owner, Owner::Module(m) if m.name() == "mod_b"));
+    assert_eq!(fake.identify(&b.attach_btf_obj_fd().expect("kept")), Ok(5));
+    // Each module's ids continue vmlinux's: both hold shared_ops at id 4.
+    let Owner::Module(mod_b) = b.owner else {
+        unreachable!()
+    };
+    let view = mod_b.btf();
+    let ty = view.type_by_id(b.type_id).expect("mod_b's type");
+    assert_eq!(ty.name().expect("named"), "shared_ops");
+    let task = set
+        .find_attach_target("task_struct", Kind::STRUCT)
+        .expect("vmlinux");
+    assert!(matches!(task.owner, Owner::Vmlinux));
+    assert!(task.attach_btf_obj_fd().is_none());
+    assert_eq!(task.btf_obj_id(&set), BtfId::new(1));
+    for missing in [
+        "mod_d:shared_ops",
+        "vmlinux:shared_ops",
+        "mod:shared_ops",
+        "mod_a:task_struct",
+        "shared_ops:",
+    ] {
+        assert!(
+            set.find_attach_target(missing, Kind::STRUCT).is_none(),
+            "{missing}"
+        );
+    }
+    assert!(set.find_attach_target("shared_ops", Kind::FUNC).is_none());
+    drop(set);
+    assert!(fake.open_fds().is_empty());
 }
 
 #[test]

@@ -215,7 +215,7 @@ fn kernel_set_by_id() {
             assert!(module.bytes() == on_disk, "{} differs", module.name());
             assert!(module.fd().is_some());
             let vmlinux = set.vmlinux();
-            let btf = module.btf(&vmlinux).expect("module view");
+            let btf = module.btf();
             assert!(btf.first_id() > vmlinux.last_id());
         }
         assert_eq!(open_fds(), start + 1 + set.modules().len());

@@ -256,7 +256,7 @@ fn summary(out: &mut impl Write, sysfs: bool, every_module: bool) -> Result<(), 
     // Each module's own types: (name, id, bytes, types).
     let mut modules = Vec::with_capacity(set.modules().len());
     for module in set.modules() {
-        let btf = module.btf(&vmlinux)?;
+        let btf = module.btf();
         count_kinds(&btf, &mut per_kind);
         modules.push((module, module.bytes().len() as u64, btf.type_count()));
     }
