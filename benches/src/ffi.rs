@@ -153,6 +153,16 @@ impl<'b> LibbpfBtf<'b> {
         u32::try_from(id).ok()
     }
 
+    /// `btf__find_by_name_kind_own`: as [`find_by_name_kind`](Self::find_by_name_kind),
+    /// among this blob's own types only (not its base's).
+    #[inline]
+    pub fn find_by_name_kind_own(&self, name: &CStr, kind: u32) -> Option<u32> {
+        // SAFETY: `ptr` is live and `name` is NUL-terminated; the function
+        // is libbpf's (btf.c), declared below with its C signature.
+        let id = unsafe { btf__find_by_name_kind_own(self.ptr.as_ptr(), name.as_ptr(), kind) };
+        u32::try_from(id).ok()
+    }
+
     /// `btf__resolve_size`.
     #[inline]
     pub fn resolve_size(&self, id: u32) -> Option<u64> {
@@ -171,6 +181,14 @@ struct Collected {
 }
 
 unsafe extern "C" {
+    /// libbpf's own-types lookup (btf.c; in libbpf's internal header, so
+    /// libbpf-sys has no binding for it).
+    fn btf__find_by_name_kind_own(
+        btf: *const libbpf_sys::btf,
+        type_name: *const core::ffi::c_char,
+        kind: u32,
+    ) -> i32;
+
     /// glibc's `vsnprintf`; on x86-64 a `va_list` argument is passed as a
     /// pointer to its tag, which is what libbpf hands the callback.
     fn vsnprintf(

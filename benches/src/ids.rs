@@ -95,5 +95,24 @@ pub const OURS_WRITE_C: &str = "ours/write_c";
 /// libbpf's `btf_dump__new` and `btf_dump__dump_type` for every id.
 pub const LIBBPF_BTF_DUMP: &str = "libbpf/btf_dump";
 
+/// Group: loading vmlinux and every module of the Debian corpus as one set.
+pub const SET_LOAD: &str = "kernel_set_load";
+/// Group: lookups by name and kind across that whole set.
+pub const SET_FIND: &str = "kernel_set_find";
+/// `KernelBtf::load_with` on an in-memory sysfs of the corpus.
+pub const OURS_SET_LOAD: &str = "ours/KernelBtf::load";
+/// The same, then one lookup (which builds the set-wide name index).
+pub const OURS_SET_LOAD_FIND: &str = "ours/KernelBtf::load+first_find";
+/// `btf__new` of vmlinux and `btf__new_split` of every module.
+pub const LIBBPF_SET_LOAD: &str = "libbpf/btf__new+btf__new_split";
+/// `KernelBtf::find_type_kind` (set-wide index, built beforehand).
+pub const OURS_SET_FIND: &str = "ours/find_type_kind";
+/// The pre-#16 `KernelBtf` algorithm on today's views: vmlinux's
+/// `find_by_name_kind`, then each module's `find_own_by_name_bytes`.
+pub const REF_SET_FIND: &str = "reference/per_blob_lookup";
+/// vmlinux's `btf__find_by_name_kind`, then each module's
+/// `btf__find_by_name_kind_own`.
+pub const LIBBPF_SET_FIND: &str = "libbpf/find_by_name_kind";
+
 /// The number of lookups in the find benches.
 pub const QUERIES: usize = 300;
