@@ -33,6 +33,7 @@
 //! | `resolve` | sizes, alignments, skipping modifiers and typedefs |
 //! | `index` | [`BtfIndex`], an owned re-attachable id index |
 //! | [`write`](mod@write) | building and encoding BTF (feature `alloc`) |
+//! | [`ext`] | `.BTF.ext`: func_info, line_info and CO-RE relocation records, checked against `.BTF`; with `elf`, `ext::BpfObject`: a BPF object's program sections and instructions, each record mapped to its instruction |
 //!
 //! # Features
 //!
@@ -82,6 +83,7 @@ pub mod dump;
 pub mod elf;
 mod endian;
 mod error;
+pub mod ext;
 mod fmt;
 mod header;
 mod id;
