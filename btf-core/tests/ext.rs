@@ -45,7 +45,10 @@ fn build(dir: &Path, name: &str, target: &str) -> PathBuf {
 
 /// The objects every test reads: core.c for bpfel and bpfeb, or `None`
 /// (a recorded skip; a failure in CI) without clang-19.
-fn objects(tag: &str) -> Option<(TempDir, Vec<(Endian, Vec<u8>)>)> {
+/// Object files by byte order.
+type Objects = Vec<(Endian, Vec<u8>)>;
+
+fn objects(tag: &str) -> Option<(TempDir, Objects)> {
     if !common::require(have_clang(), "clang-19 (Debian's clang-19)") {
         return None;
     }
@@ -477,7 +480,8 @@ fn program_sections_match_llvm_objdump() {
         assert!(out.status.success());
         let text = String::from_utf8(out.stdout).unwrap();
         // section name -> (raw bytes, [(insn index, symbol)])
-        let mut sections: BTreeMap<String, (Vec<u8>, Vec<(usize, String)>)> = BTreeMap::new();
+        type Dumped = (Vec<u8>, Vec<(usize, String)>);
+        let mut sections: BTreeMap<String, Dumped> = BTreeMap::new();
         let mut current = None;
         for line in text.lines() {
             if let Some(name) = line
@@ -537,4 +541,729 @@ fn program_sections_match_llvm_objdump() {
         syms.sort();
         assert_eq!(funcs, syms, "{endian:?}");
     }
+}
+
+// ------------------------------------------------------------ hand-made
+
+/// The strings of the hand-made `.BTF`, and their offsets.
+const STRS: &[u8] = b"\0int\0.text\0prog\0f.c\0line\x000:1\x000\x002\0";
+const INT: u32 = 1;
+const TEXT: u32 = 5;
+const FILE: u32 = 16;
+const LINE: u32 = 20;
+const A01: u32 = 25;
+const A0: u32 = 29;
+const A2: u32 = 31;
+
+/// A `.BTF` with one type, `[1] INT 'int'`, and [`STRS`].
+fn tiny_btf() -> Vec<u8> {
+    let mut b = Vec::new();
+    for w in [0x0001_eb9f_u32, 24, 0, 16, 16, STRS.len() as u32] {
+        b.extend_from_slice(&w.to_le_bytes());
+    }
+    for w in [INT, 1 << 24, 4, 32] {
+        b.extend_from_slice(&w.to_le_bytes());
+    }
+    b.extend_from_slice(STRS);
+    b
+}
+
+/// A subsection: record size, then blocks of (section name, records).
+fn sub(rec_size: u32, blocks: &[(u32, &[&[u32]])]) -> Vec<u32> {
+    let mut w = vec![rec_size];
+    for (name, records) in blocks {
+        w.extend([*name, records.len() as u32]);
+        for r in *records {
+            w.extend_from_slice(r);
+        }
+    }
+    w
+}
+
+/// A little-endian `.BTF.ext`: header of `hdr_len` bytes, then the
+/// subsections back to back (core_relo only when `hdr_len` >= 32).
+fn ext_blob(hdr_len: u32, subs: [&[u32]; 3]) -> Vec<u8> {
+    let lens: Vec<u32> = subs.iter().map(|s| 4 * s.len() as u32).collect();
+    let mut fields = vec![hdr_len, 0, lens[0], lens[0], lens[1]];
+    fields.extend([lens[0] + lens[1], lens[2]]);
+    let mut b = vec![0x9f, 0xeb, 1, 0];
+    for f in fields {
+        b.extend_from_slice(&f.to_le_bytes());
+    }
+    b.resize(hdr_len as usize, 0);
+    let n = if hdr_len >= 32 { 3 } else { 2 };
+    for s in &subs[..n] {
+        for w in *s {
+            b.extend_from_slice(&w.to_le_bytes());
+        }
+    }
+    b
+}
+
+fn good_subs() -> [Vec<u32>; 3] {
+    [
+        sub(8, &[(TEXT, &[&[0, INT], &[16, INT]])]),
+        sub(16, &[(TEXT, &[&[0, FILE, LINE, 3 << 10 | 2]])]),
+        sub(16, &[(TEXT, &[&[8, INT, A0, 9], &[16, INT, A01, 0]])]),
+    ]
+}
+
+fn good_blob() -> Vec<u8> {
+    let s = good_subs();
+    ext_blob(32, [&s[0], &s[1], &s[2]])
+}
+
+#[test]
+fn hand_made_blob_both_orders() {
+    let btf_bytes = tiny_btf();
+    let btf = Btf::parse(&btf_bytes).unwrap();
+    let le = good_blob();
+    let be = swap_ext(&le);
+    for (endian, blob) in [(Endian::Little, &le), (Endian::Big, &be)] {
+        let ext = BtfExt::parse(blob, &btf).unwrap_or_else(|e| panic!("{endian:?}: {e}"));
+        assert_eq!(ext.endian(), endian);
+        let funcs: Vec<_> = ext
+            .func_infos()
+            .blocks()
+            .flat_map(|b| b.records())
+            .collect();
+        assert_eq!(funcs.len(), 2);
+        assert_eq!(
+            (funcs[1].insn_off, funcs[1].insn_index(), funcs[1].type_id),
+            (16, 2, TypeId::new(INT))
+        );
+        let block = ext.line_infos().blocks().next().unwrap();
+        assert_eq!(block.name(&btf), Ok(".text"));
+        assert_eq!((block.index(), block.offset(), block.len()), (0, 64, 1));
+        let line = block.get(0).unwrap();
+        assert_eq!((line.line(), line.column()), (3, 2));
+        assert_eq!(btf.str_at(line.file_name_off), Ok("f.c"));
+        assert_eq!(block.get(1), None);
+        let relos: Vec<CoreRelo> = ext
+            .core_relos()
+            .blocks()
+            .flat_map(|b| b.records())
+            .collect();
+        assert_eq!(relos[0].kind, CoreReloKind::TypeSize);
+        assert_eq!(relos[0].access_spec(&btf).unwrap().as_str(), "0");
+        assert_eq!(
+            relos[1]
+                .access_spec(&btf)
+                .unwrap()
+                .iter()
+                .collect::<Vec<_>>(),
+            [0, 1]
+        );
+        // Records come back to front too.
+        let back: Vec<CoreRelo> = ext
+            .core_relos()
+            .blocks()
+            .next()
+            .unwrap()
+            .records()
+            .rev()
+            .collect();
+        assert_eq!(back, [relos[1], relos[0]]);
+    }
+    // A 24-byte header has no core_relo: whatever follows is not read.
+    let s = good_subs();
+    let short = ext_blob(24, [&s[0], &s[1], &s[2]]);
+    let ext = BtfExt::parse(&short, &btf).unwrap();
+    assert!(ext.header().core_relo.is_none() && ext.core_relos().is_empty());
+    assert_eq!(ext.core_relos().blocks().count(), 0);
+    // Empty subsections are allowed (but not all of the data).
+    let some = ext_blob(32, [&[], &s[1], &[]]);
+    let ext = BtfExt::parse(&some, &btf).unwrap();
+    assert!(ext.func_infos().is_empty() && ext.core_relos().is_empty());
+    assert_eq!(ext.line_infos().record_count(), 1);
+}
+
+/// Each error, on a blob that has exactly that fault, names where.
+#[test]
+fn hand_made_errors_say_where() {
+    let btf_bytes = tiny_btf();
+    let btf = Btf::parse(&btf_bytes).unwrap();
+    let parse = |b: &[u8]| BtfExt::parse(b, &btf).map(|_| ());
+    let good = good_blob();
+    let s = good_subs();
+    let at = |section, block, record, offset| RecordAt {
+        section,
+        block,
+        record,
+        offset,
+    };
+    // Offsets in `good`: header 32; func_info at 32 (size word, block at
+    // 36, records at 44); line_info at 60 (block at 64, record at 72);
+    // core_relo at 88 (block at 92, records at 100 and 116).
+    let with = |i: usize, v: u32| {
+        let mut b = good.clone();
+        b[i..i + 4].copy_from_slice(&v.to_le_bytes());
+        b
+    };
+
+    assert_eq!(
+        parse(&good[..7]),
+        Err(ExtError::HeaderTruncated { len: 7, needed: 8 })
+    );
+    assert_eq!(
+        parse(&good[..31]),
+        Err(ExtError::HeaderTruncated {
+            len: 31,
+            needed: 32
+        })
+    );
+    assert_eq!(parse(&good[..32]), Err(ExtError::NoData { len: 32 }));
+    let mut bad = good.clone();
+    bad[0] = 0x9e;
+    assert_eq!(
+        parse(&bad),
+        Err(ExtError::BadMagic {
+            found: [0x9e, 0xeb]
+        })
+    );
+    bad = good.clone();
+    bad[2] = 2;
+    assert_eq!(
+        parse(&bad),
+        Err(ExtError::UnsupportedVersion { version: 2 })
+    );
+    bad = good.clone();
+    bad[3] = 1;
+    assert_eq!(parse(&bad), Err(ExtError::UnsupportedFlags { flags: 1 }));
+    assert_eq!(
+        parse(&with(4, 16)),
+        Err(ExtError::HeaderTooShort { hdr_len: 16 })
+    );
+
+    use ExtSection::{CoreRelo as C, FuncInfo as F, LineInfo as L};
+    assert_eq!(
+        parse(&with(8, 2)),
+        Err(ExtError::SectionMisaligned { section: F, off: 2 })
+    );
+    assert_eq!(
+        parse(&with(20, 1000)),
+        Err(ExtError::SectionOutOfBounds {
+            section: L,
+            off: 28,
+            len: 1000,
+            data_len: good.len()
+        })
+    );
+    assert_eq!(
+        parse(&with(24, u32::MAX - 3)),
+        Err(ExtError::SectionOutOfBounds {
+            section: C,
+            off: u32::MAX - 3,
+            len: 44,
+            data_len: good.len()
+        })
+    );
+    assert_eq!(
+        parse(&with(12, 2)),
+        Err(ExtError::RecordSizeMissing {
+            section: F,
+            offset: 32
+        })
+    );
+    assert_eq!(
+        parse(&with(12, 4)),
+        Err(ExtError::NoRecords {
+            section: F,
+            offset: 32
+        })
+    );
+    assert_eq!(
+        parse(&with(32, 4)),
+        Err(ExtError::BadRecordSize {
+            section: F,
+            offset: 32,
+            rec_size: 4
+        })
+    );
+    assert_eq!(
+        parse(&with(60, 12)),
+        Err(ExtError::BadRecordSize {
+            section: L,
+            offset: 60,
+            rec_size: 12
+        })
+    );
+    assert_eq!(
+        parse(&with(88, 18)),
+        Err(ExtError::BadRecordSize {
+            section: C,
+            offset: 88,
+            rec_size: 18
+        })
+    );
+    // func_info's length cut into its block's records, then into its header.
+    assert_eq!(
+        parse(&with(12, 24)),
+        Err(ExtError::BlockTruncated {
+            section: F,
+            block: 0,
+            offset: 36,
+            needed: 24,
+            left: 20
+        })
+    );
+    assert_eq!(
+        parse(&with(12, 8)),
+        Err(ExtError::BlockTruncated {
+            section: F,
+            block: 0,
+            offset: 36,
+            needed: 8,
+            left: 4
+        })
+    );
+    assert_eq!(
+        parse(&with(40, u32::MAX)),
+        Err(ExtError::BlockTruncated {
+            section: F,
+            block: 0,
+            offset: 36,
+            needed: 8 + 8 * u64::from(u32::MAX),
+            left: 24
+        })
+    );
+    assert_eq!(
+        parse(&with(96, 0)),
+        Err(ExtError::EmptyBlock {
+            section: C,
+            block: 0,
+            offset: 92
+        })
+    );
+    // A second block, cut short.
+    let two = sub(8, &[(TEXT, &[&[0, INT]]), (TEXT, &[&[8, INT]])]);
+    let b = ext_blob(32, [&two[..two.len() - 1], &s[1], &s[2]]);
+    assert_eq!(
+        parse(&b),
+        Err(ExtError::BlockTruncated {
+            section: F,
+            block: 1,
+            offset: 52,
+            needed: 16,
+            left: 12
+        })
+    );
+
+    let name = |off| StrOffset::new(off);
+    assert_eq!(
+        parse(&with(64, 0)),
+        Err(ExtError::BadSectionName {
+            section: L,
+            block: 0,
+            offset: 64,
+            name_off: name(0)
+        })
+    );
+    assert_eq!(
+        parse(&with(36, 999)),
+        Err(ExtError::BadSectionName {
+            section: F,
+            block: 0,
+            offset: 36,
+            name_off: name(999)
+        })
+    );
+    assert_eq!(
+        parse(&with(76, 999)),
+        Err(ExtError::StringOutOfRange {
+            at: at(L, 0, 0, 72),
+            field: StrField::FileName,
+            str_off: name(999)
+        })
+    );
+    assert_eq!(
+        parse(&with(80, STRS.len() as u32)),
+        Err(ExtError::StringOutOfRange {
+            at: at(L, 0, 0, 72),
+            field: StrField::Line,
+            str_off: name(STRS.len() as u32)
+        })
+    );
+    assert_eq!(
+        parse(&with(124, 999)),
+        Err(ExtError::StringOutOfRange {
+            at: at(C, 0, 1, 116),
+            field: StrField::AccessString,
+            str_off: name(999)
+        })
+    );
+    assert_eq!(
+        parse(&with(56, 2)),
+        Err(ExtError::DanglingType {
+            at: at(F, 0, 1, 52),
+            type_id: TypeId::new(2)
+        })
+    );
+    assert_eq!(
+        parse(&with(104, 7)),
+        Err(ExtError::DanglingType {
+            at: at(C, 0, 0, 100),
+            type_id: TypeId::new(7)
+        })
+    );
+    assert_eq!(
+        parse(&with(52, 12)),
+        Err(ExtError::InsnMisaligned {
+            at: at(F, 0, 1, 52),
+            insn_off: 12
+        })
+    );
+    assert_eq!(
+        parse(&with(72, 1)),
+        Err(ExtError::InsnMisaligned {
+            at: at(L, 0, 0, 72),
+            insn_off: 1
+        })
+    );
+    let err = parse(&with(116, 4)).unwrap_err();
+    assert_eq!(
+        err,
+        ExtError::InsnMisaligned {
+            at: at(C, 0, 1, 116),
+            insn_off: 4
+        }
+    );
+    assert_eq!(
+        err.to_string(),
+        ".BTF.ext core_relo block 0 record 1 (offset 116): insn_off 4 is not a multiple of 8"
+    );
+    // Access strings: syntax, and the kind's rule.
+    let access = |off, kind| {
+        parse(&{
+            let mut b = with(124, off);
+            b[128..132].copy_from_slice(&u32::to_le_bytes(kind));
+            b
+        })
+    };
+    let bad_access = |error| ExtError::BadAccessString {
+        at: at(C, 0, 1, 116),
+        str_off: name(A01),
+        error,
+    };
+    assert_eq!(
+        access(A01, 8),
+        Err(bad_access(AccessError::TypeBasedNotZero))
+    );
+    assert_eq!(
+        access(A01, 11),
+        Err(bad_access(AccessError::EnumvalNotSingle { len: 2 }))
+    );
+    assert!(access(A2, 11).is_ok() && access(A0, 12).is_ok() && access(A01, 99).is_ok());
+    let bad = ExtError::BadAccessString {
+        at: at(C, 0, 1, 116),
+        str_off: name(TEXT),
+        error: AccessError::ExpectedDigit { pos: 0 },
+    };
+    assert_eq!(access(TEXT, 0), Err(bad));
+    assert_eq!(
+        bad.to_string(),
+        ".BTF.ext core_relo block 0 record 1 (offset 116): access string at string offset 5: expected a decimal digit at byte 0 of the access string"
+    );
+    let bad = ExtError::StringOutOfRange {
+        at: at(C, 0, 1, 116),
+        field: StrField::AccessString,
+        str_off: name(0),
+    };
+    assert_eq!(
+        access(0, 0),
+        Err(ExtError::BadAccessString {
+            at: bad_at(bad),
+            str_off: name(0),
+            error: AccessError::Empty
+        })
+    );
+}
+
+fn bad_at(e: ExtError) -> RecordAt {
+    match e {
+        ExtError::StringOutOfRange { at, .. } => at,
+        _ => unreachable!(),
+    }
+}
+
+/// Records larger than the known ones (a newer producer) are read by
+/// their known prefix, in both byte orders.
+#[test]
+fn larger_records_are_read_by_their_prefix() {
+    let Some((_tmp, objs)) = objects("ext-wide") else {
+        return;
+    };
+    for (endian, file) in &objs {
+        let found = BtfSections::parse(file).unwrap();
+        let btf = Btf::parse(found.btf()).unwrap();
+        let ext = BtfExt::parse(found.btf_ext().unwrap(), &btf).unwrap();
+        let wide = widen(&ext, 8);
+        let wider = BtfExt::parse(&wide, &btf).unwrap_or_else(|e| panic!("{endian:?}: {e}"));
+        assert_eq!(wider.func_infos().rec_size(), 16);
+        assert_eq!(wider.core_relos().rec_size(), 24);
+        assert_eq!(records(ext.func_infos()), records(wider.func_infos()));
+        assert_eq!(records(ext.line_infos()), records(wider.line_infos()));
+        assert_eq!(records(ext.core_relos()), records(wider.core_relos()));
+    }
+}
+
+fn records<R: ExtRecord>(info: Info<'_, R>) -> Vec<(u32, StrOffset, Vec<R>)> {
+    info.blocks()
+        .map(|b| (b.index(), b.name_off(), b.records().collect()))
+        .collect()
+}
+
+/// Re-encodes `ext` with `extra` zero bytes after each record (and the
+/// record sizes raised to match), in its byte order.
+fn widen(ext: &BtfExt<'_>, extra: usize) -> Vec<u8> {
+    let e = ext.endian();
+    let word = |v: u32| match e {
+        Endian::Little => v.to_le_bytes(),
+        Endian::Big => v.to_be_bytes(),
+    };
+    let data = ext.data();
+    let h = ext.header();
+    let mut subs: Vec<Vec<u8>> = Vec::new();
+    let mut one = |rec_size: u32, blocks: Vec<(u32, usize, usize)>| {
+        let mut out = Vec::new();
+        if !blocks.is_empty() {
+            out.extend(word(rec_size + extra as u32));
+            for (name, count, at) in blocks {
+                out.extend(word(name));
+                out.extend(word(count as u32));
+                for i in 0..count {
+                    let r = at + 8 + i * rec_size as usize;
+                    out.extend_from_slice(&data[r..r + rec_size as usize]);
+                    out.extend(std::iter::repeat_n(0, extra));
+                }
+            }
+        }
+        subs.push(out);
+    };
+    fn blocks<R: ExtRecord>(i: Info<'_, R>) -> Vec<(u32, usize, usize)> {
+        i.blocks()
+            .map(|b| (b.name_off().get(), b.len(), b.offset()))
+            .collect()
+    }
+    one(ext.func_infos().rec_size(), blocks(ext.func_infos()));
+    one(ext.line_infos().rec_size(), blocks(ext.line_infos()));
+    one(ext.core_relos().rec_size(), blocks(ext.core_relos()));
+    let mut out = data[..4].to_vec();
+    let (f, l, c) = (
+        subs[0].len() as u32,
+        subs[1].len() as u32,
+        subs[2].len() as u32,
+    );
+    for v in [32, 0, f, f, l, f + l, c] {
+        out.extend(word(v));
+    }
+    assert_eq!(h.hdr_len, 32);
+    for s in subs {
+        out.extend(s);
+    }
+    out
+}
+
+// ------------------------------------------------------------ corrupted
+
+/// Walks everything a parse accepted: every block name, record and
+/// access string must read, every record must land in its section.
+fn walk_all(ext: &BtfExt<'_>, btf: &Btf<'_>) -> usize {
+    let mut n = 0;
+    fn each<R: ExtRecord>(info: Info<'_, R>, btf: &Btf<'_>, f: impl Fn(&R)) -> usize {
+        let mut n = 0;
+        for block in info.blocks() {
+            assert!(!block.name_bytes(btf).unwrap().is_empty());
+            assert!(block.len() >= 1);
+            assert_eq!(block.records().len(), block.len());
+            for r in block.records() {
+                assert_eq!(r.insn_off() % 8, 0);
+                f(&r);
+                n += 1;
+            }
+            assert!(block.get(block.len()).is_none());
+        }
+        assert_eq!(info.record_count(), n);
+        n
+    }
+    n += each(ext.func_infos(), btf, |_| {});
+    n += each(ext.line_infos(), btf, |l| {
+        btf.str_bytes_at(l.file_name_off).unwrap();
+        btf.str_bytes_at(l.line_off).unwrap();
+    });
+    n += each(ext.core_relos(), btf, |r| {
+        let spec = r.access_spec(btf).unwrap();
+        assert_eq!(spec.iter().count(), spec.len());
+    });
+    n
+}
+
+/// Every truncation and many byte changes of real `.BTF.ext` sections
+/// (both byte orders), and of the whole object files: an error or a
+/// consistent parse, never a panic.
+#[test]
+fn corrupted_real_ext_never_panics() {
+    let Some((_tmp, objs)) = objects("ext-corrupt") else {
+        return;
+    };
+    let mut outcomes = BTreeMap::<&str, usize>::new();
+    for (endian, file) in &objs {
+        let found = BtfSections::parse(file).unwrap();
+        let btf = Btf::parse(found.btf()).unwrap();
+        let ext = found.btf_ext().unwrap();
+        let total = walk_all(&BtfExt::parse(ext, &btf).unwrap(), &btf);
+        assert!(total > 50, "{endian:?}");
+        let mut try_one = |bytes: &[u8]| {
+            let key = match BtfExt::parse(bytes, &btf) {
+                Ok(parsed) => {
+                    walk_all(&parsed, &btf);
+                    "ok"
+                }
+                Err(e) => {
+                    assert!(!e.to_string().is_empty());
+                    "err"
+                }
+            };
+            *outcomes.entry(key).or_default() += 1;
+        };
+        for n in 0..ext.len() {
+            try_one(&ext[..n]);
+        }
+        let mut bytes = ext.to_vec();
+        for i in 0..bytes.len() {
+            let was = bytes[i];
+            for v in [was ^ 0xff, was ^ 0x01, was ^ 0x80, 0, was.wrapping_add(4)] {
+                bytes[i] = v;
+                try_one(&bytes);
+            }
+            bytes[i] = was;
+        }
+        // The whole object: BpfObject maps what BtfExt accepted.
+        let try_obj = |bytes: &[u8]| {
+            if let Ok(obj) = BpfObject::parse(bytes) {
+                if let Some(ext) = obj.ext() {
+                    walk_all(ext, obj.btf());
+                }
+                for kind in [0, 1, 2] {
+                    let checked = match kind {
+                        0 => obj
+                            .func_infos()
+                            .all(|s| s.iter().count() == s.block().len()),
+                        1 => obj
+                            .line_infos()
+                            .all(|s| s.iter().count() == s.block().len()),
+                        _ => obj
+                            .core_relos()
+                            .all(|s| s.iter().count() == s.block().len()),
+                    };
+                    assert!(checked, "a record of an accepted object has no instruction");
+                }
+                for p in obj.programs() {
+                    assert_eq!(p.insns().iter().count(), p.insns().len());
+                }
+            }
+        };
+        for n in (0..file.len()).step_by(3) {
+            try_obj(&file[..n]);
+        }
+        let mut bytes = file.to_vec();
+        for i in 0..bytes.len() {
+            let was = bytes[i];
+            for v in [was ^ 0xff, was ^ 0x04] {
+                bytes[i] = v;
+                try_obj(&bytes);
+            }
+            bytes[i] = was;
+        }
+    }
+    eprintln!("corrupted .BTF.ext: {outcomes:?}");
+    assert!(outcomes["ok"] > 100 && outcomes["err"] > 1000);
+}
+
+/// The object-level mapping errors: a block naming a section that holds
+/// no code, and a record past the end of its section.
+#[test]
+fn unmapped_records_are_refused() {
+    let Some((_tmp, objs)) = objects("ext-unmapped") else {
+        return;
+    };
+    for (endian, file) in &objs {
+        let found = BtfSections::parse(file).unwrap();
+        let btf = Btf::parse(found.btf()).unwrap();
+        let ext_bytes = found.btf_ext().unwrap();
+        let ext_at = ext_bytes.as_ptr() as usize - file.as_ptr() as usize;
+        let ext = BtfExt::parse(ext_bytes, &btf).unwrap();
+        let put = |file: &mut Vec<u8>, at: usize, v: u32| {
+            let b = match endian {
+                Endian::Little => v.to_le_bytes(),
+                Endian::Big => v.to_be_bytes(),
+            };
+            file[ext_at + at..ext_at + at + 4].copy_from_slice(&b);
+        };
+        // The first core_relo block names "license" (a data section): the
+        // string is in .BTF, as the DATASEC's name.
+        let block = ext.core_relos().blocks().next().unwrap();
+        let strings = btf.strings();
+        let license = strings
+            .windows(9)
+            .position(|w| w == b"\0license\0")
+            .unwrap() as u32
+            + 1;
+        let mut bad = file.clone();
+        put(&mut bad, block.offset(), license);
+        let err = BpfObject::parse(&bad).unwrap_err();
+        let ObjectError::NoProgramSection {
+            section,
+            block: 0,
+            offset,
+            name,
+        } = err
+        else {
+            panic!("{endian:?}: {err:?}")
+        };
+        assert_eq!(
+            (section, offset, name.to_string()),
+            (ExtSection::CoreRelo, block.offset(), "license".into())
+        );
+        assert!(
+            err.to_string()
+                .contains("names section license, which is not a program section"),
+            "{err}"
+        );
+
+        // Its second record points past the end of its section.
+        let program = obj_program(file, block.name(&btf).unwrap());
+        let mut bad = file.clone();
+        let past = program as u32 * 8;
+        put(&mut bad, block.record_offset(1), past);
+        let err = BpfObject::parse(&bad).unwrap_err();
+        assert_eq!(
+            err,
+            ObjectError::InsnOutOfRange {
+                at: RecordAt {
+                    section: ExtSection::CoreRelo,
+                    block: 0,
+                    record: 1,
+                    offset: block.record_offset(1)
+                },
+                name: match err {
+                    ObjectError::InsnOutOfRange { name, .. } => name,
+                    _ => unreachable!(),
+                },
+                insn_off: past,
+                insn_count: program,
+            },
+            "{endian:?}"
+        );
+        assert!(
+            err.to_string().contains("is past the end of section"),
+            "{err}"
+        );
+    }
+}
+
+/// The instruction count of the program section `name`.
+fn obj_program(file: &[u8], name: &str) -> usize {
+    let obj = BpfObject::parse(file).unwrap();
+    obj.program_by_name(name.as_bytes()).unwrap().insns().len()
 }

@@ -16,13 +16,15 @@
 //!
 //! ```no_run
 //! use btf_core::Btf;
-//! use btf_core::elf::BtfSections;
 //! use btf_core::ext::BtfExt;
 //!
-//! let file = std::fs::read("prog.bpf.o")?;
-//! let sections = BtfSections::parse(&file)?;
-//! let btf = Btf::parse(sections.btf())?;
-//! let ext = BtfExt::parse(sections.btf_ext().ok_or("no .BTF.ext")?, &btf)?;
+//! // The sections of a BPF object, cut out with
+//! // `objcopy --dump-section .BTF=prog.btf --dump-section .BTF.ext=prog.btf.ext prog.bpf.o`
+//! // (or found in place with `btf_core::elf::BtfSections`, feature `elf`).
+//! let btf_bytes = std::fs::read("prog.btf")?;
+//! let ext_bytes = std::fs::read("prog.btf.ext")?;
+//! let btf = Btf::parse(&btf_bytes)?;
+//! let ext = BtfExt::parse(&ext_bytes, &btf)?;
 //! for block in ext.core_relos().blocks() {
 //!     let section = block.name(&btf)?;
 //!     for relo in block.records() {
@@ -411,7 +413,7 @@ fn check_info<R: ExtRecord + CheckRecord>(
     if len == 0 {
         return Ok(Span::default());
     }
-    if off % 4 != 0 {
+    if !off.is_multiple_of(4) {
         return Err(ExtError::SectionMisaligned { section, off });
     }
     let out_of_bounds = ExtError::SectionOutOfBounds {
@@ -432,7 +434,7 @@ fn check_info<R: ExtRecord + CheckRecord>(
         });
     };
     let rec_size = header.endian.read_u32(size);
-    if rec_size < section.min_record_size() || rec_size % 4 != 0 {
+    if rec_size < section.min_record_size() || !rec_size.is_multiple_of(4) {
         return Err(ExtError::BadRecordSize {
             section,
             offset: start,
@@ -492,7 +494,7 @@ fn check_info<R: ExtRecord + CheckRecord>(
             let Some(record) = R::decode(bytes, header.endian) else {
                 continue; // unreachable: rec_size >= the known size
             };
-            if record.insn_off() % BPF_INSN_SIZE != 0 {
+            if !record.insn_off().is_multiple_of(BPF_INSN_SIZE) {
                 return Err(ExtError::InsnMisaligned {
                     at,
                     insn_off: record.insn_off(),
