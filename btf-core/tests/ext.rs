@@ -1267,3 +1267,26 @@ fn obj_program(file: &[u8], name: &str) -> usize {
     let obj = BpfObject::parse(file).unwrap();
     obj.program_by_name(name.as_bytes()).unwrap().insns().len()
 }
+
+/// The local BTF a `BpfObject` parses dumps as bpftool dumps the object
+/// file (`bpftool btf dump file X.o`), in both byte orders.
+#[test]
+fn local_btf_matches_bpftool() {
+    let Some((tmp, objs)) = objects("ext-bpftool") else {
+        return;
+    };
+    if !common::require(dump_common::have_bpftool(), "bpftool") {
+        return;
+    }
+    for (endian, file) in &objs {
+        let path = tmp.write(&format!("bpftool-{endian:?}.o"), file);
+        let obj = BpfObject::parse(file).unwrap();
+        let theirs = dump_common::bpftool_raw(&path, None);
+        assert!(String::from_utf8_lossy(&theirs).contains("STRUCT 'task___old'"));
+        dump_common::assert_same_dump(
+            &dump_common::ours(obj.btf()),
+            &theirs,
+            &format!("clang-19 {endian:?} object"),
+        );
+    }
+}
