@@ -6,6 +6,7 @@
 
 mod common;
 mod dump_common;
+mod elf_fixtures;
 
 use btf_core::elf::BtfSections;
 use btf_core::ext::{
@@ -1289,4 +1290,125 @@ fn local_btf_matches_bpftool() {
             &format!("clang-19 {endian:?} object"),
         );
     }
+}
+
+/// Hand-made ELF files (no clang needed): programs without `.BTF.ext`,
+/// both byte orders; a 32-bit file; a program section of 12 bytes; a
+/// `.BTF.ext` whose block names no program section.
+#[test]
+fn hand_made_objects() {
+    use elf_fixtures::{Section, elf};
+    const EM_BPF: u16 = 247;
+    fn exec<'a>(name: &'a str, data: &'a [u8]) -> Section<'a> {
+        Section {
+            name,
+            sh_type: 1,
+            flags: 2 | 4,
+            data,
+        }
+    }
+    let btf = tiny_btf();
+    // mov64 r1 = 7 (regs byte: dst 1 in the low nibble, little-endian);
+    // exit.
+    let code_le = [0xb7, 0x01, 0, 0, 7, 0, 0, 0, 0x95, 0, 0, 0, 0, 0, 0, 0];
+    let code_be = [0xb7, 0x10, 0, 0, 0, 0, 0, 7, 0x95, 0, 0, 0, 0, 0, 0, 0];
+    for (big, code) in [(false, code_le), (true, code_be)] {
+        let blob = if big {
+            btf_core::testing::tiny_blob_in(Endian::Big)
+        } else {
+            btf.clone()
+        };
+        let file = elf(
+            true,
+            big,
+            EM_BPF,
+            &[exec(".text", &code), Section::progbits(".BTF", &blob)],
+        );
+        let obj = BpfObject::parse(&file).unwrap();
+        assert!(obj.ext().is_none());
+        assert_eq!(obj.core_relos().count() + obj.func_infos().count(), 0);
+        let p = obj.program_by_name(b".text").unwrap();
+        assert_eq!(p.insns().len(), 2);
+        let insn = p.insns().get(0).unwrap();
+        assert_eq!(
+            (insn.code, insn.dst_reg, insn.src_reg, insn.imm),
+            (0xb7, 1, 0, 7),
+            "big={big}"
+        );
+        assert_eq!(p.insns().get(2), None);
+    }
+    let file = elf(false, false, EM_BPF, &[Section::progbits(".BTF", &btf)]);
+    assert_eq!(BpfObject::parse(&file).unwrap_err(), ObjectError::NotElf64);
+    let file = elf(
+        true,
+        false,
+        EM_BPF,
+        &[exec("xdp", &[0; 12]), Section::progbits(".BTF", &btf)],
+    );
+    let err = BpfObject::parse(&file).unwrap_err();
+    assert!(
+        matches!(
+            err,
+            ObjectError::ProgramSize {
+                index: 1,
+                size: 12,
+                ..
+            }
+        ),
+        "{err:?}"
+    );
+    assert_eq!(
+        err.to_string(),
+        "program section xdp (index 1) has 12 bytes, not a multiple of 8"
+    );
+    // .BTF.ext naming ".text", which the file does not have.
+    let ext = good_blob();
+    let file = elf(
+        true,
+        false,
+        EM_BPF,
+        &[
+            exec("prog", &code_le),
+            Section::progbits(".BTF", &btf),
+            Section::progbits(".BTF.ext", &ext),
+        ],
+    );
+    let err = BpfObject::parse(&file).unwrap_err();
+    let ObjectError::NoProgramSection {
+        section: ExtSection::FuncInfo,
+        block: 0,
+        offset: 36,
+        name,
+    } = err
+    else {
+        panic!("{err:?}")
+    };
+    assert_eq!(name.as_bytes(), b".text");
+    // With .text, of 2 instructions: the func_info record at insn_off 16
+    // is past its end.
+    let file = elf(
+        true,
+        false,
+        EM_BPF,
+        &[
+            exec(".text", &code_le),
+            Section::progbits(".BTF", &btf),
+            Section::progbits(".BTF.ext", &ext),
+        ],
+    );
+    let err = BpfObject::parse(&file).unwrap_err();
+    let at = RecordAt {
+        section: ExtSection::FuncInfo,
+        block: 0,
+        record: 1,
+        offset: 52,
+    };
+    assert!(
+        matches!(err, ObjectError::InsnOutOfRange { at: a, insn_off: 16, insn_count: 2, .. } if a == at),
+        "{err:?}"
+    );
+    assert_eq!(
+        err.to_string(),
+        ".BTF.ext func_info block 0 record 1 (offset 52): insn_off 16 (instruction 2) is past the end of section .text (2 instructions)"
+    );
 }

@@ -316,6 +316,18 @@ impl From<ElfError> for ObjectError {
     }
 }
 
+impl From<Error> for ObjectError {
+    fn from(e: Error) -> ObjectError {
+        ObjectError::Btf(e)
+    }
+}
+
+impl From<ExtError> for ObjectError {
+    fn from(e: ExtError) -> ObjectError {
+        ObjectError::Ext(e)
+    }
+}
+
 /// A BPF object file, read in place: program sections and their
 /// instructions, the local BTF (`.BTF`) and `.BTF.ext`, with every
 /// `.BTF.ext` record checked to name an instruction of a program section.
