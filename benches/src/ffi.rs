@@ -281,6 +281,144 @@ impl Drop for LibbpfBtf<'_> {
     }
 }
 
+/// A `struct btf_ext` owned by libbpf, freed on drop.
+///
+/// Invariant: `ptr` came from a successful `btf_ext__new` and has not been
+/// freed.
+pub struct LibbpfBtfExt {
+    ptr: NonNull<libbpf_sys::btf_ext>,
+}
+
+impl LibbpfBtfExt {
+    /// `btf_ext__new`: libbpf copies `data`, checks it and swaps a
+    /// foreign-order blob into the host's order.
+    ///
+    /// # Errors
+    ///
+    /// The `errno` libbpf reports.
+    pub fn new(data: &[u8]) -> Result<LibbpfBtfExt, i32> {
+        let size = u32::try_from(data.len()).map_err(|_| libc::EFBIG)?;
+        // SAFETY: `data` is valid for `size` bytes for the duration of the
+        // call; libbpf copies them and keeps no pointer into `data`.
+        let ptr = unsafe { libbpf_sys::btf_ext__new(data.as_ptr(), size) };
+        match NonNull::new(ptr) {
+            None => Err(std::io::Error::last_os_error().raw_os_error().unwrap_or(-1)),
+            Some(ptr) => Ok(LibbpfBtfExt { ptr }),
+        }
+    }
+
+    /// The bytes as libbpf holds them after parsing, in the host's byte
+    /// order (`btf_ext__set_endianness` to the host's, then
+    /// `btf_ext__raw_data`), copied out.
+    pub fn native_bytes(&mut self) -> Vec<u8> {
+        let host = if cfg!(target_endian = "little") {
+            libbpf_sys::BTF_LITTLE_ENDIAN
+        } else {
+            libbpf_sys::BTF_BIG_ENDIAN
+        };
+        // SAFETY: `ptr` is live (type invariant) and reached only through
+        // `&mut self`.
+        let r = unsafe { libbpf_sys::btf_ext__set_endianness(self.ptr.as_ptr(), host) };
+        assert_eq!(r, 0, "btf_ext__set_endianness");
+        let mut size = 0u32;
+        // SAFETY: `ptr` is live; `size` is a valid out-pointer.
+        let data = unsafe { libbpf_sys::btf_ext__raw_data(self.ptr.as_ptr(), &mut size) };
+        assert!(!data.is_null(), "btf_ext__raw_data");
+        // SAFETY: a non-NULL result points at `size` bytes libbpf owns,
+        // alive until the next call on `self`; they are copied at once.
+        unsafe { core::slice::from_raw_parts(data.cast::<u8>(), size as usize) }.to_vec()
+    }
+}
+
+impl Drop for LibbpfBtfExt {
+    fn drop(&mut self) {
+        // SAFETY: `ptr` is live and owned by `self` (type invariant).
+        unsafe { libbpf_sys::btf_ext__free(self.ptr.as_ptr()) }
+    }
+}
+
+/// Everything libbpf printed while [`libbpf_prepare_log`] ran.
+static LOG: std::sync::Mutex<Vec<u8>> = std::sync::Mutex::new(Vec::new());
+
+/// libbpf's print callback for [`libbpf_prepare_log`]: every level,
+/// formatted and appended to [`LOG`].
+///
+/// # Safety
+///
+/// `format` and `args` are the format string and arguments libbpf passes.
+unsafe extern "C" fn log_print(
+    _level: libbpf_sys::libbpf_print_level,
+    format: *const core::ffi::c_char,
+    args: *mut libbpf_sys::__va_list_tag,
+) -> core::ffi::c_int {
+    let mut buf = [0u8; 4096];
+    // SAFETY: `buf` is valid for its length; format and args come from
+    // libbpf as a matching pair, used once.
+    let n = unsafe { vsnprintf(buf.as_mut_ptr().cast(), buf.len(), format, args) };
+    if let Ok(n) = usize::try_from(n) {
+        let mut log = LOG.lock().unwrap_or_else(|e| e.into_inner());
+        log.extend_from_slice(&buf[..n.min(buf.len() - 1)]);
+    }
+    n
+}
+
+/// Opens the BPF object at `object` with libbpf (`bpf_object__open_file`,
+/// `btf_custom_path` = `target`), runs `bpf_object__prepare` (which
+/// applies the CO-RE relocations against `target`; it needs bpf(2), so
+/// root) and returns prepare's result with everything libbpf logged, at
+/// every level, meanwhile. Calls are serialised: the print callback is
+/// global.
+///
+/// # Errors
+///
+/// The errno of a failed open, with the log.
+pub fn libbpf_prepare_log(
+    object: &std::path::Path,
+    target: &std::path::Path,
+) -> Result<(i32, String), (i32, String)> {
+    use std::os::unix::ffi::OsStrExt;
+    static ONE_AT_A_TIME: std::sync::Mutex<()> = std::sync::Mutex::new(());
+    let _serial = ONE_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner());
+    let cstr = |p: &std::path::Path| {
+        std::ffi::CString::new(p.as_os_str().as_bytes()).expect("path without NUL")
+    };
+    let (object, target) = (cstr(object), cstr(target));
+    let take = || {
+        String::from_utf8_lossy(&std::mem::take(
+            &mut *LOG.lock().unwrap_or_else(|e| e.into_inner()),
+        ))
+        .into_owned()
+    };
+    take();
+    let opts = libbpf_sys::bpf_object_open_opts {
+        sz: size_of::<libbpf_sys::bpf_object_open_opts>() as libbpf_sys::size_t,
+        btf_custom_path: target.as_ptr(),
+        ..Default::default()
+    };
+    // SAFETY: `log_print` matches libbpf's callback type and only touches
+    // `LOG`; the previous callback is restored below.
+    let previous = unsafe { libbpf_sys::libbpf_set_print(Some(log_print)) };
+    // SAFETY: both strings are NUL-terminated and outlive the object
+    // (libbpf copies the custom path); `opts.sz` is its size.
+    let obj = unsafe { libbpf_sys::bpf_object__open_file(object.as_ptr(), &opts) };
+    let result = if obj.is_null() {
+        Err(std::io::Error::last_os_error().raw_os_error().unwrap_or(-1))
+    } else {
+        // SAFETY: `obj` is live until closed, once, right after.
+        let r = unsafe { libbpf_sys::bpf_object__prepare(obj) };
+        // SAFETY: as above.
+        unsafe { libbpf_sys::bpf_object__close(obj) };
+        Ok(-r)
+    };
+    // SAFETY: restores what was there before.
+    unsafe { libbpf_sys::libbpf_set_print(previous) };
+    let log = take();
+    match result {
+        Ok(r) => Ok((r, log)),
+        Err(e) => Err((e, log)),
+    }
+}
+
 /// Bytes glibc's allocator holds for the program right now: small chunks
 /// in use (`uordblks`) plus mmapped chunks (`hblkhd`), from `mallinfo2()`.
 /// Large blocks (above the 128 KiB mmap threshold) only show in `hblkhd`.

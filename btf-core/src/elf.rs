@@ -231,7 +231,7 @@ impl<'data> BtfSections<'data> {
     }
 }
 
-fn malformed(e: object::read::Error) -> ElfError {
+pub(crate) fn malformed(e: object::read::Error) -> ElfError {
     ElfError::Malformed {
         detail: ObjectError(e),
     }

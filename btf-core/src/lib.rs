@@ -34,6 +34,7 @@
 //! | `index` | [`BtfIndex`]: the parts of a parse worth keeping (id and name indexes, what lookups learnt), re-attachable in O(1) |
 //! | `buf` | [`BtfBuf`]: a parsed blob that owns or shares its bytes and base, lending [`Btf`] views (feature `alloc`) |
 //! | [`write`](mod@write) | building and encoding BTF (feature `alloc`) |
+//! | [`ext`] | `.BTF.ext`: func_info, line_info and CO-RE relocation records, checked against `.BTF`; with `elf`, `ext::BpfObject`: a BPF object's program sections and instructions, each record mapped to its instruction |
 //!
 //! # Features
 //!
@@ -85,6 +86,7 @@ pub mod dump;
 pub mod elf;
 mod endian;
 mod error;
+pub mod ext;
 mod fmt;
 mod header;
 mod id;
