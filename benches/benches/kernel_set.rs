@@ -2,11 +2,12 @@
 //! every one of its modules, served from memory as `/sys/kernel/btf` would
 //! serve them.
 //!
-//! - `kernel_set_load`: `KernelBtf::load_with` (read every blob, parse
-//!   vmlinux, then every module at once with `parse_splits`) against
-//!   libbpf's `btf__new` of vmlinux and `btf__new_split` of each module on
-//!   the same bytes; and ours with the first lookup, which builds the
-//!   set-wide name index.
+//! - `kernel_set_load`: `KernelBtf::load_with` (read every blob, as from
+//!   sysfs: a copy each; parse vmlinux, then every module at once with
+//!   `parse_splits`) and `KernelBtf::from_blobs` on the same bytes shared
+//!   (no copy), against libbpf's `btf__new` of vmlinux and `btf__new_split`
+//!   of each module on the same bytes (which copies them); and ours with
+//!   the first lookup, which builds the set-wide name index.
 //! - `kernel_set_find`: 300 lookups by name and kind across the set, as
 //!   libbpf's `find_kernel_btf_id` makes them for attach targets: ours
 //!   (one hash index of the set), the pre-#16 `KernelBtf` algorithm (each
@@ -23,6 +24,7 @@ use std::collections::TryReserveError;
 use std::ffi::CString;
 use std::hint::black_box;
 use std::io;
+use std::sync::Arc;
 use std::time::Duration;
 
 use btf_benches::data;
@@ -257,9 +259,36 @@ fn kernel_set(c: &mut Criterion) {
         qs.len()
     );
 
+    // The same bytes, shared: what a loader holding them (or reading a
+    // directory of another kernel's BTF) hands over, with no copy.
+    let shared_vmlinux: Arc<[u8]> = Arc::from(&corpus.base[..]);
+    let shared_modules: Vec<(String, Arc<[u8]>)> = sysfs
+        .modules
+        .iter()
+        .map(|(name, bytes)| (name.clone(), Arc::from(&bytes[..])))
+        .collect();
+    let from_blobs = || {
+        KernelBtf::from_blobs(
+            KernelBytes::from(Arc::clone(&shared_vmlinux)),
+            shared_modules
+                .iter()
+                .map(|(name, bytes)| (name.clone(), KernelBytes::from(Arc::clone(bytes)))),
+        )
+        .expect("the corpus parses")
+    };
+    let given = from_blobs();
+    assert!(given.failures().is_empty());
+    for q in &qs {
+        let want = ours(&set, q);
+        assert_eq!(ours(&given, q), want, "from_blobs: {} {}", q.name, q.kind);
+    }
+
     let mut g = group(c, ids::SET_LOAD);
     g.throughput(Throughput::Elements(1 + corpus.modules.len() as u64));
     g.bench_function(ids::OURS_SET_LOAD, |b| b.iter(|| black_box(load(&sysfs))));
+    g.bench_function(ids::OURS_SET_FROM_BLOBS, |b| {
+        b.iter(|| black_box(from_blobs()))
+    });
     g.bench_function(ids::OURS_SET_LOAD_FIND, |b| {
         b.iter(|| {
             let set = load(&sysfs);

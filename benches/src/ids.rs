@@ -101,7 +101,10 @@ pub const SET_LOAD: &str = "kernel_set_load";
 pub const SET_FIND: &str = "kernel_set_find";
 /// `KernelBtf::load_with` on an in-memory sysfs of the corpus.
 pub const OURS_SET_LOAD: &str = "ours/KernelBtf::load";
-/// The same, then one lookup (which builds the set-wide name index).
+/// `KernelBtf::from_blobs` on the same bytes, shared (no copy).
+pub const OURS_SET_FROM_BLOBS: &str = "ours/KernelBtf::from_blobs";
+/// `KernelBtf::load_with`, then one lookup (which builds the set-wide
+/// name index).
 pub const OURS_SET_LOAD_FIND: &str = "ours/KernelBtf::load+first_find";
 /// `btf__new` of vmlinux and `btf__new_split` of every module.
 pub const LIBBPF_SET_LOAD: &str = "libbpf/btf__new+btf__new_split";

@@ -140,13 +140,15 @@ impl Kernel for Linux {
     }
 }
 
-/// Bytes of kernel BTF: a read-only mapping of the sysfs file, or a heap
-/// copy. Dereferences to `[u8]`.
+/// Bytes of kernel BTF: a read-only mapping of the sysfs file, a heap copy,
+/// or bytes shared with the caller (`Arc<[u8]>`, no copy). Dereferences to
+/// `[u8]`.
 pub struct KernelBytes(Repr);
 
 enum Repr {
     Mapped(sys::Mmap),
     Heap(Vec<u8>),
+    Shared(std::sync::Arc<[u8]>),
 }
 
 impl KernelBytes {
@@ -164,6 +166,7 @@ impl Deref for KernelBytes {
         match &self.0 {
             Repr::Mapped(map) => map.as_slice(),
             Repr::Heap(bytes) => bytes,
+            Repr::Shared(bytes) => bytes,
         }
     }
 }
@@ -177,6 +180,13 @@ impl AsRef<[u8]> for KernelBytes {
 impl From<Vec<u8>> for KernelBytes {
     fn from(bytes: Vec<u8>) -> KernelBytes {
         KernelBytes(Repr::Heap(bytes))
+    }
+}
+
+/// Shares the caller's bytes: no copy.
+impl From<std::sync::Arc<[u8]>> for KernelBytes {
+    fn from(bytes: std::sync::Arc<[u8]>) -> KernelBytes {
+        KernelBytes(Repr::Shared(bytes))
     }
 }
 

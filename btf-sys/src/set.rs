@@ -34,6 +34,10 @@ pub enum Discovery {
     ById,
     /// From `/sys/kernel/btf/<module>` only (no privileges): no ids, no fds.
     Sysfs,
+    /// Handed over as bytes ([`KernelBtf::from_blobs`]): no ids, no fds.
+    /// What a set made that way reports; given to
+    /// [`KernelBtf::load_with`], it means [`Discovery::Auto`].
+    Given,
 }
 
 /// How [`KernelBtf::load_with`] works.
@@ -72,7 +76,7 @@ impl LoadOptions {
 pub struct ModuleBtf {
     id: Option<BtfId>,
     name: String,
-    btf: BtfBuf<Vec<u8>>,
+    btf: BtfBuf<KernelBytes>,
     fd: Option<BtfFd>,
 }
 
@@ -111,7 +115,7 @@ impl ModuleBtf {
     }
 
     /// The kept parse: bytes, index, and the shared vmlinux it is split on.
-    pub fn btf_buf(&self) -> &BtfBuf<Vec<u8>> {
+    pub fn btf_buf(&self) -> &BtfBuf<KernelBytes> {
         &self.btf
     }
 }
@@ -303,7 +307,7 @@ impl KernelBtf {
                 scan.scan_ids(kernel)?;
                 Discovery::ById
             }
-            Discovery::Auto => match scan.scan_ids(kernel) {
+            Discovery::Auto | Discovery::Given => match scan.scan_ids(kernel) {
                 Ok(()) => Discovery::ById,
                 Err(Error::PermissionDenied { .. }) => {
                     scan.scan_sysfs(kernel);
@@ -329,6 +333,50 @@ impl KernelBtf {
             modules,
             failures,
             discovery,
+            names: OnceLock::new(),
+        })
+    }
+
+    /// A set from BTF in hand: vmlinux and `(name, bytes)` of each module,
+    /// say from a directory of another kernel's BTF, or from memory the
+    /// caller already holds (`Arc<[u8]>` converts into [`KernelBytes`]
+    /// without a copy). Parsed as [`load_with`](Self::load_with) parses:
+    /// vmlinux, then every module at once on it; a module that does not
+    /// parse is listed in [`failures`](Self::failures) with its name.
+    /// [`discovery`](Self::discovery) is [`Discovery::Given`]; no ids or
+    /// fds.
+    ///
+    /// # Errors
+    /// [`Error::Parse`] when vmlinux does not parse.
+    pub fn from_blobs(
+        vmlinux: KernelBytes,
+        modules: impl IntoIterator<Item = (String, KernelBytes)>,
+    ) -> Result<KernelBtf, Error> {
+        let vmlinux = BtfBuf::parse(vmlinux).map_err(|source| Error::Parse {
+            name: "vmlinux".into(),
+            id: None,
+            source,
+        })?;
+        let read: Vec<Read> = modules
+            .into_iter()
+            .map(|(name, bytes)| Read {
+                id: None,
+                name,
+                bytes,
+                fd: None,
+            })
+            .collect();
+        let room = Vec::with_capacity(read.len());
+        let vmlinux = Arc::new(vmlinux);
+        let mut failures = Vec::new();
+        let modules = parse_modules(&vmlinux, read, room, &mut failures);
+        Ok(KernelBtf {
+            vmlinux,
+            vmlinux_id: None,
+            vmlinux_fd: None,
+            modules,
+            failures,
+            discovery: Discovery::Given,
             names: OnceLock::new(),
         })
     }
@@ -428,8 +476,24 @@ impl KernelBtf {
 
     /// The set-wide index of names, built on first use.
     fn names(&self) -> &SetNames {
-        self.names
-            .get_or_init(|| SetNames::build(&self.vmlinux(), &self.modules))
+        self.names.get_or_init(|| {
+            let blobs: Vec<Btf<'_>> = std::iter::once(self.vmlinux())
+                .chain(self.modules.iter().map(ModuleBtf::btf))
+                .collect();
+            SetNames::build(&blobs)
+        })
+    }
+
+    /// The bytes of blob `blob` of the set: 0 for vmlinux, `i + 1` for
+    /// module `i`.
+    fn blob_bytes(&self, blob: u32) -> &[u8] {
+        match blob.checked_sub(1) {
+            None => self.vmlinux.bytes(),
+            Some(i) => self
+                .modules
+                .get(i as usize)
+                .map_or(&[][..], ModuleBtf::bytes),
+        }
     }
 
     fn find_types_where<'a>(
@@ -459,19 +523,12 @@ impl KernelBtf {
                     .and_then(|i| u32::try_from(i + 1).ok()),
             ),
         };
+        let bytes_of = |blob| self.blob_bytes(blob);
         let hits = match only_owner {
             // A module that is not in the set holds nothing.
             Some(None) => None,
-            Some(Some(owner)) => {
-                Some(
-                    self.names()
-                        .hits(&self.vmlinux(), &self.modules, name, kind, Some(owner)),
-                )
-            }
-            None => Some(
-                self.names()
-                    .hits(&self.vmlinux(), &self.modules, name, kind, None),
-            ),
+            Some(Some(owner)) => Some(self.names().hits(&bytes_of, name, kind, Some(owner))),
+            None => Some(self.names().hits(&bytes_of, name, kind, None)),
         };
         let found = hits.into_iter().flatten().filter_map(move |hit| {
             let (owner, btf) = match hit.owner.checked_sub(1) {
@@ -504,7 +561,7 @@ enum Only<'n> {
 struct Read {
     id: Option<BtfId>,
     name: String,
-    bytes: Vec<u8>,
+    bytes: KernelBytes,
     fd: Option<BtfFd>,
 }
 
@@ -519,7 +576,7 @@ fn parse_modules(
     failures: &mut Vec<ModuleFailure>,
 ) -> Vec<ModuleBtf> {
     let base = vmlinux.btf();
-    let indexes: Vec<_> = Btf::parse_splits(read.iter().map(|m| m.bytes.as_slice()), &base)
+    let indexes: Vec<_> = Btf::parse_splits(read.iter().map(|m| &m.bytes[..]), &base)
         .into_iter()
         .map(|parsed| parsed.map(Btf::into_index))
         .collect();
@@ -632,7 +689,7 @@ impl Scan {
         Ok(Listed::Module(Read {
             id: some,
             name,
-            bytes,
+            bytes: KernelBytes::from(bytes),
             fd: self.keep_fds.then_some(fd),
         }))
     }
@@ -659,7 +716,7 @@ impl Scan {
                     let module = Read {
                         id: None,
                         name,
-                        bytes,
+                        bytes: KernelBytes::from(bytes),
                         fd: None,
                     };
                     self.push(kernel, module);

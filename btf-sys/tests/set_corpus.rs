@@ -11,9 +11,10 @@ mod common;
 mod fake_kernel;
 
 use std::collections::HashMap;
+use std::sync::Arc;
 
 use btf_core::{Btf, Kind, TypeId};
-use btf_sys::{Discovery, KernelBtf, LoadOptions, Owner};
+use btf_sys::{Discovery, KernelBtf, KernelBytes, LoadOptions, Owner};
 use fake_kernel::{FakeKernel, Fault, Scenario};
 
 /// (owner: "vmlinux" or the module, id, kind) of every named type, by
@@ -44,6 +45,7 @@ fn answers(set: &KernelBtf) -> Answers {
 fn every_name_of_debian_vmlinux_and_all_modules() {
     let Some(dir) = common::corpus() else { return };
     let vmlinux = std::fs::read(dir.join("vmlinux.btf")).unwrap();
+    let vmlinux_bytes = vmlinux.clone();
     let sysfs: Vec<(String, Vec<u8>)> = common::module_names(&dir)
         .into_iter()
         .map(|name| {
@@ -52,6 +54,7 @@ fn every_name_of_debian_vmlinux_and_all_modules() {
         })
         .collect();
     let count = sysfs.len();
+    let module_blobs = sysfs.clone();
     let scenario = Scenario {
         vmlinux,
         sysfs,
@@ -64,7 +67,24 @@ fn every_name_of_debian_vmlinux_and_all_modules() {
     assert_eq!(set.modules().len(), count);
     assert!(count > 1000, "{count} modules");
 
+    // The same blobs handed over directly: the same set, no copy of the
+    // shared bytes.
+    let shared: Arc<[u8]> = Arc::from(&vmlinux_bytes[..]);
+    let given = KernelBtf::from_blobs(
+        KernelBytes::from(Arc::clone(&shared)),
+        module_blobs
+            .iter()
+            .map(|(name, bytes)| (name.clone(), KernelBytes::from(Arc::<[u8]>::from(&bytes[..])))),
+    )
+    .unwrap();
+    assert_eq!(given.discovery(), Discovery::Given);
+    assert!(std::ptr::eq(&given.vmlinux_bytes()[..], &shared[..]));
+    assert_eq!(given.modules().len(), set.modules().len());
+    for (a, b) in given.modules().iter().zip(set.modules()) {
+        assert_eq!((a.name(), a.bytes()), (b.name(), b.bytes()));
+    }
     let want = answers(&set);
+    assert_eq!(answers(&given), want);
     let mut checked = 0usize;
     for (name, hits) in &want {
         let Ok(name) = std::str::from_utf8(name) else {

@@ -7,8 +7,6 @@ use hashbrown::HashTable;
 use hashbrown::hash_table::Entry;
 use std::hash::BuildHasher;
 
-use super::ModuleBtf;
-
 /// The end of a chain of hits.
 const END: u32 = u32::MAX;
 
@@ -30,7 +28,7 @@ pub(super) struct Hit {
 pub(super) struct SetNames {
     /// Index into `names` of each distinct name.
     table: HashTable<u32>,
-    /// Each distinct name: where its text lies, and its first hit.
+    /// Each distinct name: where its text lies, and its chain of hits.
     names: Vec<Name>,
     hits: Vec<Hit>,
     /// The next hit of the same name, or [`END`].
@@ -38,29 +36,56 @@ pub(super) struct SetNames {
     hasher: hashbrown::DefaultHashBuilder,
 }
 
-/// A distinct name: its text (a type of the set whose name it is) and its
-/// chain of hits.
+/// A distinct name: its text, as a range of one blob's bytes (0 for
+/// vmlinux, `i + 1` for module `i`), and its chain of hits.
 #[derive(Clone, Copy, Debug)]
 struct Name {
+    blob: u32,
+    start: u32,
+    len: u32,
     first: u32,
     last: u32,
 }
 
+impl Name {
+    fn text<'b>(&self, bytes_of: &(impl Fn(u32) -> &'b [u8] + ?Sized)) -> &'b [u8] {
+        let start = self.start as usize;
+        bytes_of(self.blob)
+            .get(start..start.saturating_add(self.len as usize))
+            .unwrap_or_default()
+    }
+}
+
+/// Where a blob's own string section starts in its bytes.
+fn strings_at(btf: &Btf<'_>) -> u64 {
+    u64::from(btf.header().hdr_len) + u64::from(btf.header().str_off)
+}
+
 impl SetNames {
-    /// Indexes vmlinux's types and each module's own types.
-    pub(super) fn build(vmlinux: &Btf<'_>, modules: &[ModuleBtf]) -> SetNames {
-        let mut set = SetNames::default();
-        let views: Vec<Btf<'_>> = modules.iter().map(ModuleBtf::btf).collect();
-        let owner_view = |owner: u32| -> &Btf<'_> {
-            match owner.checked_sub(1) {
-                None => vmlinux,
-                Some(i) => views.get(i as usize).unwrap_or(vmlinux),
-            }
+    /// Indexes vmlinux's types and each module's own types; `blobs` are
+    /// vmlinux's view, then each module's.
+    pub(super) fn build(blobs: &[Btf<'_>]) -> SetNames {
+        // Sized once: named types, counted by their name offsets (no
+        // string is read), and at most as many distinct names.
+        let named: usize = blobs
+            .iter()
+            .map(|btf| btf.types().filter(|t| t.name_offset().get() != 0).count())
+            .sum();
+        let mut set = SetNames {
+            table: HashTable::with_capacity(named),
+            names: Vec::with_capacity(named / 2),
+            hits: Vec::with_capacity(named),
+            next: Vec::with_capacity(named),
+            hasher: hashbrown::DefaultHashBuilder::default(),
         };
-        for (owner, btf) in (0u32..).zip(std::iter::once(vmlinux).chain(views.iter())) {
+        let bytes_of = |blob: u32| blobs.get(blob as usize).map_or(&[][..], Btf::data);
+        let vmlinux_strings = blobs.first().map_or(0, strings_at);
+        for (owner, btf) in (0u32..).zip(blobs) {
+            let own_strings = strings_at(btf);
+            let str_start = btf.str_start();
             for ty in btf.types() {
-                let name = ty.name_bytes();
-                if name.is_empty() {
+                let text = ty.name_bytes();
+                if text.is_empty() {
                     continue;
                 }
                 let Ok(at) = u32::try_from(set.hits.len()) else {
@@ -73,25 +98,28 @@ impl SetNames {
                     kind: ty.kind(),
                 });
                 set.next.push(END);
-                let hash = set.hasher.hash_one(name);
+                let hash = set.hasher.hash_one(text);
                 let SetNames {
                     table,
                     names,
-                    hits,
                     next,
                     hasher,
+                    ..
                 } = &mut set;
-                let text = |entry: u32| -> &[u8] {
-                    names
-                        .get(entry as usize)
-                        .and_then(|n| hits.get(n.first as usize))
-                        .and_then(|hit| owner_view(hit.owner).type_by_id(hit.id).ok())
-                        .map_or(&[][..], |t| t.name_bytes())
-                };
                 match table.entry(
                     hash,
-                    |&entry| text(entry) == name,
-                    |&entry| hasher.hash_one(text(entry)),
+                    |&entry| {
+                        names
+                            .get(entry as usize)
+                            .is_some_and(|n| n.text(&bytes_of) == text)
+                    },
+                    |&entry| {
+                        hasher.hash_one(
+                            names
+                                .get(entry as usize)
+                                .map_or(&[][..], |n| n.text(&bytes_of)),
+                        )
+                    },
                 ) {
                     Entry::Occupied(entry) => {
                         if let Some(known) = names.get_mut(*entry.get() as usize) {
@@ -102,13 +130,29 @@ impl SetNames {
                         }
                     }
                     Entry::Vacant(slot) => {
-                        if let Ok(entry) = u32::try_from(names.len()) {
-                            names.push(Name {
-                                first: at,
-                                last: at,
-                            });
-                            slot.insert(entry);
-                        }
+                        // Where the text lies: in this blob's strings, or
+                        // (a split's name offset below its own strings) in
+                        // vmlinux's.
+                        let off = ty.name_offset().get();
+                        let (blob, start) = match off.checked_sub(str_start) {
+                            Some(rel) => (owner, own_strings + u64::from(rel)),
+                            None => (0, vmlinux_strings + u64::from(off)),
+                        };
+                        let (Ok(start), Ok(len), Ok(entry)) = (
+                            u32::try_from(start),
+                            u32::try_from(text.len()),
+                            u32::try_from(names.len()),
+                        ) else {
+                            continue;
+                        };
+                        names.push(Name {
+                            blob,
+                            start,
+                            len,
+                            first: at,
+                            last: at,
+                        });
+                        slot.insert(entry);
                     }
                 }
             }
@@ -118,36 +162,22 @@ impl SetNames {
 
     /// The hits named `name` (of `kind`, when given; of `only` owner, when
     /// given), in set order, at most one per owner: each owner's lowest id.
-    pub(super) fn hits<'s>(
+    /// `bytes_of` gives each blob's bytes (0 for vmlinux, `i + 1` for
+    /// module `i`), as at build time.
+    pub(super) fn hits<'s, 'b>(
         &'s self,
-        vmlinux: &Btf<'_>,
-        modules: &[ModuleBtf],
+        bytes_of: &dyn Fn(u32) -> &'b [u8],
         name: &str,
         kind: Option<Kind>,
         only: Option<u32>,
     ) -> impl Iterator<Item = Hit> + use<'s> {
         let name = name.as_bytes();
-        let text_of = |hit: &Hit| -> bool {
-            let view;
-            let btf = match hit.owner.checked_sub(1) {
-                None => vmlinux,
-                Some(i) => match modules.get(i as usize) {
-                    Some(module) => {
-                        view = module.btf();
-                        &view
-                    }
-                    None => return false,
-                },
-            };
-            btf.type_by_id(hit.id).is_ok_and(|t| t.name_bytes() == name)
-        };
         let first = self
             .table
             .find(self.hasher.hash_one(name), |&entry| {
                 self.names
                     .get(entry as usize)
-                    .and_then(|n| self.hits.get(n.first as usize))
-                    .is_some_and(text_of)
+                    .is_some_and(|n| n.text(bytes_of) == name)
             })
             .and_then(|&entry| self.names.get(entry as usize))
             .map_or(END, |n| n.first);
