@@ -104,8 +104,10 @@ pub struct Btf<'a> {
     str_start: u32,
     offsets: Offsets<'a>,
     cache: Kept<'a, Cache>,
+    /// Boxed when owned: a view stays small to move (a batch of parses is
+    /// a vector of them).
     #[cfg(feature = "alloc")]
-    names: Option<Kept<'a, crate::names::NameIndex>>,
+    names: Option<Kept<'a, alloc::boxed::Box<crate::names::NameIndex>>>,
 }
 
 /// What a blob learns about itself on first use and remembers: whether
@@ -650,13 +652,13 @@ impl<'a> Btf<'a> {
     #[cfg(feature = "alloc")]
     #[inline]
     pub(crate) fn name_index(&self) -> Option<&crate::names::NameIndex> {
-        self.names.as_ref().map(Kept::get)
+        self.names.as_ref().map(|names| &**names.get())
     }
 
     /// Keeps `index` as this blob's own hash index of names.
     #[cfg(feature = "alloc")]
     pub(crate) fn set_name_index(&mut self, index: crate::names::NameIndex) {
-        self.names = Some(Kept::Own(index));
+        self.names = Some(Kept::Own(alloc::boxed::Box::new(index)));
     }
 
     /// Whether this is a split blob.
@@ -781,15 +783,13 @@ impl<'a> Btf<'a> {
     /// # Errors
     ///
     /// [`Error::NoSuchType`] when no blob in the chain holds `id`.
-    #[inline]
+    // Always inlined: the own-id path is a few loads and compares, and
+    // lookups by name call it in their innermost loop.
+    #[inline(always)]
     pub fn type_by_id(&self, id: TypeId) -> Result<Type<'_>> {
         let raw = id.get();
         if raw < self.first_id {
-            return match self.base() {
-                Some(base) => base.type_by_id(id),
-                None if raw == 0 => Ok(Type::void(self)),
-                None => Err(Error::NoSuchType { id }),
-            };
+            return self.type_by_id_below(id);
         }
         let idx = raw.wrapping_sub(self.first_id);
         if idx >= self.count {
@@ -813,6 +813,18 @@ impl<'a> Btf<'a> {
             .filter(|rec| rec.len() >= 12)
             .map(|rec| Type::new(self, id, rec))
             .ok_or(Error::IndexMismatch)
+    }
+
+    /// [`type_by_id`](Self::type_by_id) of an id below this blob's own: the
+    /// base's, or `void`. Kept out of line so that the own-id path stays
+    /// small enough to inline.
+    #[inline(never)]
+    fn type_by_id_below(&self, id: TypeId) -> Result<Type<'_>> {
+        match self.base() {
+            Some(base) => base.type_by_id(id),
+            None if id.get() == 0 => Ok(Type::void(self)),
+            None => Err(Error::NoSuchType { id }),
+        }
     }
 
     /// The record of `id` at `off` in the type section, sized from its own

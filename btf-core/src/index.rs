@@ -5,6 +5,7 @@
 use crate::btf::{Btf, Cache};
 use crate::error::Result;
 use crate::names::NameIndex;
+use alloc::boxed::Box;
 use alloc::vec::Vec;
 use core::fmt;
 
@@ -37,7 +38,7 @@ pub struct BtfIndex {
     first_id: u32,
     str_start: u32,
     cache: Cache,
-    names: Option<NameIndex>,
+    names: Option<Box<NameIndex>>,
 }
 
 impl fmt::Debug for BtfIndex {
@@ -96,7 +97,7 @@ impl BtfIndex {
     pub fn index_names(&mut self, data: &[u8], base: Option<&Btf<'_>>) -> Result<()> {
         if self.names.is_none() {
             let names = NameIndex::build(&Btf::with_index(data, base, self)?);
-            self.names = Some(names);
+            self.names = Some(Box::new(names));
         }
         Ok(())
     }
@@ -124,7 +125,7 @@ impl BtfIndex {
         &self.cache
     }
 
-    pub(crate) fn names(&self) -> Option<&NameIndex> {
+    pub(crate) fn names(&self) -> Option<&Box<NameIndex>> {
         self.names.as_ref()
     }
 
@@ -134,7 +135,7 @@ impl BtfIndex {
         first_id: u32,
         str_start: u32,
         cache: Cache,
-        names: Option<NameIndex>,
+        names: Option<Box<NameIndex>>,
     ) -> Self {
         BtfIndex {
             offsets,
