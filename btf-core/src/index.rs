@@ -125,6 +125,9 @@ impl BtfIndex {
         &self.cache
     }
 
+    // A view keeps an owned name index boxed and borrows this one's box
+    // through the same type.
+    #[allow(clippy::borrowed_box)]
     pub(crate) fn names(&self) -> Option<&Box<NameIndex>> {
         self.names.as_ref()
     }
