@@ -32,6 +32,7 @@
 //! | `names` | lookups by name: hash index, binary search, scan |
 //! | `resolve` | sizes, alignments, skipping modifiers and typedefs |
 //! | `index` | [`BtfIndex`]: the parts of a parse worth keeping (id and name indexes, what lookups learnt), re-attachable in O(1) |
+//! | [`diff`](mod@diff) | what changed between two blobs' named types, matched by kind and name (feature `alloc`) |
 //! | `buf` | [`BtfBuf`]: a parsed blob that owns or shares its bytes and base, lending [`Btf`] views (feature `alloc`) |
 //! | [`write`](mod@write) | building and encoding BTF (feature `alloc`) |
 //! | [`ext`] | `.BTF.ext`: func_info, line_info and CO-RE relocation records, checked against `.BTF`; with `elf`, `ext::BpfObject`: a BPF object's program sections and instructions, each record mapped to its instruction |
@@ -81,6 +82,8 @@ extern crate std;
 mod btf;
 #[cfg(feature = "alloc")]
 mod buf;
+#[cfg(feature = "alloc")]
+pub mod diff;
 pub mod dump;
 #[cfg(feature = "elf")]
 pub mod elf;

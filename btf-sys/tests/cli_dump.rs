@@ -617,3 +617,57 @@ fn output_is_bounded() {
         "{out:?}"
     );
 }
+
+/// `btf diff`: Debian's 6.1 vmlinux against the running kernel's, as text
+/// and as JSON, whole and for one type; a bad source is one line.
+#[test]
+fn diff_of_two_kernels() {
+    let Some(dir) = common::corpus() else { return };
+    if !common::require(Path::new(VMLINUX).is_file(), VMLINUX) {
+        return;
+    }
+    let old = dir.join("vmlinux.btf");
+    let run = |args: &[&str]| {
+        btf()
+            .arg("diff")
+            .arg(&old)
+            .arg(VMLINUX)
+            .args(args)
+            .output()
+            .expect("run btf diff")
+    };
+    let text = run(&[]);
+    assert!(text.status.success(), "{text:?}");
+    let text = String::from_utf8(text.stdout).expect("utf-8");
+    let last = text.lines().last().expect("a summary");
+    assert!(
+        last.starts_with("summary: ") && last.contains(" changed (of "),
+        "{last}"
+    );
+    assert!(
+        text.contains("\nstruct task_struct: "),
+        "task_struct changed"
+    );
+
+    let json = run(&["--format", "json"]);
+    assert!(json.status.success());
+    let json = String::from_utf8(json.stdout).expect("utf-8");
+    assert!(
+        json.starts_with("{\"added\":[") && json.ends_with("}}\n"),
+        "{}",
+        &json[..200]
+    );
+
+    let one = run(&["--type", "struct sk_buff", "--layout-only"]);
+    assert!(one.status.success());
+    let one = String::from_utf8(one.stdout).expect("utf-8");
+    assert!(one.contains("struct sk_buff: size "), "{one}");
+    assert!(one.lines().count() < text.lines().count() / 10);
+    assert!(!one.contains("func "), "layout only: {one}");
+
+    let bad = btf()
+        .args(["diff", "/etc/passwd", VMLINUX])
+        .output()
+        .expect("run");
+    assert_fails(&bad, "/etc/passwd: not a BTF blob or ELF file");
+}

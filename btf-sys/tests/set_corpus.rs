@@ -72,9 +72,12 @@ fn every_name_of_debian_vmlinux_and_all_modules() {
     let shared: Arc<[u8]> = Arc::from(&vmlinux_bytes[..]);
     let given = KernelBtf::from_blobs(
         KernelBytes::from(Arc::clone(&shared)),
-        module_blobs
-            .iter()
-            .map(|(name, bytes)| (name.clone(), KernelBytes::from(Arc::<[u8]>::from(&bytes[..])))),
+        module_blobs.iter().map(|(name, bytes)| {
+            (
+                name.clone(),
+                KernelBytes::from(Arc::<[u8]>::from(&bytes[..])),
+            )
+        }),
     )
     .unwrap();
     assert_eq!(given.discovery(), Discovery::Given);

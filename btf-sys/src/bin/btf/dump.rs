@@ -87,6 +87,20 @@ pub(crate) fn run(
     format: Format,
     max_output: MaxOutput,
 ) -> Result<(), Failure> {
+    with_btf(source, base, |btf, blob_len| {
+        write_dump(source, btf, blob_len, format, max_output)
+    })
+}
+
+/// Reads `source` (split on `base`, or on its default base: vmlinux for
+/// module BTF from sysfs or the kernel, an ELF file's `.BTF.base`), parses
+/// and validates it, and hands the view and the blob's length to `f`.
+/// Every failure is a message naming the source (or the base).
+pub(crate) fn with_btf<R>(
+    source: &str,
+    base: Option<&Path>,
+    f: impl FnOnce(&Btf<'_>, usize) -> Result<R, Failure>,
+) -> Result<R, Failure> {
     let loaded = source::load(source)?;
     // A base that cannot be read is named as the base, as a bad one is.
     let read_base = |path: &Path| {
@@ -128,12 +142,23 @@ pub(crate) fn run(
         ))
     })?;
 
+    f(&btf, target.blob.len())
+}
+
+/// Writes the dump of `btf` to stdout, within `max_output`.
+fn write_dump(
+    source: &str,
+    btf: &Btf<'_>,
+    blob_len: usize,
+    format: Format,
+    max_output: MaxOutput,
+) -> Result<(), Failure> {
     let mut out = Sink(source::stdout_file()?);
-    let bound = max_output.bound(target.blob.len());
+    let bound = max_output.bound(blob_len);
     let mut limited = Limited::new(&mut out, bound.unwrap_or(u64::MAX));
     let stopped = match format {
-        Format::Raw => dump::write_raw(&btf, &mut limited).map_err(Stop::from),
-        Format::C => dump::write_c(&btf, &mut limited).map_err(|error| match error {
+        Format::Raw => dump::write_raw(btf, &mut limited).map_err(Stop::from),
+        Format::C => dump::write_c(btf, &mut limited).map_err(|error| match error {
             dump::CDumpError::Write(e) => Stop::from(e),
             other => Stop::Dump(other.to_string()),
         }),
@@ -148,7 +173,7 @@ pub(crate) fn run(
                 MaxOutput::Default => format!(
                     "the default limit for a blob of {} bytes ({} MiB + {DEFAULT_MAX_PER_BYTE} \
                      per byte of BTF; no real kernel's dump comes near it)",
-                    target.blob.len(),
+                    blob_len,
                     DEFAULT_MAX_BASE >> 20
                 ),
                 _ => "the --max-output limit".to_owned(),

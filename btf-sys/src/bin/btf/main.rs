@@ -12,10 +12,15 @@
 //!   or xz compressed too), `/sys/kernel/btf/<module>` (on the kernel's
 //!   vmlinux unless `--base` says otherwise) or `id:N` (a kernel BTF object).
 //!
+//! - `btf diff OLD NEW [--base-old F] [--base-new F]`: what changed
+//!   between two blobs' named types, matched by kind and name (`--format
+//!   json`, `--type NAME`, `--layout-only`).
+//!
 //! Errors are one line on stderr and exit status 1.
 
 #![forbid(unsafe_code)]
 
+mod diff;
 mod dump;
 mod elf;
 mod source;
@@ -77,6 +82,33 @@ enum Cmd {
         #[arg(long, value_name = "BYTES", value_parser = dump::parse_max_output)]
         max_output: Option<dump::MaxOutput>,
     },
+    /// What changed between two blobs' named types (two kernels, two
+    /// builds of a module): sizes, members, enum values, prototypes
+    Diff {
+        /// The old blob: a raw BTF or ELF file (compressed too),
+        /// /sys/kernel/btf/<name>, or id:N
+        old: String,
+        /// The new blob, likewise
+        new: String,
+        /// The base of OLD, when it is split BTF
+        #[arg(long, value_name = "FILE")]
+        base_old: Option<PathBuf>,
+        /// The base of NEW, when it is split BTF
+        #[arg(long, value_name = "FILE")]
+        base_new: Option<PathBuf>,
+        /// Only this type (`struct sk_buff`, or a name) and the named types
+        /// it holds by value (members, arrays, typedefs; not pointees);
+        /// repeat for more
+        #[arg(long = "type", value_name = "NAME")]
+        types: Vec<String>,
+        /// Only layout: struct and union sizes and member offsets, sizes
+        /// and presence
+        #[arg(long)]
+        layout_only: bool,
+        /// Output format
+        #[arg(long, value_enum, default_value_t = diff::Format::Text)]
+        format: diff::Format,
+    },
 }
 
 /// A failure of the tool: one line for stderr.
@@ -107,6 +139,25 @@ fn main() -> ExitCode {
         Cmd::Summary { sysfs, modules } => buffered(|out| summary(out, sysfs, modules)),
         Cmd::List => buffered(list),
         Cmd::Find { name, sysfs } => buffered(|out| find(out, &name, sysfs)),
+        Cmd::Diff {
+            old,
+            new,
+            base_old,
+            base_new,
+            types,
+            layout_only,
+            format,
+        } => {
+            let opts = btf_core::diff::DiffOptions::default()
+                .types(types)
+                .layout_only(layout_only);
+            diff::run(
+                (&old, base_old.as_deref()),
+                (&new, base_new.as_deref()),
+                &opts,
+                format,
+            )
+        }
         Cmd::Dump {
             source,
             base,
