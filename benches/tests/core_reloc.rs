@@ -153,18 +153,20 @@ fn diffs(
             || (index > 0
                 && relocated.contains(&(func.section, index - 1))
                 && ours[(index - 1) * 8] == LD_IMM64);
+        // A map `ld_imm64` gets its source register and both immediates
+        // from libbpf (the object has an ELF relocation there instead).
         let same = if core {
             t == &o
         } else if skip_next {
-            t[0] == o[0] && t[2..4] == o[2..4]
+            t[0] == o[0] && t[1] == o[1] && t[2..4] == o[2..4]
         } else if o[0] == CALL {
             t[..4] == o[..4]
-        } else if o[0] == LD_IMM64 && o[1] >> 4 != 0 {
-            t[0] == o[0] && t[1] & 0xf == o[1] & 0xf
+        } else if o[0] == LD_IMM64 {
+            t[0] == o[0] && t[1] & 0xf == o[1] & 0xf && t[2..4] == o[2..4]
         } else {
             t == &o
         };
-        skip_next = !core && o[0] == LD_IMM64 && o[1] >> 4 != 0;
+        skip_next = !core && o[0] == LD_IMM64;
         if !same {
             out.push(index);
         }
@@ -342,4 +344,112 @@ fn relocations_patch_as_libbpf_patches() {
         }
     }
     eprintln!("{total:#?}");
+}
+
+/// The kernel's own CO-RE selftests (`tools/testing/selftests/bpf` of a
+/// kernel source tree, e.g. Debian's `linux-source-6.12`, named by
+/// `BTF_KSELFTESTS`): each `progs/test_core_reloc_X.c` relocated against
+/// every `progs/btf__core_reloc_X*.c` target (the BTF of its object), by
+/// both engines, compared as above. `test_core_reloc_kernel.c` (needs a
+/// generated `vmlinux.h`) and `test_core_reloc_module.c` (a module) are
+/// left out. Run with
+/// `BTF_KSELFTESTS=…/tools/testing/selftests/bpf cargo test -p btf-benches
+/// --test core_reloc -- --ignored` (as root).
+#[test]
+#[ignore = "needs a kernel source tree: BTF_KSELFTESTS=<linux>/tools/testing/selftests/bpf"]
+fn kernel_selftests_relocate_as_libbpf() {
+    let Some(dir) = std::env::var_os("BTF_KSELFTESTS").map(PathBuf::from) else {
+        skip::skipped("BTF_KSELFTESTS is not set");
+        return;
+    };
+    if !require(
+        is_root(),
+        "root (libbpf's bpf_object__prepare probes bpf(2))",
+    ) {
+        return;
+    }
+    let progs = dir.join("progs");
+    let tmp = Tmp(std::env::temp_dir().join(format!("btf-core-kself-{}", std::process::id())));
+    let inc = tmp.0.join("include");
+    std::fs::create_dir_all(inc.join("gnu")).unwrap();
+    // glibc's headers pick stubs-32.h for a target that is not x86_64.
+    std::fs::write(inc.join("gnu/stubs-32.h"), "").unwrap();
+    // <bpf/bpf_helpers.h> and friends: libbpf-sys's vendored libbpf.
+    let headers = std::env::var_os("BTF_LIBBPF_HEADERS")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| {
+            let home = std::env::var_os("CARGO_HOME")
+                .map(PathBuf::from)
+                .unwrap_or_else(|| PathBuf::from(std::env::var_os("HOME").unwrap()).join(".cargo"));
+            std::fs::read_dir(home.join("registry/src"))
+                .unwrap()
+                .flatten()
+                .map(|d| d.path().join("libbpf-sys-1.7.0+v1.7.0/libbpf/src"))
+                .find(|p| p.join("bpf_helpers.h").is_file())
+                .expect("libbpf-sys 1.7.0's sources in the cargo registry")
+        });
+    std::os::unix::fs::symlink(&headers, inc.join("bpf")).unwrap();
+    let compile = |src: &Path, out: &Path| -> bool {
+        Command::new("clang-19")
+            .args(["-g", "-O2", "-target", "bpfel", "-c"])
+            .arg("-I")
+            .arg(&inc)
+            .arg("-idirafter")
+            .arg("/usr/include/x86_64-linux-gnu")
+            .arg("-I")
+            .arg(&progs)
+            .arg("-I")
+            .arg(&dir)
+            .arg(src)
+            .arg("-o")
+            .arg(out)
+            .status()
+            .is_ok_and(|s| s.success())
+    };
+    let mut names: Vec<String> = std::fs::read_dir(&progs)
+        .unwrap()
+        .flatten()
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .filter(|n| n.ends_with(".c") && n.contains("core_reloc"))
+        .collect();
+    names.sort();
+    let mut pairs = 0;
+    let mut both_fail = 0;
+    let mut total = BTreeMap::<String, usize>::new();
+    for prog in names.iter().filter(|n| n.starts_with("test_core_reloc_")) {
+        let stem = prog
+            .trim_start_matches("test_core_reloc_")
+            .trim_end_matches(".c");
+        if stem == "kernel" || stem == "module" {
+            continue;
+        }
+        let family = stem.trim_end_matches("_direct").trim_end_matches("_probed");
+        let obj_path = tmp.0.join(format!("{stem}.o"));
+        assert!(compile(&progs.join(prog), &obj_path), "clang-19 {prog}");
+        let file = std::fs::read(&obj_path).unwrap();
+        for target in names.iter().filter(|n| {
+            let t = n.trim_end_matches(".c");
+            t == format!("btf__core_reloc_{family}")
+                || t.starts_with(&format!("btf__core_reloc_{family}___"))
+                || t.starts_with(&format!("btf__core_reloc_{family}__err"))
+        }) {
+            let tpath = tmp.0.join(target.replace(".c", ".o"));
+            assert!(compile(&progs.join(target), &tpath), "clang-19 {target}");
+            let tfile = std::fs::read(&tpath).unwrap();
+            let found = btf_core::elf::BtfSections::parse(&tfile).unwrap();
+            let tbtf = Btf::parse(found.btf()).unwrap();
+            let label = format!("{prog} against {target}");
+            let (compared, relos, patches) = compare(&label, &obj_path, &file, &tpath, &tbtf);
+            if relos == 0 {
+                both_fail += 1;
+            }
+            eprintln!("{label}: {relos} relocations, {compared} instructions as libbpf");
+            for (k, v) in patches {
+                *total.entry(k).or_default() += v;
+            }
+            pairs += 1;
+        }
+    }
+    eprintln!("{pairs} pairs ({both_fail} where both fail at the same relocation): {total:#?}");
+    assert!(pairs > 60, "{pairs}");
 }
