@@ -453,3 +453,104 @@ fn kernel_selftests_relocate_as_libbpf() {
     eprintln!("{pairs} pairs ({both_fail} where both fail at the same relocation): {total:#?}");
     assert!(pairs > 60, "{pairs}");
 }
+
+/// Our engine alone (no libbpf, no root): a big-endian object relocates
+/// to the same values as its little-endian twin (libbpf cannot check
+/// this: it refuses to patch a foreign-order object), but for the
+/// bitfield left shifts, which depend on the byte order; and a poisoned
+/// relocation explains itself.
+#[test]
+fn big_endian_twins_and_explanations() {
+    if !require(
+        Command::new("clang-19")
+            .arg("--version")
+            .output()
+            .is_ok_and(|o| o.status.success()),
+        "clang-19",
+    ) {
+        return;
+    }
+    let running = std::fs::read("/sys/kernel/btf/vmlinux");
+    if !require(running.is_ok(), "/sys/kernel/btf/vmlinux") {
+        return;
+    }
+    let running = running.unwrap();
+    let vmlinux = Btf::parse(&running).unwrap();
+    let targets = Targets::new(&vmlinux);
+    let tmp = Tmp(std::env::temp_dir().join(format!("btf-core-reloc-be-{}", std::process::id())));
+    std::fs::create_dir_all(&tmp.0).unwrap();
+    let build = |target: &str| {
+        let out = tmp.0.join(format!("kernel-{target}.o"));
+        let ok = Command::new("clang-19")
+            .args(["-g", "-O2", "-target", target, "-c"])
+            .arg(Path::new(PROGS).join("kernel.c"))
+            .arg("-o")
+            .arg(&out)
+            .status()
+            .unwrap()
+            .success();
+        assert!(ok, "clang-19 -target {target}");
+        std::fs::read(out).unwrap()
+    };
+    let (el, eb) = (build("bpfel"), build("bpfeb"));
+    let (oel, oeb) = (
+        BpfObject::parse(&el).unwrap(),
+        BpfObject::parse(&eb).unwrap(),
+    );
+    let (rel, reb) = (
+        relocate_object(&targets, &oel).unwrap(),
+        relocate_object(&targets, &oeb).unwrap(),
+    );
+    assert_eq!(rel.outcomes.len(), reb.outcomes.len());
+    let mut lshifts = 0;
+    for (l, b) in rel.outcomes.iter().zip(&reb.outcomes) {
+        assert_eq!((l.insn, l.relo.kind), (b.insn, b.relo.kind));
+        if l.relo.kind == btf_core::ext::CoreReloKind::FieldLshiftU64 {
+            lshifts += 1;
+            continue;
+        }
+        assert_eq!(l.patched, b.patched, "insn {}", l.insn);
+        let (sl, sb) = (
+            rel.section(l.section).unwrap(),
+            reb.section(b.section).unwrap(),
+        );
+        // (code, dst, src, off, imm), each byte order's way.
+        let decode = |code: &[u8], e: btf_core::Endian, i: usize| {
+            let b = &code[i * 8..i * 8 + 8];
+            let (dst, src) = match e {
+                btf_core::Endian::Little => (b[1] & 0xf, b[1] >> 4),
+                btf_core::Endian::Big => (b[1] >> 4, b[1] & 0xf),
+            };
+            (
+                b[0],
+                dst,
+                src,
+                e.read_u16([b[2], b[3]]),
+                e.read_u32([b[4], b[5], b[6], b[7]]),
+            )
+        };
+        assert_eq!(
+            decode(&sl.code, btf_core::Endian::Little, l.insn),
+            decode(&sb.code, btf_core::Endian::Big, b.insn)
+        );
+    }
+    assert_eq!(lshifts, 2);
+    // task_struct___old.state is gone from today's kernels: poisoned, and
+    // the explanation says why.
+    let poisoned = rel
+        .outcomes
+        .iter()
+        .find(|o| {
+            matches!(o.patched, Patched::Poisoned { .. })
+                && btf_core::reloc::relo_in_c(oel.btf(), &o.relo).contains("___old.state")
+        })
+        .expect("a poisoned task_struct___old.state");
+    let text = poisoned.explain(oel.btf(), &targets);
+    assert!(
+        text.contains("struct task_struct___old.state (0:0)")
+            && text.contains("struct task_struct in vmlinux: rejected: step 1:")
+            && text.contains("has no member of that name"),
+        "{text}"
+    );
+    eprintln!("{text}");
+}

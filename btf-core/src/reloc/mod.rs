@@ -26,6 +26,22 @@
 //! signedness, bitfield shifts; local and target type ids, type existence,
 //! size and match; enumerator existence and value (ENUM and ENUM64).
 //!
+//! # Where this differs from libbpf
+//!
+//! Only where libbpf would misbehave or cannot be compared:
+//!
+//! - The bitfield left shift (`FIELD_LSHIFT_U64`) follows the program's
+//!   byte order; libbpf uses the host's (and refuses to patch a
+//!   foreign-order object anyway).
+//! - Loops libbpf runs unbounded over the BTF (arrays of arrays when
+//!   checking field compatibility and element sizes) stop after 64 steps
+//!   with [`RelocError::TooDeep`], so a cyclic BTF cannot hang; a bitfield
+//!   whose type has size 0 is an error where libbpf divides by zero; an
+//!   `ld_imm64` in the last slot is an error where libbpf reads past the
+//!   end.
+//! - Member and enumerator counts use this crate's 24-bit `vlen`; libbpf
+//!   1.7 reads 16 bits (no real BTF has more).
+//!
 //! ```no_run
 //! # #[cfg(feature = "elf")] {
 //! use btf_core::Btf;

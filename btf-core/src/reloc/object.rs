@@ -3,9 +3,10 @@
 
 use super::calc::{Resolution, Session};
 use super::describe::{relo_in_c, type_in_c};
-use super::error::RelocError;
+use super::error::{Mismatch, RelocError};
 use super::patch::{Patched, patch_insn};
-use super::target::Targets;
+use super::target::{Candidate, Targets};
+use crate::btf::Btf;
 use crate::ext::{BpfObject, CoreRelo, ProgramSection};
 use alloc::boxed::Box;
 use alloc::format;
@@ -173,7 +174,7 @@ fn failure(
     let local = session.local();
     let targets = session.targets();
     let mut candidates = Vec::new();
-    let tried: Vec<_> = match res {
+    let tried: Vec<(Candidate, Option<Mismatch>)> = match res {
         Some(r) => r.tried.clone(),
         None => {
             // Re-derive the list for the message.
@@ -184,17 +185,7 @@ fn failure(
             cands.into_iter().map(|c| (c, None)).collect()
         }
     };
-    for (cand, why) in tried {
-        let (target, ty) = match targets.get(cand.target) {
-            Some(t) => (t.name(), type_in_c(t.btf(), cand.id)),
-            None => ("?", String::new()),
-        };
-        let why = match why {
-            Some(m) => format!("rejected: {m}"),
-            None => "matched".into(),
-        };
-        candidates.push(format!("[{}] {ty} in {target}: {why}", cand.id));
-    }
+    candidates.extend(describe_tried(targets, &tried));
     Box::new(RelocFailure {
         section: String::from_utf8_lossy(program.name_bytes()).into_owned(),
         record,
@@ -204,4 +195,49 @@ fn failure(
         candidates,
         error,
     })
+}
+
+/// One line per candidate: where, which type, and whether it matched or
+/// why not.
+fn describe_tried(targets: &Targets<'_>, tried: &[(Candidate, Option<Mismatch>)]) -> Vec<String> {
+    tried
+        .iter()
+        .map(|(cand, why)| {
+            let (target, ty) = match targets.get(cand.target) {
+                Some(t) => (t.name(), type_in_c(t.btf(), cand.id)),
+                None => ("?", String::new()),
+            };
+            let why = match why {
+                Some(m) => format!("rejected: {m}"),
+                None => "matched".into(),
+            };
+            format!("[{}] {ty} in {target}: {why}", cand.id)
+        })
+        .collect()
+}
+
+impl Outcome {
+    /// A person's account of this relocation: the instruction, the kind,
+    /// the path in C, what was done, and each candidate with why it was
+    /// rejected: what to read when an instruction was poisoned. `local`
+    /// and `targets` are those it was relocated with.
+    pub fn explain(&self, local: &Btf<'_>, targets: &Targets<'_>) -> String {
+        let mut out = format!(
+            "insn #{} (relo #{}): {} relocation of {}: {:?}",
+            self.insn,
+            self.record,
+            self.relo.kind,
+            relo_in_c(local, &self.relo),
+            self.patched
+        );
+        let tried = describe_tried(targets, &self.resolution.tried);
+        if tried.is_empty() {
+            out.push_str("; no candidates");
+        }
+        for line in tried {
+            out.push_str("\n  candidate ");
+            out.push_str(&line);
+        }
+        out
+    }
 }
