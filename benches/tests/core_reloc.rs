@@ -350,9 +350,11 @@ fn relocations_patch_as_libbpf_patches() {
 /// kernel source tree, e.g. Debian's `linux-source-6.12`, named by
 /// `BTF_KSELFTESTS`): each `progs/test_core_reloc_X.c` relocated against
 /// every `progs/btf__core_reloc_X*.c` target (the BTF of its object), by
-/// both engines, compared as above. `test_core_reloc_kernel.c` (needs a
-/// generated `vmlinux.h`) and `test_core_reloc_module.c` (a module) are
-/// left out. Run with
+/// both engines, compared as above; `test_core_reloc_kernel.c` and
+/// `test_core_reloc_module.c` (built with a `vmlinux.h` bpftool writes
+/// from the running kernel; its module's types are in no target here, so
+/// its relocations poison) against Debian's vmlinux and the running
+/// kernel's. Run with
 /// `BTF_KSELFTESTS=…/tools/testing/selftests/bpf cargo test -p btf-benches
 /// --test core_reloc -- --ignored` (as root).
 #[test]
@@ -389,9 +391,26 @@ fn kernel_selftests_relocate_as_libbpf() {
                 .expect("libbpf-sys 1.7.0's sources in the cargo registry")
         });
     std::os::unix::fs::symlink(&headers, inc.join("bpf")).unwrap();
+    let vmlinux_h = Command::new("bpftool")
+        .args([
+            "btf",
+            "dump",
+            "file",
+            "/sys/kernel/btf/vmlinux",
+            "format",
+            "c",
+        ])
+        .output();
+    if !require(
+        vmlinux_h.as_ref().is_ok_and(|o| o.status.success()),
+        "bpftool and /sys/kernel/btf/vmlinux (for vmlinux.h)",
+    ) {
+        return;
+    }
+    std::fs::write(inc.join("vmlinux.h"), vmlinux_h.unwrap().stdout).unwrap();
     let compile = |src: &Path, out: &Path| -> bool {
         Command::new("clang-19")
-            .args(["-g", "-O2", "-target", "bpfel", "-c"])
+            .args(["-g", "-O2", "-target", "bpfel", "-D__TARGET_ARCH_x86", "-c"])
             .arg("-I")
             .arg(&inc)
             .arg("-idirafter")
@@ -421,6 +440,21 @@ fn kernel_selftests_relocate_as_libbpf() {
             .trim_start_matches("test_core_reloc_")
             .trim_end_matches(".c");
         if stem == "kernel" || stem == "module" {
+            let obj_path = tmp.0.join(format!("{stem}.o"));
+            assert!(compile(&progs.join(prog), &obj_path), "clang-19 {prog}");
+            let file = std::fs::read(&obj_path).unwrap();
+            for (tname, tpath) in targets().into_iter().skip(1) {
+                let tpath = tpath.unwrap();
+                let bytes = std::fs::read(&tpath).unwrap();
+                let tbtf = Btf::parse(&bytes).unwrap();
+                let label = format!("{prog} against {tname}");
+                let (compared, relos, patches) = compare(&label, &obj_path, &file, &tpath, &tbtf);
+                eprintln!(
+                    "{label}: {relos} relocations, {compared} instructions as libbpf: {patches:?}"
+                );
+                assert!(relos > 0, "{label}");
+                pairs += 1;
+            }
             continue;
         }
         let family = stem.trim_end_matches("_direct").trim_end_matches("_probed");
