@@ -193,7 +193,8 @@ fn compare(
     let prepared: Prepared = libbpf_prepare(obj_path, target_path)
         .unwrap_or_else(|(e, log)| panic!("{label}: open: errno {e}\n{log}"));
     let obj = BpfObject::parse(file).unwrap();
-    let targets = Targets::new(target);
+    let tname = target_path.display().to_string();
+    let targets = Targets::named(&tname, target);
     let ours = relocate_object(&targets, &obj);
     let libbpf_failed = prepared
         .log

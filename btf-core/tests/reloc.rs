@@ -837,3 +837,27 @@ fn corrupted_btf_never_panics() {
         "{outcomes:?}"
     );
 }
+
+/// With `std`, one `Targets` serves threads relocating objects at once.
+#[test]
+fn targets_are_shared_between_threads() {
+    fn sync<T: Sync>(_: &T) {}
+    let t = target();
+    let target = Btf::parse(&t).unwrap();
+    let targets = Targets::named("target.btf", &target);
+    sync(&targets);
+    let l = local();
+    std::thread::scope(|s| {
+        for _ in 0..2 {
+            s.spawn(|| {
+                let local = Btf::parse(&l.bytes).unwrap();
+                let mut session = Session::new(&targets, &local, Endian::Little);
+                let r = session
+                    .resolve(&relo(l.root, l.strs["0:1"], CoreReloKind::FieldByteOffset))
+                    .unwrap();
+                assert_eq!(r.new_val, 44);
+            });
+        }
+    });
+    assert_eq!(targets.vmlinux().name(), "target.btf");
+}

@@ -6,18 +6,26 @@ use crate::btf::Btf;
 use crate::id::{Kind, TypeId};
 use crate::types::Type;
 use alloc::vec::Vec;
-use core::cell::OnceCell;
 use core::fmt;
 use hashbrown::HashMap;
+
+/// A value built once, on first use: thread-safe with `std` (so
+/// [`Targets`] can be shared between threads relocating objects), a
+/// `core` cell without it.
+#[cfg(feature = "std")]
+type Lazy<T> = std::sync::OnceLock<T>;
+#[cfg(not(feature = "std"))]
+type Lazy<T> = core::cell::OnceCell<T>;
 
 /// One target BTF: vmlinux or a module split on it, with an index from
 /// essential names to its own type ids, built on first use and kept, so
 /// that relocating many objects against one target looks each name up in
-/// O(1).
+/// O(1). With `std` it is `Sync`: build it once, share it between
+/// threads.
 pub struct Target<'t> {
     btf: &'t Btf<'t>,
     name: &'t str,
-    index: OnceCell<EssentialIndex<'t>>,
+    index: Lazy<EssentialIndex<'t>>,
 }
 
 impl fmt::Debug for Target<'_> {
@@ -84,7 +92,7 @@ impl<'t> Target<'t> {
         Target {
             btf,
             name,
-            index: OnceCell::new(),
+            index: Lazy::new(),
         }
     }
 
@@ -152,8 +160,14 @@ pub struct Targets<'t> {
 impl<'t> Targets<'t> {
     /// vmlinux alone (what libbpf does with a custom target path).
     pub fn new(vmlinux: &'t Btf<'t>) -> Targets<'t> {
+        Targets::named("vmlinux", vmlinux)
+    }
+
+    /// As [`new`](Self::new), with the name messages give the base
+    /// target (a file name, say) instead of `"vmlinux"`.
+    pub fn named(name: &'t str, vmlinux: &'t Btf<'t>) -> Targets<'t> {
         Targets {
-            vmlinux: Target::new("vmlinux", vmlinux),
+            vmlinux: Target::new(name, vmlinux),
             modules: Vec::new(),
             search: ModuleSearch::default(),
         }
