@@ -39,7 +39,11 @@ impl fmt::Debug for Target<'_> {
 }
 
 /// Essential name → this blob's own ids of that essential name, in id
-/// order.
+/// order. libbpf strips the flavour of target names too (a target's
+/// `task_struct___2` is a candidate for a local `task_struct___v1`) and
+/// takes every type of the name, so [`Btf::index_names`]'s index (exact
+/// names, first match) cannot answer this; one pass over the blob's own
+/// types builds this one.
 struct EssentialIndex<'t> {
     ids: Vec<TypeId>,
     ranges: HashMap<&'t [u8], (u32, u32)>,
