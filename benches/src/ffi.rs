@@ -376,6 +376,43 @@ pub fn libbpf_prepare_log(
     object: &std::path::Path,
     target: &std::path::Path,
 ) -> Result<(i32, String), (i32, String)> {
+    libbpf_prepare(object, target).map(|p| (p.err, p.log))
+}
+
+/// A program as libbpf holds it after `bpf_object__prepare`.
+#[derive(Clone, Debug)]
+pub struct PreparedProgram {
+    /// `bpf_program__name`: its function's name.
+    pub name: String,
+    /// `bpf_program__section_name`.
+    pub section: String,
+    /// `bpf_program__insns`: its instructions (subprograms appended), each
+    /// as the 8 bytes libbpf holds, in the host's byte order.
+    pub insns: Vec<[u8; 8]>,
+}
+
+/// What [`libbpf_prepare`] saw.
+#[derive(Clone, Debug)]
+pub struct Prepared {
+    /// `-bpf_object__prepare()`: 0 or an errno.
+    pub err: i32,
+    /// Everything libbpf logged, at every level.
+    pub log: String,
+    /// Every (non-subprogram) program, in libbpf's order, read after
+    /// prepare (whether or not it succeeded).
+    pub programs: Vec<PreparedProgram>,
+}
+
+/// As [`libbpf_prepare_log`], and reads back each program's instructions
+/// after `bpf_object__prepare`.
+///
+/// # Errors
+///
+/// The errno of a failed open, with the log.
+pub fn libbpf_prepare(
+    object: &std::path::Path,
+    target: &std::path::Path,
+) -> Result<Prepared, (i32, String)> {
     use std::os::unix::ffi::OsStrExt;
     static ONE_AT_A_TIME: std::sync::Mutex<()> = std::sync::Mutex::new(());
     let _serial = ONE_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner());
@@ -404,17 +441,67 @@ pub fn libbpf_prepare_log(
     let result = if obj.is_null() {
         Err(std::io::Error::last_os_error().raw_os_error().unwrap_or(-1))
     } else {
-        // SAFETY: `obj` is live until closed, once, right after.
+        // SAFETY: `obj` is live until closed, once, below.
         let r = unsafe { libbpf_sys::bpf_object__prepare(obj) };
-        // SAFETY: as above.
+        let mut programs = Vec::new();
+        let mut prog = core::ptr::null_mut();
+        loop {
+            // SAFETY: `obj` is live; `prog` is null or the previous
+            // program of `obj`.
+            prog = unsafe { libbpf_sys::bpf_object__next_program(obj, prog) };
+            if prog.is_null() {
+                break;
+            }
+            // SAFETY: `prog` is a live program of `obj`; the strings it
+            // returns are NUL-terminated and live as long as `obj`.
+            let text = |p: *const core::ffi::c_char| unsafe {
+                if p.is_null() {
+                    String::new()
+                } else {
+                    CStr::from_ptr(p).to_string_lossy().into_owned()
+                }
+            };
+            // SAFETY: as above.
+            let (name, section) = unsafe {
+                (
+                    text(libbpf_sys::bpf_program__name(prog)),
+                    text(libbpf_sys::bpf_program__section_name(prog)),
+                )
+            };
+            // SAFETY: `prog` is live; libbpf returns its instruction array
+            // and count (null and 0 when it has none).
+            let (ptr, cnt) = unsafe {
+                (
+                    libbpf_sys::bpf_program__insns(prog),
+                    libbpf_sys::bpf_program__insn_cnt(prog) as usize,
+                )
+            };
+            let insns = if ptr.is_null() || cnt == 0 {
+                Vec::new()
+            } else {
+                // SAFETY: `ptr` points at `cnt` 8-byte `struct bpf_insn`s
+                // owned by `obj`, read before it is closed.
+                let bytes = unsafe { core::slice::from_raw_parts(ptr.cast::<u8>(), cnt * 8) };
+                bytes
+                    .chunks_exact(8)
+                    .map(|c| <[u8; 8]>::try_from(c).expect("8 bytes"))
+                    .collect()
+            };
+            programs.push(PreparedProgram {
+                name,
+                section,
+                insns,
+            });
+        }
+        // SAFETY: as above; nothing of `obj` is used after this.
         unsafe { libbpf_sys::bpf_object__close(obj) };
-        Ok(-r)
+        Ok((-r, programs))
     };
     // SAFETY: restores what was there before.
     unsafe { libbpf_sys::libbpf_set_print(previous) };
     let log = take();
     match result {
-        Ok(r) => Ok((r, log)),
+        Ok((err, programs)) => Ok(Prepared { err, log, programs }),
         Err(e) => Err((e, log)),
     }
 }

@@ -35,6 +35,7 @@
 //! | [`diff`](mod@diff) | what changed between two blobs' named types, matched by kind and name (feature `alloc`) |
 //! | `buf` | [`BtfBuf`]: a parsed blob that owns or shares its bytes and base, lending [`Btf`] views (feature `alloc`) |
 //! | [`write`](mod@write) | building and encoding BTF (feature `alloc`) |
+//! | [`reloc`] | CO-RE relocation with libbpf's semantics: candidates by essential name, spec matching, every relocation kind, instruction patching and poisoning (feature `alloc`) |
 //! | [`ext`] | `.BTF.ext`: func_info, line_info and CO-RE relocation records, checked against `.BTF`; with `elf`, `ext::BpfObject`: a BPF object's program sections and instructions, each record mapped to its instruction |
 //!
 //! # Features
@@ -76,7 +77,7 @@
 
 #[cfg(feature = "alloc")]
 extern crate alloc;
-#[cfg(test)]
+#[cfg(any(test, feature = "std"))]
 extern crate std;
 
 mod btf;
@@ -96,6 +97,8 @@ mod id;
 #[cfg(feature = "alloc")]
 mod index;
 mod names;
+#[cfg(feature = "alloc")]
+pub mod reloc;
 mod resolve;
 mod types;
 mod walk;
