@@ -671,3 +671,82 @@ fn diff_of_two_kernels() {
         .expect("run");
     assert_fails(&bad, "/etc/passwd: not a BTF blob or ELF file");
 }
+
+/// `btf reloc`: a CO-RE program (btf-core/tests/ext_progs/kernel.c, built
+/// here with clang-19) against Debian's vmlinux and the running kernel's,
+/// one line per relocation, poisoned ones explained; `--strict`, JSON.
+#[test]
+fn reloc_of_a_core_program() {
+    let clang = Command::new("clang-19")
+        .arg("--version")
+        .output()
+        .is_ok_and(|o| o.status.success());
+    if !common::require(clang, "clang-19 (Debian's clang-19)") {
+        return;
+    }
+    let Some(dir) = common::corpus() else { return };
+    let tmp = TempDir::new("cli-reloc");
+    let progs = Path::new(env!("CARGO_MANIFEST_DIR")).join("../btf-core/tests/ext_progs");
+    let object = tmp.0.join("kernel.bpf.o");
+    let built = Command::new("clang-19")
+        .args(["-g", "-O2", "-target", "bpf", "-c"])
+        .arg(progs.join("kernel.c"))
+        .arg("-I")
+        .arg(&progs)
+        .arg("-o")
+        .arg(&object)
+        .output()
+        .expect("run clang-19");
+    assert!(built.status.success(), "{built:?}");
+    let vmlinux = dir.join("vmlinux.btf");
+    let run = |extra: &[&str]| {
+        btf()
+            .arg("reloc")
+            .arg(&object)
+            .arg("--btf")
+            .arg(&vmlinux)
+            .args(extra)
+            .output()
+            .expect("run btf reloc")
+    };
+    let out = run(&[]);
+    assert!(out.status.success(), "{out:?}");
+    let text = String::from_utf8(out.stdout).expect("utf-8");
+    let summary = text.lines().last().expect("a summary");
+    let (count, rest) = summary.split_once(" relocations, ").expect(summary);
+    let count: usize = count.parse().expect("a count");
+    assert_eq!(text.lines().count(), count + 1, "{text}");
+    assert!(
+        text.contains("byte_off: struct task_struct.pid (0:5) → struct task_struct in vmlinux: "),
+        "{text}"
+    );
+    let poisoned: usize = rest.split(' ').next().unwrap().parse().unwrap();
+    assert!(poisoned > 0, "the ___old flavour is poisoned: {text}");
+    assert!(text.contains("poisoned (candidate ["), "{text}");
+    // --strict refuses poisoned instructions.
+    let strict = run(&["--strict"]);
+    assert_fails(&strict, "poisoned instructions (--strict)");
+    let json = run(&["--format", "json"]);
+    assert!(json.status.success());
+    let json = String::from_utf8(json.stdout).expect("utf-8");
+    assert!(json.starts_with("[{\"section\":") && json.ends_with("}]\n"));
+    assert_eq!(json.matches("\"insn\":").count(), count);
+    // The running kernel, given as a file, relocates too.
+    if Path::new(VMLINUX).is_file() {
+        let out = btf()
+            .arg("reloc")
+            .arg(&object)
+            .args(["--btf", VMLINUX])
+            .output()
+            .expect("run");
+        assert!(out.status.success(), "{out:?}");
+    }
+    // Not a BPF object: one line.
+    let bad = btf()
+        .args(["reloc", "/etc/passwd", "--btf"])
+        .arg(&vmlinux)
+        .output()
+        .expect("run");
+    assert!(!bad.status.success());
+    assert!(String::from_utf8_lossy(&bad.stderr).starts_with("btf: /etc/passwd: "));
+}

@@ -12,6 +12,9 @@
 //!   or xz compressed too), `/sys/kernel/btf/<module>` (on the kernel's
 //!   vmlinux unless `--base` says otherwise) or `id:N` (a kernel BTF object).
 //!
+//! - `btf reloc OBJ.o [--btf FILE [--module FILE]...]`: every CO-RE
+//!   relocation of a BPF object resolved against a kernel's BTF (the
+//!   running kernel's by default), as libbpf resolves it.
 //! - `btf diff OLD NEW [--base-old F] [--base-new F]`: what changed
 //!   between two blobs' named types, matched by kind and name (`--format
 //!   json`, `--type NAME`, `--layout-only`).
@@ -23,6 +26,7 @@
 mod diff;
 mod dump;
 mod elf;
+mod reloc;
 mod source;
 
 use std::io::{self, BufWriter, Write};
@@ -82,6 +86,30 @@ enum Cmd {
         #[arg(long, value_name = "BYTES", value_parser = dump::parse_max_output)]
         max_output: Option<dump::MaxOutput>,
     },
+    /// Resolve a BPF object's CO-RE relocations against a kernel's BTF, as
+    /// libbpf does when it loads the object
+    Reloc {
+        /// A BPF object (clang -target bpf)
+        object: PathBuf,
+        /// The kernel's vmlinux BTF (raw or ELF); default: the running
+        /// kernel, with its modules
+        #[arg(long, value_name = "FILE")]
+        btf: Option<PathBuf>,
+        /// A module's BTF, split on --btf; repeat for more
+        #[arg(long, value_name = "FILE")]
+        module: Vec<PathBuf>,
+        /// Search the modules for every type, not only when vmlinux has no
+        /// candidate (libbpf's rule)
+        #[arg(long)]
+        all_modules: bool,
+        /// Exit 1 when an instruction is poisoned (a field or type the
+        /// kernel lacks, reached unless a guard keeps it from running)
+        #[arg(long)]
+        strict: bool,
+        /// Output format
+        #[arg(long, value_enum, default_value_t = reloc::Format::Text)]
+        format: reloc::Format,
+    },
     /// What changed between two blobs' named types (two kernels, two
     /// builds of a module): sizes, members, enum values, prototypes
     Diff {
@@ -139,6 +167,21 @@ fn main() -> ExitCode {
         Cmd::Summary { sysfs, modules } => buffered(|out| summary(out, sysfs, modules)),
         Cmd::List => buffered(list),
         Cmd::Find { name, sysfs } => buffered(|out| find(out, &name, sysfs)),
+        Cmd::Reloc {
+            object,
+            btf,
+            module,
+            all_modules,
+            strict,
+            format,
+        } => reloc::run(&reloc::Args {
+            object: &object,
+            btf: btf.as_deref(),
+            modules: &module,
+            all_modules,
+            strict,
+            format,
+        }),
         Cmd::Diff {
             old,
             new,
