@@ -33,6 +33,7 @@
 //! | `resolve` | sizes, alignments, skipping modifiers and typedefs |
 //! | `index` | [`BtfIndex`], an owned re-attachable id index |
 //! | [`write`](mod@write) | building and encoding BTF (feature `alloc`) |
+//! | [`kernel_check`] | the verdict `BPF_BTF_LOAD` would give, and why (feature `alloc`) |
 //!
 //! # Features
 //!
@@ -87,6 +88,8 @@ mod header;
 mod id;
 #[cfg(feature = "alloc")]
 mod index;
+#[cfg(feature = "alloc")]
+pub mod kernel_check;
 mod names;
 mod resolve;
 mod types;
