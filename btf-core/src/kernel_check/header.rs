@@ -87,7 +87,11 @@ pub(super) fn check(data: &[u8], split: bool, p: &KernelProfile) -> Result<Secti
 
     // The string section.
     let body = hdr.hdr_len as usize;
-    let [(type_off, type_len), (str_off, str_len), (layout_off, layout_len)] = hdr.secs;
+    let [
+        (type_off, type_len),
+        (str_off, str_len),
+        (layout_off, layout_len),
+    ] = hdr.secs;
     let str_at = body + str_off as usize;
     let str_end = str_at + str_len as usize;
     if str_end != data.len() {
@@ -133,7 +137,11 @@ fn check_sec_info(hdr: &Hdr, size: u32, p: &KernelProfile) -> Result<(), Fault> 
     let secs = secs.get_mut(..n).unwrap_or_default();
     let cmp = |a: (u32, u32), b: (u32, u32)| -> i32 {
         let d = a.0.wrapping_sub(b.0) as i32;
-        if d != 0 { d } else { a.1.wrapping_sub(b.1) as i32 }
+        if d != 0 {
+            d
+        } else {
+            a.1.wrapping_sub(b.1) as i32
+        }
     };
     // Insertion sort: for two or three entries, the order the kernel's
     // heap sort leaves when the comparison is consistent.

@@ -114,7 +114,12 @@ fn need(meta_left: usize, needed: u64, bad: impl Fn(Rule) -> Fault) -> Result<us
     Ok(needed as usize)
 }
 
-fn int(ctx: &Ctx<'_, '_>, t: Rec<'_>, meta_left: usize, bad: impl Fn(Rule) -> Fault) -> Result<usize, Fault> {
+fn int(
+    ctx: &Ctx<'_, '_>,
+    t: Rec<'_>,
+    meta_left: usize,
+    bad: impl Fn(Rule) -> Fault,
+) -> Result<usize, Fault> {
     let needed = need(meta_left, 4, &bad)?;
     let _ = ctx;
     if t.vlen() != 0 {
@@ -145,7 +150,12 @@ fn int(ctx: &Ctx<'_, '_>, t: Rec<'_>, meta_left: usize, bad: impl Fn(Rule) -> Fa
 
 /// `btf_ref_type_check_meta`: PTR, TYPEDEF, VOLATILE, CONST, RESTRICT,
 /// TYPE_TAG.
-fn ref_type(ctx: &Ctx<'_, '_>, t: Rec<'_>, k: Kind, bad: impl Fn(Rule) -> Fault) -> Result<usize, Fault> {
+fn ref_type(
+    ctx: &Ctx<'_, '_>,
+    t: Rec<'_>,
+    k: Kind,
+    bad: impl Fn(Rule) -> Fault,
+) -> Result<usize, Fault> {
     if t.vlen() != 0 {
         return Err(bad(Rule::VlenNotZero));
     }
@@ -311,7 +321,12 @@ fn func(ctx: &Ctx<'_, '_>, t: Rec<'_>, bad: impl Fn(Rule) -> Fault) -> Result<us
     Ok(0)
 }
 
-fn var(ctx: &Ctx<'_, '_>, t: Rec<'_>, meta_left: usize, bad: impl Fn(Rule) -> Fault) -> Result<usize, Fault> {
+fn var(
+    ctx: &Ctx<'_, '_>,
+    t: Rec<'_>,
+    meta_left: usize,
+    bad: impl Fn(Rule) -> Fault,
+) -> Result<usize, Fault> {
     let needed = need(meta_left, 4, &bad)?;
     if t.vlen() != 0 {
         return Err(bad(Rule::VlenNotZero));
@@ -391,7 +406,12 @@ fn float(t: Rec<'_>, bad: impl Fn(Rule) -> Fault) -> Result<usize, Fault> {
     Ok(0)
 }
 
-fn decl_tag(ctx: &Ctx<'_, '_>, t: Rec<'_>, meta_left: usize, bad: impl Fn(Rule) -> Fault) -> Result<usize, Fault> {
+fn decl_tag(
+    ctx: &Ctx<'_, '_>,
+    t: Rec<'_>,
+    meta_left: usize,
+    bad: impl Fn(Rule) -> Fault,
+) -> Result<usize, Fault> {
     let needed = need(meta_left, 4, &bad)?;
     if ctx.str_at(t.name_off()).is_empty() {
         return Err(bad(Rule::DeclTagValue));

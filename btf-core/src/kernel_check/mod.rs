@@ -373,11 +373,16 @@ fn is_print(c: u8) -> bool {
 }
 
 /// Runs every pass over `data` (on `base`), feeding faults to `sink`.
-fn run(data: &[u8], base: Option<&Btf<'_>>, p: &KernelProfile, sink: &mut Sink) -> Vec<KernelReject> {
+fn run(
+    data: &[u8],
+    base: Option<&Btf<'_>>,
+    p: &KernelProfile,
+    sink: &mut Sink,
+) -> Vec<KernelReject> {
     let secs = match header::check(data, base.is_some(), p) {
         Ok(s) => s,
         Err(f) => {
-            let ctx = Ctx::empty(data, p);
+            let ctx = Ctx::empty(p);
             return alloc::vec![ctx.reject(f)];
         }
     };
@@ -417,7 +422,7 @@ fn run(data: &[u8], base: Option<&Btf<'_>>, p: &KernelProfile, sink: &mut Sink) 
 }
 
 impl<'a, 'p> Ctx<'a, 'p> {
-    fn empty(data: &'a [u8], p: &'p KernelProfile) -> Ctx<'a, 'p> {
+    fn empty(p: &'p KernelProfile) -> Ctx<'a, 'p> {
         Ctx {
             p,
             base: None,

@@ -155,4 +155,11 @@ impl KernelProfile {
     pub const fn relaxed_names(&self) -> bool {
         self.at_least(6, 5)
     }
+
+    /// A FUNC_PROTO's return and parameter types may not be a VAR,
+    /// DATASEC or DECL_TAG. Seen on 6.18 (the stored 6.x source lacks it);
+    /// assumed from 6.12, the release it appeared in is not known here.
+    pub const fn func_proto_no_source_only(&self) -> bool {
+        self.at_least(6, 12)
+    }
 }

@@ -256,7 +256,12 @@ impl<'a> Env<'_, 'a, '_> {
         self.mode = Mode::Tbd;
         let _ = self.push(id);
         let mut result = Ok(());
-        while let Some(v) = self.top.checked_sub(1).and_then(|i| self.stack.get(i)).copied() {
+        while let Some(v) = self
+            .top
+            .checked_sub(1)
+            .and_then(|i| self.stack.get(i))
+            .copied()
+        {
             result = self.resolve_vertex(v);
             if result.is_err() {
                 break;
@@ -434,7 +439,12 @@ impl<'a> Env<'_, 'a, '_> {
                 .filter(|m| !nosize(kind(*m)) && !source_only(kind(*m)));
             let Some(mt) = mt else {
                 let at = t.elem_at(0, 12, i);
-                return Err(Fault::new(Rule::InvalidMember, Errno::Inval, Some(v.id), at));
+                return Err(Fault::new(
+                    Rule::InvalidMember,
+                    Errno::Inval,
+                    Some(v.id),
+                    at,
+                ));
             };
             if !self.is_sink(mt) && !self.is_resolved(mt_id) {
                 self.set_next_member(i as u32 + 1);
@@ -480,7 +490,11 @@ impl<'a> Env<'_, 'a, '_> {
                 _ => return Err(m(Rule::UnsupportedMember)),
             }
         }
-        let bits_off = if kflag { member_bit_offset(s, raw) } else { raw };
+        let bits_off = if kflag {
+            member_bit_offset(s, raw)
+        } else {
+            raw
+        };
         let bytes_off = bits_off / 8;
         match k {
             Kind::INT => int_member(mt, bits_off, struct_size, m),
@@ -554,10 +568,7 @@ impl<'a> Env<'_, 'a, '_> {
     /// `btf_func_check`: a FUNC's type is a FUNC_PROTO whose parameters
     /// are named.
     fn func_check(&self, id: u32, t: Rec<'_>) -> Result<(), Fault> {
-        let Some(proto) = self
-            .by_id(t.st())
-            .filter(|p| kind(*p) == Kind::FUNC_PROTO)
-        else {
+        let Some(proto) = self.by_id(t.st()).filter(|p| kind(*p) == Kind::FUNC_PROTO) else {
             return Err(self.fault(Rule::InvalidTypeId, id));
         };
         for i in 0..proto.vlen() as usize {
@@ -571,7 +582,12 @@ impl<'a> Env<'_, 'a, '_> {
     /// `btf_decl_tag_resolve`.
     fn resolve_decl_tag(&mut self, id: u32, t: Rec<'_>) -> Result<(), Fault> {
         let next_id = t.st();
-        let target = |k: Kind| matches!(k, Kind::FUNC | Kind::STRUCT | Kind::UNION | Kind::VAR | Kind::TYPEDEF);
+        let target = |k: Kind| {
+            matches!(
+                k,
+                Kind::FUNC | Kind::STRUCT | Kind::UNION | Kind::VAR | Kind::TYPEDEF
+            )
+        };
         let Some(next) = self.by_id(next_id).filter(|n| target(kind(*n))) else {
             return Err(self.fault(Rule::InvalidTypeId, id));
         };
@@ -637,6 +653,9 @@ impl<'a> Env<'_, 'a, '_> {
             let Some(ret) = self.by_id(ret_id) else {
                 return Err(self.fault(Rule::ReturnType, id));
             };
+            if self.ctx.p.func_proto_no_source_only() && source_only(kind(ret)) {
+                return Err(self.fault(Rule::ReturnType, id));
+            }
             if needs_resolve(kind(ret)) && !self.is_resolved(ret_id) {
                 self.resolve(ret_id)?;
             }
@@ -662,6 +681,9 @@ impl<'a> Env<'_, 'a, '_> {
             let Some(at) = self.by_id(ty) else {
                 return Err(bad(self));
             };
+            if self.ctx.p.func_proto_no_source_only() && source_only(kind(at)) {
+                return Err(bad(self));
+            }
             if name != 0 && (!self.ctx.name_offset_valid(name) || !self.ctx.identifier(name)) {
                 return Err(bad(self));
             }
@@ -677,7 +699,12 @@ impl<'a> Env<'_, 'a, '_> {
 }
 
 /// `btf_int_check_member`.
-fn int_member(mt: Rec<'_>, bits_off: u32, struct_size: u32, m: impl Fn(Rule) -> Fault) -> Result<(), Fault> {
+fn int_member(
+    mt: Rec<'_>,
+    bits_off: u32,
+    struct_size: u32,
+    m: impl Fn(Rule) -> Fault,
+) -> Result<(), Fault> {
     let data = mt.extra(0);
     let int_off = (data >> 16) & 0xff;
     if u32::MAX - bits_off < int_off {
@@ -696,7 +723,12 @@ fn int_member(mt: Rec<'_>, bits_off: u32, struct_size: u32, m: impl Fn(Rule) -> 
 }
 
 /// `btf_int_check_kflag_member`.
-fn int_kflag_member(mt: Rec<'_>, raw: u32, struct_size: u32, m: impl Fn(Rule) -> Fault) -> Result<(), Fault> {
+fn int_kflag_member(
+    mt: Rec<'_>,
+    raw: u32,
+    struct_size: u32,
+    m: impl Fn(Rule) -> Fault,
+) -> Result<(), Fault> {
     if !int_is_regular(mt) {
         return Err(m(Rule::MemberBaseType));
     }
