@@ -156,6 +156,12 @@ pub enum Error {
     /// A module view was asked for with a base that is not its set's
     /// vmlinux.
     WrongBase,
+    /// [`load_btf_checked`](crate::load_btf_checked): the kernel-exact
+    /// check refused the bytes before any syscall.
+    KernelCheck {
+        /// Why, as the kernel would say it.
+        reject: Box<btf_core::kernel_check::KernelReject>,
+    },
 }
 
 impl Error {
@@ -245,6 +251,9 @@ impl fmt::Display for Error {
                 }
             }
             Error::WrongBase => f.write_str("module btf viewed on a base that is not its vmlinux"),
+            Error::KernelCheck { reject } => {
+                write!(f, "the kernel would refuse this btf: {reject}")
+            }
         }
     }
 }
@@ -260,7 +269,8 @@ impl From<Error> for io::Error {
             Error::Parse { .. }
             | Error::BadName { .. }
             | Error::Unstable { .. }
-            | Error::TooLarge { .. } => io::ErrorKind::InvalidData,
+            | Error::TooLarge { .. }
+            | Error::KernelCheck { .. } => io::ErrorKind::InvalidData,
             Error::WrongBase => io::ErrorKind::InvalidInput,
             other => other
                 .io_error()

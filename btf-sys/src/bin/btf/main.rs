@@ -12,6 +12,9 @@
 //!   or xz compressed too), `/sys/kernel/btf/<module>` (on the kernel's
 //!   vmlinux unless `--base` says otherwise) or `id:N` (a kernel BTF object).
 //!
+//! - `btf validate FILE [--base FILE] [--kernel PROFILE] [--all]`: whether
+//!   the kernel would load the blob with `BPF_BTF_LOAD`, and why not.
+//!
 //! Errors are one line on stderr and exit status 1.
 
 #![forbid(unsafe_code)]
@@ -19,6 +22,7 @@
 mod dump;
 mod elf;
 mod source;
+mod validate;
 
 use std::io::{self, BufWriter, Write};
 use std::path::PathBuf;
@@ -77,6 +81,22 @@ enum Cmd {
         #[arg(long, value_name = "BYTES", value_parser = dump::parse_max_output)]
         max_output: Option<dump::MaxOutput>,
     },
+    /// Tell whether the kernel would load a blob (BPF_BTF_LOAD), and why not
+    Validate {
+        /// A raw BTF or ELF file (gzip/zstd/xz too), /sys/kernel/btf/<name>,
+        /// or id:N
+        file: String,
+        /// The base of split BTF (raw BTF or ELF)
+        #[arg(long, short = 'B', value_name = "FILE")]
+        base: Option<PathBuf>,
+        /// The kernel's rules: running (default), newest, or a release
+        /// (6.18); prefix kernel: for the kernel's own BTF (no resolve pass)
+        #[arg(long, value_name = "PROFILE")]
+        kernel: Option<String>,
+        /// List every reason, not only the kernel's first
+        #[arg(long)]
+        all: bool,
+    },
 }
 
 /// A failure of the tool: one line for stderr.
@@ -118,6 +138,12 @@ fn main() -> ExitCode {
             format,
             max_output.unwrap_or(dump::MaxOutput::Default),
         ),
+        Cmd::Validate {
+            file,
+            base,
+            kernel,
+            all,
+        } => validate::run(&file, base.as_deref(), kernel.as_deref(), all),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
