@@ -66,6 +66,7 @@ use crate::btf::Btf;
 use crate::endian::Endian;
 use crate::id::{Kind, TypeId};
 use alloc::vec::Vec;
+use core::cell::Cell;
 
 /// A fault before it is turned into a [`KernelReject`] (the name is looked
 /// up only then).
@@ -215,6 +216,9 @@ pub(crate) struct Ctx<'a, 'p> {
     first_id: u32,
     /// Each own record's offset in the type section.
     offs: Vec<u32>,
+    /// One bit per own string offset: known to be a valid identifier
+    /// (names are shared, so most are checked once).
+    valid_names: Vec<Cell<u64>>,
 }
 
 impl<'a> Ctx<'a, '_> {
@@ -283,31 +287,48 @@ impl<'a> Ctx<'a, '_> {
     /// `dot_ok` allows '.' (always since 6.5).
     fn name_valid(&self, off: u32, dot_ok: bool) -> bool {
         let dot_ok = dot_ok || self.p.relaxed_names();
+        // Cached: identifiers valid without the dot allowance of `dot_ok`
+        // (valid with it too), for own strings.
+        let slot = off
+            .checked_sub(self.str_start)
+            .map(|rel| rel as usize)
+            .and_then(|rel| Some((self.valid_names.get(rel / 64)?, rel % 64)));
+        if let Some((cell, bit)) = slot
+            && cell.get() & (1 << bit) != 0
+        {
+            return true;
+        }
+        let strict = dot_ok == self.p.relaxed_names();
+        let ok = self.name_valid_uncached(off, dot_ok);
+        if ok
+            && strict
+            && let Some((cell, bit)) = slot
+        {
+            cell.set(cell.get() | (1 << bit));
+        }
+        ok
+    }
+
+    fn name_valid_uncached(&self, off: u32, dot_ok: bool) -> bool {
         let tail = self.str_tail(off);
         let limit = self.p.ksym_name_len();
-        let ok = |c: u8, first: bool| {
-            (if first {
-                is_alpha(c)
-            } else {
-                is_alpha(c) || c.is_ascii_digit()
-            }) || c == b'_'
-                || (c == b'.' && dot_ok)
+        let first_ok = match tail.first() {
+            Some(&c) => class(c) & FIRST != 0 || (c == b'.' && dot_ok),
+            None => false,
         };
-        match tail.first() {
-            Some(&c) if ok(c, true) => {}
-            _ => return false,
+        if !first_ok {
+            return false;
         }
-        let mut i = 1;
-        while let Some(&c) = tail.get(i) {
-            if c == 0 || i >= limit {
-                return c == 0;
-            }
-            if !ok(c, false) {
-                return false;
-            }
-            i += 1;
-        }
-        false
+        // The kernel reads at most `limit` bytes, then wants the NUL.
+        let window = tail
+            .get(1..tail.len().min(limit.saturating_add(1)))
+            .unwrap_or_default();
+        let Some(end) = memchr::memchr(0, window) else {
+            return false;
+        };
+        let body = window.get(..end).unwrap_or_default();
+        let mask = if dot_ok { REST | DOT } else { REST };
+        body.iter().all(|&c| class(c) & mask != 0)
     }
 
     /// A C identifier (`btf_name_valid_identifier`).
@@ -323,21 +344,17 @@ impl<'a> Ctx<'a, '_> {
         }
         let tail = self.str_tail(off);
         let limit = self.p.ksym_name_len();
-        match tail.first() {
-            Some(&c) if c != 0 => {}
-            _ => return false,
+        let window = tail
+            .get(..tail.len().min(limit.saturating_add(1)))
+            .unwrap_or_default();
+        match memchr::memchr(0, window) {
+            Some(0) | None => false,
+            Some(end) => window
+                .get(..end)
+                .unwrap_or_default()
+                .iter()
+                .all(|&c| class(c) & PRINT != 0),
         }
-        let mut i = 0;
-        while let Some(&c) = tail.get(i) {
-            if c == 0 || i >= limit {
-                return c == 0;
-            }
-            if !is_print(c) {
-                return false;
-            }
-            i += 1;
-        }
-        false
     }
 
     /// The fault turned into a report, with the type's kind and name.
@@ -361,15 +378,46 @@ impl<'a> Ctx<'a, '_> {
     }
 }
 
-/// The kernel's `isalpha`: its ctype table is Latin-1, so the letters
-/// 0xc0..=0xff (but for 0xd7 and 0xf7) count.
-fn is_alpha(c: u8) -> bool {
-    c.is_ascii_alphabetic() || (c >= 0xc0 && c != 0xd7 && c != 0xf7)
-}
+/// A letter or '_' (may start an identifier).
+const FIRST: u8 = 1;
+/// A letter, digit or '_' (may follow).
+const REST: u8 = 2;
+/// '.'.
+const DOT: u8 = 4;
+/// Printable.
+const PRINT: u8 = 8;
 
-/// The kernel's `isprint` (Latin-1 table): 0x20..=0x7e and 0xa0..=0xff.
-fn is_print(c: u8) -> bool {
-    (0x20..0x7f).contains(&c) || c >= 0xa0
+/// The kernel's character classes (`lib/ctype.c`, a Latin-1 table: the
+/// letters 0xc0..=0xff but 0xd7 and 0xf7 count for `isalpha`, and
+/// 0xa0..=0xff for `isprint`).
+const CLASSES: [u8; 256] = {
+    let mut t = [0u8; 256];
+    let mut c = 0usize;
+    while c < 256 {
+        let b = c as u8;
+        let alpha = b.is_ascii_alphabetic() || (b >= 0xc0 && b != 0xd7 && b != 0xf7);
+        let mut v = 0;
+        if alpha || b == b'_' {
+            v |= FIRST | REST;
+        }
+        if b.is_ascii_digit() {
+            v |= REST;
+        }
+        if b == b'.' {
+            v |= DOT;
+        }
+        if (b >= 0x20 && b < 0x7f) || b >= 0xa0 {
+            v |= PRINT;
+        }
+        t[c] = v;
+        c += 1;
+    }
+    t
+};
+
+#[inline(always)]
+fn class(c: u8) -> u8 {
+    CLASSES[usize::from(c)]
 }
 
 /// Runs every pass over `data` (on `base`), feeding faults to `sink`.
@@ -406,6 +454,7 @@ fn run(
         str_start,
         first_id,
         offs: Vec::new(),
+        valid_names: alloc::vec![Cell::new(0); secs.strings_len.div_ceil(64)],
     };
     let flow = meta::check_all(&mut ctx, sink);
     if flow.is_ok() {
@@ -432,6 +481,7 @@ impl<'a, 'p> Ctx<'a, 'p> {
             str_start: 0,
             first_id: 1,
             offs: Vec::new(),
+            valid_names: Vec::new(),
         }
     }
 }
