@@ -58,6 +58,8 @@ mod meta;
 mod profile;
 mod reject;
 mod resolve;
+#[cfg(test)]
+mod tests;
 
 pub use profile::{KernelProfile, Loader};
 pub use reject::{Errno, KernelReject, Rule};
