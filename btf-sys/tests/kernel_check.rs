@@ -423,7 +423,7 @@ fn mutate(rng: &mut Rng, bytes: &mut Vec<u8>, recs: &[(usize, usize)], strs: &[u
             let &(other, _) = rng.pick(recs);
             let other_id = recs.iter().position(|&(a, _)| a == other).unwrap_or(0) as u32 + 1;
             let kind = (rd(bytes, at + 4) >> 24) & 0x1f;
-            if words > 3 && matches!(kind, 3 | 4 | 5) {
+            if words > 3 && matches!(kind, 3..=5) {
                 // an element or member type
                 let w = if kind == 3 { 3 } else { 4 };
                 wr(bytes, at + 4 * w, other_id);

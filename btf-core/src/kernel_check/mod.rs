@@ -411,7 +411,11 @@ const CLASSES: [u8; 256] = {
         if (b >= 0x20 && b < 0x7f) || b >= 0xa0 {
             v |= PRINT;
         }
-        t[c] = v;
+        // `c` < 256 by the loop bound.
+        #[allow(clippy::indexing_slicing)]
+        {
+            t[c] = v;
+        }
         c += 1;
     }
     t
@@ -419,6 +423,8 @@ const CLASSES: [u8; 256] = {
 
 #[inline(always)]
 fn class(c: u8) -> u8 {
+    // A u8 indexes a 256-entry table.
+    #[allow(clippy::indexing_slicing)]
     CLASSES[usize::from(c)]
 }
 

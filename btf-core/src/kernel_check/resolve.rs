@@ -80,7 +80,7 @@ fn int_is_regular(t: Rec<'_>) -> bool {
     let data = t.extra(0);
     let bits = data & 0xff;
     let bytes = bits.div_ceil(8);
-    bits % 8 == 0 && (data >> 16) & 0xff == 0 && matches!(bytes, 1 | 2 | 4 | 8 | 16)
+    bits.is_multiple_of(8) && (data >> 16) & 0xff == 0 && matches!(bytes, 1 | 2 | 4 | 8 | 16)
 }
 
 struct Env<'c, 'a, 'p> {
@@ -499,7 +499,7 @@ impl<'a> Env<'_, 'a, '_> {
         match k {
             Kind::INT => int_member(mt, bits_off, struct_size, m),
             Kind::PTR => {
-                if bits_off % 8 != 0 {
+                if !bits_off.is_multiple_of(8) {
                     return Err(m(Rule::MemberNotAligned));
                 }
                 if struct_size.wrapping_sub(bytes_off) < self.ctx.p.pointer_size {
@@ -508,7 +508,7 @@ impl<'a> Env<'_, 'a, '_> {
                 Ok(())
             }
             Kind::ARRAY => {
-                if bits_off % 8 != 0 {
+                if !bits_off.is_multiple_of(8) {
                     return Err(m(Rule::MemberNotAligned));
                 }
                 let size = self.id_size(mt_id).map_or(0, |(_, _, n)| n);
@@ -518,7 +518,7 @@ impl<'a> Env<'_, 'a, '_> {
                 Ok(())
             }
             Kind::STRUCT | Kind::UNION | Kind::ENUM | Kind::ENUM64 => {
-                if bits_off % 8 != 0 {
+                if !bits_off.is_multiple_of(8) {
                     return Err(m(Rule::MemberNotAligned));
                 }
                 if struct_size.wrapping_sub(bytes_off) < mt.st() {
@@ -736,7 +736,7 @@ fn int_kflag_member(
     let bits_off = raw & 0x00ff_ffff;
     let int_bits = mt.extra(0) & 0xff;
     if nr_bits == 0 {
-        if bits_off % 8 != 0 {
+        if !bits_off.is_multiple_of(8) {
             return Err(m(Rule::MemberOffset));
         }
         nr_bits = int_bits;
@@ -759,7 +759,7 @@ fn enum_kflag_member(raw: u32, struct_size: u32, m: impl Fn(Rule) -> Fault) -> R
     let bits_off = raw & 0x00ff_ffff;
     let mut nr_bits = raw >> 24;
     if nr_bits == 0 {
-        if bits_off % 8 != 0 {
+        if !bits_off.is_multiple_of(8) {
             return Err(m(Rule::MemberNotAligned));
         }
         nr_bits = 32;

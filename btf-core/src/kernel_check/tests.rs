@@ -255,7 +255,7 @@ fn composite_rules() {
     );
     // A kflag bitfield wider than its int.
     rejects(
-        &s(STRUCT, true, 8, &[(1, (33 << 24) | 0)]),
+        &s(STRUCT, true, 8, &[(1, 33 << 24)]),
         Rule::MemberBitfieldSize,
         Errno::Inval,
         Some(2),
