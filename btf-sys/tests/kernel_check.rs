@@ -434,6 +434,105 @@ fn mutate(rng: &mut Rng, bytes: &mut Vec<u8>, recs: &[(usize, usize)], strs: &[u
     }
 }
 
+/// A classic header over `types` and `strings` placed as given.
+fn assemble(hdr_len: u32, parts: &[(&[u8], bool)]) -> Vec<u8> {
+    // `parts` in file order; `true` marks the string section.
+    let mut body = Vec::new();
+    let (mut type_off, mut type_len, mut str_off, mut str_len) = (0, 0, 0, 0);
+    for &(bytes, is_str) in parts {
+        if is_str {
+            (str_off, str_len) = (body.len() as u32, bytes.len() as u32);
+        } else {
+            (type_off, type_len) = (body.len() as u32, bytes.len() as u32);
+        }
+        body.extend_from_slice(bytes);
+    }
+    let mut out = vec![0x9f, 0xeb, 1, 0];
+    for w in [hdr_len, type_off, type_len, str_off, str_len] {
+        out.extend_from_slice(&w.to_ne_bytes());
+    }
+    out.resize(hdr_len as usize, 0);
+    out.extend_from_slice(&body);
+    out
+}
+
+/// Blobs the mutations do not reach: size and type count limits, section
+/// order, long chains.
+fn special_blobs() -> Vec<(&'static str, Vec<u8>)> {
+    let int: Vec<u8> = [0u32, 0x0100_0000, 4, 32]
+        .iter()
+        .flat_map(|w| w.to_ne_bytes())
+        .collect();
+    let ptr_to = |id: u32| -> Vec<u8> {
+        [0u32, 0x0200_0000, id]
+            .iter()
+            .flat_map(|w| w.to_ne_bytes())
+            .collect()
+    };
+    let konst = |id: u32| -> Vec<u8> {
+        [0u32, 0x0a00_0000, id]
+            .iter()
+            .flat_map(|w| w.to_ne_bytes())
+            .collect()
+    };
+    let strs: &[u8] = b"\0int\0";
+    let mut v = vec![
+        ("only a header", assemble(24, &[])),
+        ("no types", assemble(24, &[(strs, true)])),
+        (
+            "strings before types",
+            assemble(24, &[(strs, true), (&int, false)]),
+        ),
+        (
+            "strings before types, odd",
+            assemble(24, &[(b"\0a\0b\0", true), (&int, false)]),
+        ),
+        (
+            "a 16-byte header",
+            assemble(16, &[(&int, false), (strs, true)]),
+        ),
+        (
+            "7 bytes",
+            assemble(24, &[(&int, false), (strs, true)])[..7].to_vec(),
+        ),
+    ];
+    let mut big = assemble(24, &[(&int, false), (strs, true)]);
+    big.resize(16 * 1024 * 1024 + 1, 0);
+    v.push(("over 16 MiB", big));
+    for n in [0xf_ffffu32, 0x10_0000, 0x15_0000] {
+        let types: Vec<u8> = (0..n).flat_map(|_| ptr_to(0)).collect();
+        v.push((
+            if n == 0xf_ffff {
+                "1,048,575 types"
+            } else {
+                "1,048,576 types or more"
+            },
+            assemble(24, &[(&types, false), (b"\0", true)]),
+        ));
+    }
+    {
+        // A reference past 0xfffff to a type that exists.
+        let mut types: Vec<u8> = (0..0x10_0001u32).flat_map(|_| ptr_to(0)).collect();
+        types.extend(ptr_to(0x10_0000));
+        v.push((
+            "a reference to id 0x100000",
+            assemble(24, &[(&types, false), (b"\0", true)]),
+        ));
+    }
+    for n in [31u32, 32, 33] {
+        // CONST chains from id 2 upward, ending at the INT [1].
+        let mut types = int.clone();
+        for i in 0..n {
+            types.extend(konst(if i + 1 == n { 1 } else { i + 3 }));
+        }
+        v.push((
+            "a chain of CONSTs",
+            assemble(24, &[(&types, false), (strs, true)]),
+        ));
+    }
+    v
+}
+
 fn errno_of(code: Option<i32>) -> Option<Errno> {
     code.and_then(Errno::from_code)
 }
@@ -526,6 +625,31 @@ fn kernel_check_agrees_with_bpf_btf_load() {
             } else if !agree {
                 disagreements.push(String::new());
             }
+        }
+    }
+    for (name, bytes) in special_blobs() {
+        blobs += 1;
+        let ours = check_bytes(&bytes, None, &profile);
+        let theirs = Linux
+            .btf_load(&bytes, &mut [], 0)
+            .err()
+            .map(|r| r.error.raw_os_error());
+        match theirs {
+            None => accepted += 1,
+            Some(_) => rejected += 1,
+        }
+        if let Err(r) = &ours {
+            *rules.entry(format!("{:?}", r.rule)).or_default() += 1;
+        }
+        let agree = match (&ours, theirs) {
+            (Ok(()), None) => true,
+            (Err(r), Some(code)) => errno_of(code) == Some(r.errno),
+            _ => false,
+        };
+        if !agree {
+            disagreements.push(format!(
+                "special blob '{name}': ours {ours:?}, kernel {theirs:?}"
+            ));
         }
     }
     eprintln!(

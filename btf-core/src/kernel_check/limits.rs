@@ -4,8 +4,9 @@
 /// larger is `E2BIG`.
 pub const MAX_BLOB_SIZE: usize = 16 * 1024 * 1024;
 
-/// `BTF_MAX_TYPE`: type ids above it are invalid, and a blob may hold at
-/// most this many types counting `void` (`E2BIG` past it).
+/// `BTF_MAX_TYPE`: type ids above it are invalid, and before 6.18 a blob
+/// may hold at most this many types counting `void` (`E2BIG` past it; see
+/// [`KernelProfile::counts_types`](super::KernelProfile::counts_types)).
 pub const MAX_TYPE_ID: u32 = 0x000f_ffff;
 
 /// `BTF_MAX_NAME_OFFSET`: name offsets and the string section's last

@@ -21,7 +21,7 @@ pub(super) fn check_all(ctx: &mut Ctx<'_, '_>, sink: &mut Sink) -> Result<(), St
         };
         let size = match check_meta(ctx, id, rec, left) {
             Ok(size) => {
-                if id >= MAX_TYPE_ID {
+                if ctx.p.counts_types() && id >= MAX_TYPE_ID {
                     sink.report(Fault::new(
                         Rule::TooManyTypes,
                         Errno::TooBig,

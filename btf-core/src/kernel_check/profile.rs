@@ -156,9 +156,19 @@ impl KernelProfile {
         self.at_least(6, 5)
     }
 
+    /// Before 6.18 a blob holds at most `BTF_MAX_TYPE` ids counting void
+    /// (`E2BIG` at id 0xfffff: 6.12's `btf_add_type`); 6.18 accepts more
+    /// (1,376,256 types were loaded in the differential test), though a
+    /// reference above 0xfffff is still invalid. Releases between 6.13
+    /// and 6.17 are assumed to count.
+    pub const fn counts_types(&self) -> bool {
+        !self.at_least(6, 18)
+    }
+
     /// A FUNC_PROTO's return and parameter types may not be a VAR,
-    /// DATASEC or DECL_TAG. Seen on 6.18 (the stored 6.x source lacks it);
-    /// assumed from 6.12, the release it appeared in is not known here.
+    /// DATASEC or DECL_TAG: in 6.12's and 6.18's `btf_func_proto_check`,
+    /// not in the stored 6.0-era source; assumed from 6.12, the release it
+    /// appeared in is not known here.
     pub const fn func_proto_no_source_only(&self) -> bool {
         self.at_least(6, 12)
     }

@@ -469,3 +469,19 @@ fn split_on_a_base() {
         (Rule::InvalidName, Some(base.last_id().get() + 1))
     );
 }
+
+#[test]
+fn type_count_limit_before_6_18() {
+    let mut b = RawBlob::new(Endian::Little);
+    for _ in 0..limits::MAX_TYPE_ID {
+        b.ty(0, PTR, false, 0, 0);
+    }
+    let bytes = b.build();
+    let old = KernelProfile::new(6, 12).with_endian(Endian::Little);
+    let err = check_bytes(&bytes, None, &old).unwrap_err();
+    assert_eq!(
+        (err.rule, err.errno, err.id),
+        (Rule::TooManyTypes, Errno::TooBig, Some(limits::MAX_TYPE_ID))
+    );
+    assert_eq!(verdict(&bytes), None);
+}
