@@ -22,17 +22,15 @@ pub(super) fn check_all(ctx: &mut Ctx<'_, '_>, sink: &mut Sink) -> Result<(), St
         let size = match check_meta(ctx, id, rec, left) {
             Ok(size) => {
                 if ctx.p.counts_types() && id >= MAX_TYPE_ID {
-                    sink.report(Fault::new(
-                        Rule::TooManyTypes,
-                        Errno::TooBig,
-                        Some(id),
-                        rec.at,
-                    ))?;
+                    let mut fault = Fault::new(Rule::TooManyTypes, Errno::TooBig, Some(id), rec.at);
+                    fault.record = Some(rec.at);
+                    sink.report(fault)?;
                     return Err(Stop);
                 }
                 size
             }
-            Err(fault) => {
+            Err(mut fault) => {
+                fault.record = Some(rec.at);
                 sink.report(fault)?;
                 // Go on only when the record's size can be told.
                 match plain_size(ctx, rec).filter(|&n| n <= left) {

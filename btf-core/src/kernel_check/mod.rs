@@ -79,6 +79,9 @@ pub(crate) struct Fault {
     id: Option<u32>,
     offset: usize,
     args: [u64; 2],
+    /// The absolute offset of the record concerned, when the meta pass
+    /// has not indexed it yet.
+    record: Option<usize>,
 }
 
 impl Fault {
@@ -89,6 +92,7 @@ impl Fault {
             id,
             offset,
             args: [0; 2],
+            record: None,
         }
     }
 
@@ -361,7 +365,17 @@ impl<'a> Ctx<'a, '_> {
 
     /// The fault turned into a report, with the type's kind and name.
     fn reject(&self, f: Fault) -> KernelReject {
-        let rec = f.id.and_then(|id| self.by_id(id));
+        let unindexed = f.record.and_then(|at| {
+            let rel = at.checked_sub(self.types_at)?;
+            Some(Rec {
+                bytes: self.types.get(rel..)?,
+                e: self.p.endian,
+                at,
+            })
+        });
+        let rec = unindexed
+            .filter(|r| r.bytes.len() >= 12)
+            .or_else(|| f.id.and_then(|id| self.by_id(id)));
         let kind = rec.map(|r| Kind::new(r.kind()));
         let name = rec
             .map(|r| r.name_off())

@@ -332,6 +332,11 @@ fn enum_float_func_var_rules() {
     };
     assert_eq!(verdict(&var(0, 1)), None);
     rejects(&var(1, 0), Rule::VlenNotZero, Errno::Inval, Some(2));
+    let one = check_bytes(&var(1, 0), None, &p()).unwrap_err();
+    assert_eq!(
+        one.to_string(),
+        "type [2] VAR 'v' at byte 40: a VAR's vlen must be 0 (kernel: \"vlen != 0\"; EINVAL)"
+    );
     rejects(&var(0, 2), Rule::VarLinkage, Errno::Inval, Some(2));
     // `...` only last.
     let va = blob(|b| {
