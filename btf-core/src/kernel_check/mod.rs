@@ -329,12 +329,15 @@ impl<'a> Ctx<'a, '_> {
         let window = tail
             .get(1..tail.len().min(limit.saturating_add(1)))
             .unwrap_or_default();
-        let Some(end) = memchr::memchr(0, window) else {
-            return false;
-        };
-        let body = window.get(..end).unwrap_or_default();
+        // One pass: a byte outside the class ends the name; valid only if
+        // it is the NUL (class 0).
         let mask = if dot_ok { REST | DOT } else { REST };
-        body.iter().all(|&c| class(c) & mask != 0)
+        for &c in window {
+            if class(c) & mask == 0 {
+                return c == 0;
+            }
+        }
+        false
     }
 
     /// A C identifier (`btf_name_valid_identifier`).
@@ -353,14 +356,15 @@ impl<'a> Ctx<'a, '_> {
         let window = tail
             .get(..tail.len().min(limit.saturating_add(1)))
             .unwrap_or_default();
-        match memchr::memchr(0, window) {
-            Some(0) | None => false,
-            Some(end) => window
-                .get(..end)
-                .unwrap_or_default()
-                .iter()
-                .all(|&c| class(c) & PRINT != 0),
+        if window.first().is_none_or(|&c| c == 0) {
+            return false;
         }
+        for &c in window {
+            if class(c) & PRINT == 0 {
+                return c == 0;
+            }
+        }
+        false
     }
 
     /// The fault turned into a report, with the type's kind and name.
