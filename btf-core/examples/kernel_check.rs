@@ -37,7 +37,11 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         reference * 1.85
     );
     for loader in [Loader::User, Loader::Kernel] {
-        let name = if loader == Loader::User { "user" } else { "kernel" };
+        let name = if loader == Loader::User {
+            "user"
+        } else {
+            "kernel"
+        };
         if only.as_deref().is_some_and(|o| o != name) {
             continue;
         }

@@ -10,6 +10,7 @@ use crate::id::Kind;
 pub(super) fn check_all(ctx: &mut Ctx<'_, '_>, sink: &mut Sink) -> Result<(), Stop> {
     let types = ctx.types;
     let _ = ctx.offs.try_reserve(types.len() / 24 + 16);
+    let _ = ctx.dense.try_reserve(types.len() / 24 + 16);
     let mut cur = 0usize;
     let mut id = ctx.first_id;
     while cur < types.len() {
@@ -40,6 +41,7 @@ pub(super) fn check_all(ctx: &mut Ctx<'_, '_>, sink: &mut Sink) -> Result<(), St
             }
         };
         ctx.offs.push(cur as u32);
+        ctx.dense.push(super::resolve::Dense::of(rec));
         cur = cur.saturating_add(size);
         id = id.saturating_add(1);
     }

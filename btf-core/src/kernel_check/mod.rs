@@ -222,6 +222,8 @@ pub(crate) struct Ctx<'a, 'p> {
     first_id: u32,
     /// Each own record's offset in the type section.
     offs: Vec<u32>,
+    /// Each own record's slot for the resolve pass.
+    dense: Vec<resolve::Dense>,
     /// One bit per own string offset: known to be a valid identifier
     /// (names are shared, so most are checked once).
     valid_names: Vec<Cell<u64>>,
@@ -480,17 +482,19 @@ fn run(
         str_start,
         first_id,
         offs: Vec::new(),
+        dense: Vec::new(),
         valid_names: alloc::vec![Cell::new(0); secs.strings_len.div_ceil(64)],
     };
     let flow = meta::check_all(&mut ctx, sink);
     if flow.is_ok() {
+        let mut dense = core::mem::take(&mut ctx.dense);
         let flow = if p.loader == Loader::User {
-            resolve::check_all(&ctx, sink)
+            resolve::check_all(&ctx, &mut dense, sink)
         } else {
             Ok(())
         };
         if flow.is_ok() {
-            let _ = resolve::check_type_tags(&ctx, sink);
+            let _ = resolve::check_type_tags(&ctx, &dense, sink);
         }
     }
     sink.faults.iter().map(|&f| ctx.reject(f)).collect()
@@ -507,6 +511,7 @@ impl<'a, 'p> Ctx<'a, 'p> {
             str_start: 0,
             first_id: 1,
             offs: Vec::new(),
+            dense: Vec::new(),
             valid_names: Vec::new(),
         }
     }
