@@ -517,6 +517,15 @@ fn special_blobs() -> Vec<(&'static str, Vec<u8>)> {
         ));
     }
     {
+        // [1] refers to [0xfffff], which the kernel drops (past its id limit).
+        let mut types = ptr_to(0xf_ffff);
+        types.extend((1..0xf_ffffu32).flat_map(|_| ptr_to(0)));
+        v.push((
+            "a reference to the dropped id 0xfffff",
+            assemble(24, &[(&types, false), (b"\0", true)]),
+        ));
+    }
+    {
         // A reference past 0xfffff to a type that exists.
         let mut types: Vec<u8> = (0..0x10_0001u32).flat_map(|_| ptr_to(0)).collect();
         types.extend(ptr_to(0x10_0000));

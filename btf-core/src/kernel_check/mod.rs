@@ -350,7 +350,7 @@ impl<'a> Ctx<'a, '_> {
     /// A DATASEC name (`btf_name_valid_section`): since 6.5, non-empty
     /// printable text; before, an identifier that may hold '.'.
     fn section_name(&self, off: u32) -> bool {
-        if !self.p.relaxed_names() {
+        if !self.p.printable_section_names() {
             return self.name_valid(off, true);
         }
         let tail = self.str_tail(off);

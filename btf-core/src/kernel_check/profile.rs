@@ -149,27 +149,24 @@ impl KernelProfile {
         self.at_least(6, 14)
     }
 
-    /// Since 6.5 identifiers may hold '.' in every kind and a DATASEC name
-    /// may be any printable text; before, '.' was allowed only in VAR and
-    /// DATASEC names.
+    /// Identifiers may hold '.' in every kind (seen on 6.1.170; the stored
+    /// 6.0-era source allows it only in VAR and DATASEC names).
     pub const fn relaxed_names(&self) -> bool {
-        self.at_least(6, 5)
+        self.at_least(6, 1)
     }
 
-    /// Before 6.18 a blob holds at most `BTF_MAX_TYPE` ids counting void
-    /// (`E2BIG` at id 0xfffff: 6.12's `btf_add_type`); 6.18 accepts more
-    /// (1,376,256 types were loaded in the differential test), though a
-    /// reference above 0xfffff is still invalid. Releases between 6.13
-    /// and 6.17 are assumed to count.
-    pub const fn counts_types(&self) -> bool {
-        !self.at_least(6, 18)
+    /// A DATASEC name may be any printable text: in 6.12's source and on
+    /// 6.18; not on 6.1.170, which wants an identifier (dots allowed).
+    /// Releases 6.2 to 6.11 are assumed without it.
+    pub const fn printable_section_names(&self) -> bool {
+        self.at_least(6, 12)
     }
 
     /// A FUNC_PROTO's return and parameter types may not be a VAR,
-    /// DATASEC or DECL_TAG: in 6.12's and 6.18's `btf_func_proto_check`,
-    /// not in the stored 6.0-era source; assumed from 6.12, the release it
-    /// appeared in is not known here.
+    /// DATASEC or DECL_TAG: in 6.12's source and on 6.1.170 and 6.18 (a
+    /// fix that reached the 6.1 stable series), not in the stored 6.0-era
+    /// source. An early 6.1 release may lack it.
     pub const fn func_proto_no_source_only(&self) -> bool {
-        self.at_least(6, 12)
+        self.at_least(6, 1)
     }
 }

@@ -12,8 +12,7 @@ pub enum Errno {
     /// `EINVAL` (22): almost every rule.
     Inval,
     /// `E2BIG` (7): the blob is over 16 MiB, non-zero bytes in a longer
-    /// header than the kernel knows, too many types, or a resolve chain
-    /// deeper than 32.
+    /// header than the kernel knows, or a resolve chain deeper than 32.
     TooBig,
     /// `EEXIST` (17): a reference loop found while resolving.
     Exist,
@@ -196,8 +195,6 @@ rules! {
     DeclTagValue => "Invalid value", "a DECL_TAG's name (its value) must not be empty";
     /// A DECL_TAG's component index out of range for its target.
     ComponentIdx => "Invalid component_idx", "a DECL_TAG's component index must be -1 or a member/parameter of its target";
-    /// More types than the kernel's id limit.
-    TooManyTypes => "Exceeded max num of types", "more types than the kernel's limit of 1,048,575 ids (void included)";
     /// A resolve chain deeper than 32.
     ResolveDepth => "Exceeded max resolving depth:%u", "the chain of references from this type is deeper than 32";
     /// A reference loop.

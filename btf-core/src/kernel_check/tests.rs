@@ -476,17 +476,26 @@ fn split_on_a_base() {
 }
 
 #[test]
-fn type_count_limit_before_6_18() {
+fn types_past_the_id_limit_are_dropped() {
+    // [1] PTR to [0xfffff], then 0xffffe PTRs to void: the last one is
+    // checked but never registered, so [1] refers to nothing.
     let mut b = RawBlob::new(Endian::Little);
-    for _ in 0..limits::MAX_TYPE_ID {
+    b.ty(0, PTR, false, 0, limits::MAX_TYPE_ID);
+    for _ in 1..limits::MAX_TYPE_ID {
         b.ty(0, PTR, false, 0, 0);
     }
     let bytes = b.build();
-    let old = KernelProfile::new(6, 12).with_endian(Endian::Little);
-    let err = check_bytes(&bytes, None, &old).unwrap_err();
-    assert_eq!(
-        (err.rule, err.errno, err.id),
-        (Rule::TooManyTypes, Errno::TooBig, Some(limits::MAX_TYPE_ID))
-    );
-    assert_eq!(verdict(&bytes), None);
+    for profile in [p(), KernelProfile::new(6, 1).with_endian(Endian::Little)] {
+        let err = check_bytes(&bytes, None, &profile).unwrap_err();
+        assert_eq!(
+            (err.rule, err.errno, err.id),
+            (Rule::InvalidTypeId, Errno::Inval, Some(1))
+        );
+    }
+    // Without the reference, every record passes.
+    let mut b = RawBlob::new(Endian::Little);
+    for _ in 0..=limits::MAX_TYPE_ID {
+        b.ty(0, PTR, false, 0, 0);
+    }
+    assert_eq!(verdict(&b.build()), None);
 }
