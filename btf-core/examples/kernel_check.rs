@@ -28,7 +28,8 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let only = args.next();
     let bytes = std::fs::read(&path)?;
     let btf = Btf::parse(&bytes)?;
-    let reference = best_of(20, || {
+    let runs = if only.is_some() { 1 } else { 20 };
+    let reference = best_of(runs, || {
         let b = Btf::parse(&bytes).expect("parse");
         b.validate().expect("validate");
     });
@@ -47,7 +48,11 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         }
         let p = KernelProfile::new(6, 18).with_loader(loader);
         let mut verdict = Ok(());
-        let best = best_of(if only.is_some() { 200 } else { 20 }, || {
+        let n = std::env::var("KC_RUNS")
+            .ok()
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(if only.is_some() { 100 } else { 20 });
+        let best = best_of(n, || {
             verdict = btf.check_as_kernel(&p);
         });
         match verdict {
