@@ -25,13 +25,23 @@
 //! Rules that changed over time follow a [`KernelProfile`]; the default is
 //! the newest. The rules were read from `kernel/bpf/btf.c` of
 //! torvalds/linux (the library's stored version, commit
-//! `0076cad30135f95bf9a144269906f9b7a4eb542c`, a 6.x tree with ENUM64), and
-//! checked against the running 6.18 kernel by `btf-sys/tests/kernel_check.rs`
-//! (a differential test of tens of thousands of blobs through
-//! `BPF_BTF_LOAD`). No 2026 `btf.c` was available: the 2026 format rules
+//! `0076cad30135f95bf9a144269906f9b7a4eb542c`, a 6.0-era tree with ENUM64)
+//! and of Debian's `linux-source-6.12` (6.12.118), and checked by the
+//! differential test `btf-sys/tests/kernel_check.rs` (60,015 writer-built
+//! blobs and structured mutations through `BPF_BTF_LOAD`: the same verdict,
+//! the same errno, and the kernel's log naming the same rule and type) on
+//! the running 6.18 kernel and, with `btf-sys/tests/vm/kernel_check.sh`, on
+//! Debian's 6.1.170 and 6.12.113 kernels under qemu. Where a rule's first
+//! release is not known, [`KernelProfile`] says what is assumed. No 2026
+//! `btf.c` was available: the 2026 format rules
 //! ([`KernelProfile::format_2026`]: 32-byte header whose layout section
 //! takes part in the tiling, every `info` bit defined) follow the project's
 //! BTF notes and have not been checked against a kernel.
+//!
+//! The kernel checks its own BTF (vmlinux, modules) without the resolve
+//! pass; [`Loader::Kernel`] does the same. The running kernel's vmlinux and
+//! the Debian corpus (vmlinux and 4,023 modules, split on it) pass both
+//! loaders' rules.
 //!
 //! What is not checked: `btf_parse_struct_metas` and the special-field
 //! rules after it (a struct holding a `bpf_spin_lock`, `bpf_list_head`,
@@ -48,9 +58,12 @@
 //! decoding rather than through [`Btf::parse`], because the kernel's pass
 //! order decides which errno a blob with several faults gets, and
 //! [`Btf::parse`] refuses some blobs before the kernel's first fault. It
-//! runs in O(size of the blob) with four allocations (a record offset, a
-//! state, a resolved id and a resolved size per type), no recursion, and
-//! no allocation per type.
+//! runs in O(size of the blob) with three allocations (a record offset and
+//! a 20-byte resolve slot per type, a bit per string byte), no recursion,
+//! and no allocation per type. On the running kernel's vmlinux (126K
+//! types) that is about 63 million instructions without the resolve pass
+//! and 141 million with it (callgrind), against about 30 million for
+//! libbpf's `btf__new`, which checks far less: not yet as fast.
 
 mod header;
 pub mod limits;
