@@ -233,6 +233,9 @@ pub(crate) struct Ctx<'a, 'p> {
     str_start: u32,
     /// The first own id (1 for a base blob).
     first_id: u32,
+    /// [`KernelProfile::relaxed_names`], [`KernelProfile::ksym_name_len`].
+    dots: bool,
+    name_limit: usize,
     /// Each own record's offset in the type section.
     offs: Vec<u32>,
     /// Each own record's slot for the resolve pass.
@@ -306,8 +309,9 @@ impl<'a> Ctx<'a, '_> {
 
     /// `__btf_name_valid`: an identifier of at most `KSYM_NAME_LEN` bytes;
     /// `dot_ok` allows '.' (always since 6.5).
+    #[inline]
     fn name_valid(&self, off: u32, dot_ok: bool) -> bool {
-        let dot_ok = dot_ok || self.p.relaxed_names();
+        let dot_ok = dot_ok || self.dots;
         // Cached: identifiers valid without the dot allowance of `dot_ok`
         // (valid with it too), for own strings.
         let slot = off
@@ -319,7 +323,7 @@ impl<'a> Ctx<'a, '_> {
         {
             return true;
         }
-        let strict = dot_ok == self.p.relaxed_names();
+        let strict = dot_ok == self.dots;
         let ok = self.name_valid_uncached(off, dot_ok);
         if ok
             && strict
@@ -332,7 +336,7 @@ impl<'a> Ctx<'a, '_> {
 
     fn name_valid_uncached(&self, off: u32, dot_ok: bool) -> bool {
         let tail = self.str_tail(off);
-        let limit = self.p.ksym_name_len();
+        let limit = self.name_limit;
         let first_ok = match tail.first() {
             Some(&c) => class(c) & FIRST != 0 || (c == b'.' && dot_ok),
             None => false,
@@ -356,6 +360,7 @@ impl<'a> Ctx<'a, '_> {
     }
 
     /// A C identifier (`btf_name_valid_identifier`).
+    #[inline]
     fn identifier(&self, off: u32) -> bool {
         self.name_valid(off, false)
     }
@@ -494,6 +499,8 @@ fn run(
             .unwrap_or_default(),
         str_start,
         first_id,
+        dots: p.relaxed_names(),
+        name_limit: p.ksym_name_len(),
         offs: Vec::new(),
         dense: Vec::new(),
         valid_names: alloc::vec![Cell::new(0); secs.strings_len.div_ceil(64)],
@@ -523,6 +530,8 @@ impl<'a, 'p> Ctx<'a, 'p> {
             strings: &[],
             str_start: 0,
             first_id: 1,
+            dots: p.relaxed_names(),
+            name_limit: p.ksym_name_len(),
             offs: Vec::new(),
             dense: Vec::new(),
             valid_names: Vec::new(),
