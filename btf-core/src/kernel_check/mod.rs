@@ -61,8 +61,8 @@
 //! runs in O(size of the blob) with three allocations (a record offset and
 //! a 20-byte resolve slot per type, a bit per string byte), no recursion,
 //! and no allocation per type. On the running kernel's vmlinux (126K
-//! types) that is about 63 million instructions without the resolve pass
-//! and 141 million with it (callgrind), against about 30 million for
+//! types) that is about 55 million instructions without the resolve pass
+//! and 130 million with it (callgrind), against about 30 million for
 //! libbpf's `btf__new`, which checks far less: not yet as fast.
 
 mod header;
