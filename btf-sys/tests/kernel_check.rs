@@ -502,6 +502,36 @@ fn special_blobs() -> Vec<(&'static str, Vec<u8>)> {
             assemble(24, &[(&int, false), (strs, true)])[..7].to_vec(),
         ),
     ];
+    // type_off 1 with no types after a one-byte string section: the
+    // sections tile, the type offset is unaligned.
+    let mut unaligned = assemble(24, &[(b"\0", true)]);
+    unaligned[8..12].copy_from_slice(&1u32.to_ne_bytes());
+    v.push(("unaligned type_off", unaligned));
+    let words = |ws: &[u32]| -> Vec<u8> { ws.iter().flat_map(|w| w.to_ne_bytes()).collect() };
+    // A 128-bit INT member at bit 4: 132 bits to copy.
+    let wide = words(&[0, 0x0100_0000, 16, 128, 0, 0x0400_0001, 32, 0, 1, 4]);
+    v.push((
+        "a member spanning 132 bits",
+        assemble(24, &[(&wide, false), (strs, true)]),
+    ));
+    // A member at bit 0xffff_fff8 of a huge struct whose INT starts at
+    // bit 8 of its storage: the offset overflows 32 bits.
+    let far = words(&[
+        0,
+        0x0100_0000,
+        4,
+        0x0008_0008,
+        0,
+        0x0400_0001,
+        0x2000_0000,
+        0,
+        1,
+        0xffff_fff8,
+    ]);
+    v.push((
+        "a member offset overflowing 32 bits",
+        assemble(24, &[(&far, false), (strs, true)]),
+    ));
     let mut big = assemble(24, &[(&int, false), (strs, true)]);
     big.resize(16 * 1024 * 1024 + 1, 0);
     v.push(("over 16 MiB", big));
