@@ -153,6 +153,12 @@ pub enum Error {
         /// The verifier log (may be empty, or cut short at the size limit).
         log: String,
     },
+    /// [`load_btf_checked`](crate::load_btf_checked): the kernel-exact
+    /// check refused the bytes before any syscall.
+    KernelCheck {
+        /// Why, as the kernel would say it.
+        reject: Box<btf_core::kernel_check::KernelReject>,
+    },
 }
 
 impl Error {
@@ -241,6 +247,9 @@ impl fmt::Display for Error {
                     None => Ok(()),
                 }
             }
+            Error::KernelCheck { reject } => {
+                write!(f, "the kernel would refuse this btf: {reject}")
+            }
         }
     }
 }
@@ -256,7 +265,8 @@ impl From<Error> for io::Error {
             Error::Parse { .. }
             | Error::BadName { .. }
             | Error::Unstable { .. }
-            | Error::TooLarge { .. } => io::ErrorKind::InvalidData,
+            | Error::TooLarge { .. }
+            | Error::KernelCheck { .. } => io::ErrorKind::InvalidData,
             other => other
                 .io_error()
                 .map_or(io::ErrorKind::Other, io::Error::kind),

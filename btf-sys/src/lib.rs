@@ -7,7 +7,9 @@
 //!   vmlinux; without privileges the modules come from sysfs.
 //! - [`btf_ids`], [`open_btfs`], [`open_btf`], [`btf_info`], [`read_btf`]
 //!   list, open and read BTF objects; [`load_btf`] loads BTF and returns the
-//!   verifier log when the kernel refuses it.
+//!   verifier log when the kernel refuses it; [`load_btf_checked`] first
+//!   checks the bytes as the kernel of [`running_kernel_profile`] would
+//!   (`btf_core::kernel_check`), without privileges.
 //!
 //! # Ownership
 //!
@@ -49,6 +51,7 @@
 #![deny(clippy::undocumented_unsafe_blocks)]
 #![cfg_attr(not(test), forbid(clippy::unwrap_used))]
 
+mod check;
 mod error;
 mod ids;
 mod info;
@@ -58,6 +61,7 @@ mod set;
 #[allow(unsafe_code)]
 mod sys;
 
+pub use check::{load_btf_checked, running_kernel_profile};
 pub use error::{Alloc, Command, Error};
 pub use ids::{BtfId, BtfIds, OpenBtfs, btf_ids, open_btf, open_btfs};
 pub use info::{BtfInfo, BtfObject, MAX_BTF_BYTES, MAX_NAME_BYTES, btf_info, read_btf};

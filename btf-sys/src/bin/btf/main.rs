@@ -18,6 +18,8 @@
 //! - `btf diff OLD NEW [--base-old F] [--base-new F]`: what changed
 //!   between two blobs' named types, matched by kind and name (`--format
 //!   json`, `--type NAME`, `--layout-only`).
+//! - `btf validate FILE [--base FILE] [--kernel PROFILE] [--all]`: whether
+//!   the kernel would load the blob with `BPF_BTF_LOAD`, and why not.
 //!
 //! Errors are one line on stderr and exit status 1.
 
@@ -28,6 +30,7 @@ mod dump;
 mod elf;
 mod reloc;
 mod source;
+mod validate;
 
 use std::io::{self, BufWriter, Write};
 use std::path::PathBuf;
@@ -137,6 +140,22 @@ enum Cmd {
         #[arg(long, value_enum, default_value_t = diff::Format::Text)]
         format: diff::Format,
     },
+    /// Tell whether the kernel would load a blob (BPF_BTF_LOAD), and why not
+    Validate {
+        /// A raw BTF or ELF file (gzip/zstd/xz too), /sys/kernel/btf/<name>,
+        /// or id:N
+        file: String,
+        /// The base of split BTF (raw BTF or ELF)
+        #[arg(long, short = 'B', value_name = "FILE")]
+        base: Option<PathBuf>,
+        /// The kernel's rules: running (default), newest, or a release
+        /// (6.18); prefix kernel: for the kernel's own BTF (no resolve pass)
+        #[arg(long, value_name = "PROFILE")]
+        kernel: Option<String>,
+        /// List every reason, not only the kernel's first
+        #[arg(long)]
+        all: bool,
+    },
 }
 
 /// A failure of the tool: one line for stderr.
@@ -212,6 +231,12 @@ fn main() -> ExitCode {
             format,
             max_output.unwrap_or(dump::MaxOutput::Default),
         ),
+        Cmd::Validate {
+            file,
+            base,
+            kernel,
+            all,
+        } => validate::run(&file, base.as_deref(), kernel.as_deref(), all),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -1,0 +1,954 @@
+//! The resolve pass (`btf_check_all_types`, `btf_resolve` and each kind's
+//! `resolve` and `check_member`) and the type tag pass
+//! (`btf_check_type_tags`).
+//!
+//! Depth-first with an explicit stack of [`MAX_RESOLVE_DEPTH`] vertices,
+//! as the kernel does; a state byte, a resolved id and a resolved size
+//! per own type.
+
+use super::limits::MAX_RESOLVE_DEPTH;
+use super::meta::member_bit_offset;
+use super::reject::{Errno, Rule};
+use super::{Ctx, Fault, Rec, Sink, Stop};
+use crate::id::{Kind, TypeId};
+
+const NOT_VISITED: u8 = 0;
+const VISITED: u8 = 1;
+const RESOLVED: u8 = 2;
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Mode {
+    Tbd,
+    Ptr,
+    StructOrArray,
+}
+
+#[derive(Clone, Copy, Default)]
+struct Vertex {
+    id: u32,
+    next_member: u32,
+}
+
+fn kind(t: Rec<'_>) -> Kind {
+    Kind::new(t.kind())
+}
+
+/// What the resolve pass needs of a type, kept densely per own type so
+/// that following a reference touches one small slot, not the record.
+#[derive(Clone, Copy, Default)]
+pub(crate) struct Dense {
+    /// `size_or_type`.
+    st: u32,
+    /// The INT data word; the vlen of a STRUCT, UNION, FUNC_PROTO.
+    aux: u32,
+    res_id: u32,
+    res_size: u32,
+    kind: u8,
+    state: u8,
+}
+
+impl Dense {
+    /// The slot of a record the meta pass accepted.
+    pub(crate) fn of(t: Rec<'_>) -> Dense {
+        let k = Kind::new(t.kind());
+        let aux = match k {
+            Kind::INT => t.extra(0),
+            Kind::STRUCT | Kind::UNION | Kind::FUNC_PROTO => t.vlen(),
+            _ => 0,
+        };
+        Dense {
+            st: t.st(),
+            aux,
+            res_id: 0,
+            res_size: 0,
+            kind: t.kind(),
+            state: NOT_VISITED,
+        }
+    }
+}
+
+/// A type as the resolve pass sees it.
+#[derive(Clone, Copy)]
+struct Info {
+    kind: Kind,
+    st: u32,
+    aux: u32,
+}
+
+const VOID_INFO: Info = Info {
+    kind: Kind::VOID,
+    st: 0,
+    aux: 0,
+};
+fn is_modifier(k: Kind) -> bool {
+    matches!(
+        k,
+        Kind::TYPEDEF | Kind::VOLATILE | Kind::CONST | Kind::RESTRICT | Kind::TYPE_TAG
+    )
+}
+fn is_struct(k: Kind) -> bool {
+    matches!(k, Kind::STRUCT | Kind::UNION)
+}
+fn needs_resolve(k: Kind) -> bool {
+    is_modifier(k)
+        || matches!(
+            k,
+            Kind::PTR
+                | Kind::STRUCT
+                | Kind::UNION
+                | Kind::ARRAY
+                | Kind::VAR
+                | Kind::FUNC
+                | Kind::DECL_TAG
+                | Kind::DATASEC
+        )
+}
+fn source_only(k: Kind) -> bool {
+    matches!(k, Kind::VAR | Kind::DECL_TAG | Kind::DATASEC)
+}
+/// void (kind 0 here), FWD, FUNC, FUNC_PROTO.
+fn nosize(k: Kind) -> bool {
+    matches!(k, Kind::VOID | Kind::FWD | Kind::FUNC | Kind::FUNC_PROTO)
+}
+fn has_size(k: Kind) -> bool {
+    matches!(
+        k,
+        Kind::INT
+            | Kind::STRUCT
+            | Kind::UNION
+            | Kind::ENUM
+            | Kind::DATASEC
+            | Kind::FLOAT
+            | Kind::ENUM64
+    )
+}
+/// `btf_type_int_is_regular` (`data`: the INT's data word).
+fn int_is_regular(data: u32) -> bool {
+    let bits = data & 0xff;
+    let bytes = bits.div_ceil(8);
+    bits.is_multiple_of(8) && (data >> 16) & 0xff == 0 && matches!(bytes, 1 | 2 | 4 | 8 | 16)
+}
+
+struct Env<'c, 'a, 'p> {
+    ctx: &'c Ctx<'a, 'p>,
+    dense: &'c mut [Dense],
+    stack: [Vertex; MAX_RESOLVE_DEPTH],
+    top: usize,
+    mode: Mode,
+}
+
+impl<'a> Env<'_, 'a, '_> {
+    #[inline]
+    fn by_id(&self, id: u32) -> Option<Rec<'a>> {
+        self.ctx.by_id(id)
+    }
+
+    #[inline]
+    fn idx(&self, id: u32) -> Option<usize> {
+        id.checked_sub(self.ctx.first_id).map(|i| i as usize)
+    }
+
+    /// `btf_type_by_id`, as [`Info`]: `None` when no such type exists.
+    #[inline]
+    fn info(&self, id: u32) -> Option<Info> {
+        if id == 0 {
+            return Some(VOID_INFO);
+        }
+        match self.idx(id) {
+            Some(i) => self.dense.get(i).map(|d| Info {
+                kind: Kind::new(d.kind),
+                st: d.st,
+                aux: d.aux,
+            }),
+            None => self.by_id(id).map(|t| {
+                let d = Dense::of(t);
+                Info {
+                    kind: Kind::new(d.kind),
+                    st: d.st,
+                    aux: d.aux,
+                }
+            }),
+        }
+    }
+
+    fn fault(&self, rule: Rule, id: u32) -> Fault {
+        let at = self.by_id(id).map_or(0, |t| t.at);
+        Fault::new(rule, Errno::Inval, Some(id), at)
+    }
+
+    /// `env_type_is_resolve_sink`.
+    #[inline]
+    fn is_sink(&self, k: Kind) -> bool {
+        match self.mode {
+            Mode::Tbd => !needs_resolve(k),
+            Mode::Ptr => !is_modifier(k) && k != Kind::PTR,
+            Mode::StructOrArray => !is_modifier(k) && k != Kind::ARRAY && !is_struct(k),
+        }
+    }
+
+    /// `env_type_is_resolved`: a base's types count as resolved.
+    #[inline]
+    fn is_resolved(&self, id: u32) -> bool {
+        if id == 0 {
+            return self.ctx.base.is_some();
+        }
+        match self.idx(id) {
+            None => true,
+            Some(i) => self.dense.get(i).is_some_and(|d| d.state == RESOLVED),
+        }
+    }
+
+    /// `btf_resolved_type_id`.
+    fn resolved_id(&self, id: u32) -> u32 {
+        if id == 0 {
+            return 0;
+        }
+        match self.idx(id) {
+            Some(i) => self.dense.get(i).map_or(0, |d| d.res_id),
+            None => self.base_resolved_id(id),
+        }
+    }
+
+    /// A base's type resolved as the kernel would have: past modifiers.
+    fn base_resolved_id(&self, mut id: u32) -> u32 {
+        for _ in 0..MAX_RESOLVE_DEPTH {
+            match self.info(id) {
+                Some(t) if is_modifier(t.kind) || t.kind == Kind::VAR => id = t.st,
+                _ => return id,
+            }
+        }
+        id
+    }
+
+    /// `btf_resolved_type_size`.
+    fn resolved_size(&self, id: u32) -> u32 {
+        match self.idx(id) {
+            Some(i) => self.dense.get(i).map_or(0, |d| d.res_size),
+            None => self
+                .ctx
+                .base
+                .and_then(|b| b.size_of(TypeId::new(id)).ok())
+                .unwrap_or(0),
+        }
+    }
+
+    /// The size of `t` (id `id`) when it has one without resolving.
+    #[inline]
+    fn direct_size(&self, t: Info, id: u32) -> Option<u32> {
+        if has_size(t.kind) {
+            Some(t.st)
+        } else if t.kind == Kind::ARRAY {
+            Some(self.resolved_size(id))
+        } else if t.kind == Kind::PTR {
+            Some(self.ctx.p.pointer_size)
+        } else {
+            None
+        }
+    }
+
+    /// `btf_type_id_size`: the sized type `id` stands for, its id and size.
+    fn id_size(&self, id: u32) -> Option<(Info, u32, u32)> {
+        let t = self.info(id)?;
+        if nosize(t.kind) {
+            return None;
+        }
+        if let Some(size) = self.direct_size(t, id) {
+            return Some((t, id, size));
+        }
+        if !is_modifier(t.kind) && t.kind != Kind::VAR {
+            return None;
+        }
+        let rid = self.resolved_id(id);
+        let rt = self.info(rid)?;
+        if nosize(rt.kind) {
+            return None;
+        }
+        self.direct_size(rt, rid).map(|size| (rt, rid, size))
+    }
+
+    /// `env_stack_push`; the fault's rule says which error.
+    fn push(&mut self, id: u32) -> Result<(), Fault> {
+        if self.top == MAX_RESOLVE_DEPTH {
+            return Err(Fault::new(Rule::ResolveDepth, Errno::TooBig, Some(id), 0));
+        }
+        let i = match self.idx(id) {
+            Some(i) if id != 0 => i,
+            _ => return Err(Fault::new(Rule::LoopDetected, Errno::Exist, Some(id), 0)),
+        };
+        let k = match self.dense.get_mut(i) {
+            Some(d) if d.state == NOT_VISITED => {
+                d.state = VISITED;
+                Kind::new(d.kind)
+            }
+            _ => return Err(Fault::new(Rule::LoopDetected, Errno::Exist, Some(id), 0)),
+        };
+        if let Some(v) = self.stack.get_mut(self.top) {
+            *v = Vertex { id, next_member: 0 };
+        }
+        self.top += 1;
+        if self.mode == Mode::Tbd {
+            if k == Kind::PTR {
+                self.mode = Mode::Ptr;
+            } else if is_struct(k) || k == Kind::ARRAY {
+                self.mode = Mode::StructOrArray;
+            }
+        }
+        Ok(())
+    }
+
+    fn set_next_member(&mut self, next: u32) {
+        if let Some(v) = self.top.checked_sub(1).and_then(|i| self.stack.get_mut(i)) {
+            v.next_member = next;
+        }
+    }
+
+    /// `env_stack_pop_resolved`.
+    fn pop(&mut self, resolved_id: u32, resolved_size: u32) {
+        let Some(top) = self.top.checked_sub(1) else {
+            return;
+        };
+        self.top = top;
+        let id = self.stack.get(top).map_or(0, |v| v.id);
+        if let Some(d) = self.idx(id).and_then(|i| self.dense.get_mut(i)) {
+            d.res_id = resolved_id;
+            d.res_size = resolved_size;
+            d.state = RESOLVED;
+        }
+    }
+
+    /// `btf_resolve` of type `id`.
+    fn resolve(&mut self, id: u32) -> Result<(), Fault> {
+        self.mode = Mode::Tbd;
+        let _ = self.push(id);
+        let mut result = Ok(());
+        while let Some(v) = self
+            .top
+            .checked_sub(1)
+            .and_then(|i| self.stack.get(i))
+            .copied()
+        {
+            result = self.resolve_vertex(v);
+            if result.is_err() {
+                break;
+            }
+        }
+        match result {
+            Err(mut f) if matches!(f.rule, Rule::ResolveDepth | Rule::LoopDetected) => {
+                // Logged on the type whose resolve failed.
+                f.id = Some(id);
+                f.offset = self.by_id(id).map_or(0, |t| t.at);
+                if f.rule == Rule::ResolveDepth {
+                    f.args = [MAX_RESOLVE_DEPTH as u64, 0];
+                }
+                Err(f)
+            }
+            Err(f) => Err(f),
+            Ok(()) if !self.resolve_valid(id) => Err(self.fault(Rule::InvalidResolveState, id)),
+            Ok(()) => Ok(()),
+        }
+    }
+
+    /// After a failure (when listing every fault): what is on the stack
+    /// counts as resolved, so that it is not reported again as a loop.
+    fn recover(&mut self) {
+        while self.top > 0 {
+            self.pop(0, 0);
+        }
+    }
+
+    fn resolve_vertex(&mut self, v: Vertex) -> Result<(), Fault> {
+        let Some(t) = self.info(v.id) else {
+            return Err(self.fault(Rule::InvalidResolveState, v.id));
+        };
+        match t.kind {
+            k if is_modifier(k) => self.resolve_ref(v.id, t, false),
+            Kind::PTR => self.resolve_ref(v.id, t, true),
+            Kind::VAR => self.resolve_var(v.id, t),
+            Kind::ARRAY => self.resolve_array(v.id),
+            Kind::STRUCT | Kind::UNION => self.resolve_struct(v),
+            Kind::DATASEC => self.resolve_datasec(v),
+            Kind::FUNC => {
+                self.func_check(v.id, t)?;
+                self.pop(t.st, 0);
+                Ok(())
+            }
+            Kind::DECL_TAG => self.resolve_decl_tag(v.id),
+            _ => Err(self.fault(Rule::InvalidResolveState, v.id)),
+        }
+    }
+
+    /// If `next_id` is a modifier that resolved to a PTR not yet resolved,
+    /// that PTR is pushed (the kernel's "last-resolved-ptr" case).
+    fn push_resolved_ptr(&mut self, next: Info, next_id: u32) -> Option<Result<(), Fault>> {
+        if !is_modifier(next.kind) {
+            return None;
+        }
+        let rid = self.resolved_id(next_id);
+        let rt = self.info(rid)?;
+        if rt.kind == Kind::PTR && !self.is_sink(rt.kind) && !self.is_resolved(rid) {
+            return Some(self.push(rid));
+        }
+        None
+    }
+
+    /// `btf_modifier_resolve` and `btf_ptr_resolve`.
+    fn resolve_ref(&mut self, id: u32, t: Info, ptr: bool) -> Result<(), Fault> {
+        let mut next_id = t.st;
+        let Some(mut next) = self.info(next_id).filter(|n| !source_only(n.kind)) else {
+            return Err(self.fault(Rule::InvalidTypeId, id));
+        };
+        if !self.is_sink(next.kind) && !self.is_resolved(next_id) {
+            return self.push(next_id);
+        }
+        if ptr && let Some(r) = self.push_resolved_ptr(next, next_id) {
+            return r;
+        }
+        match self.id_size(next_id) {
+            Some((_, sid, _)) => next_id = sid,
+            None => {
+                if self.is_resolved(next_id) {
+                    next_id = self.resolved_id(next_id);
+                    match self.info(next_id) {
+                        Some(n) => next = n,
+                        None => return Err(self.fault(Rule::InvalidTypeId, id)),
+                    }
+                }
+                let k = next.kind;
+                let void = next_id == 0 && k == Kind::VOID;
+                if !void && k != Kind::FWD && k != Kind::FUNC_PROTO {
+                    return Err(self.fault(Rule::InvalidTypeId, id));
+                }
+            }
+        }
+        self.pop(next_id, 0);
+        Ok(())
+    }
+
+    /// `btf_var_resolve`.
+    fn resolve_var(&mut self, id: u32, t: Info) -> Result<(), Fault> {
+        let next_id = t.st;
+        let Some(next) = self.info(next_id).filter(|n| !source_only(n.kind)) else {
+            return Err(self.fault(Rule::InvalidTypeId, id));
+        };
+        if !self.is_sink(next.kind) && !self.is_resolved(next_id) {
+            return self.push(next_id);
+        }
+        if let Some(r) = self.push_resolved_ptr(next, next_id) {
+            return r;
+        }
+        let Some((_, sid, _)) = self.id_size(next_id) else {
+            return Err(self.fault(Rule::InvalidTypeId, id));
+        };
+        self.pop(sid, 0);
+        Ok(())
+    }
+
+    /// `btf_array_resolve`.
+    fn resolve_array(&mut self, id: u32) -> Result<(), Fault> {
+        let Some(t) = self.by_id(id) else {
+            return Err(self.fault(Rule::InvalidResolveState, id));
+        };
+        let index_id = t.extra(1);
+        let index = self
+            .info(index_id)
+            .filter(|i| !nosize(i.kind) && !source_only(i.kind));
+        let Some(index) = index else {
+            return Err(self.fault(Rule::InvalidIndex, id));
+        };
+        if !self.is_sink(index.kind) && !self.is_resolved(index_id) {
+            return self.push(index_id);
+        }
+        match self.id_size(index_id) {
+            Some((it, _, _)) if it.kind == Kind::INT && int_is_regular(it.aux) => {}
+            _ => return Err(self.fault(Rule::InvalidIndex, id)),
+        }
+        let elem_id = t.extra(0);
+        let elem = self
+            .info(elem_id)
+            .filter(|e| !nosize(e.kind) && !source_only(e.kind));
+        let Some(elem) = elem else {
+            return Err(self.fault(Rule::InvalidElem, id));
+        };
+        if !self.is_sink(elem.kind) && !self.is_resolved(elem_id) {
+            return self.push(elem_id);
+        }
+        let Some((et, eid, esize)) = self.id_size(elem_id) else {
+            return Err(self.fault(Rule::InvalidElem, id));
+        };
+        if et.kind == Kind::INT && !int_is_regular(et.aux) {
+            return Err(self.fault(Rule::ArrayOfInt, id));
+        }
+        let nelems = t.extra(2);
+        if nelems != 0 && esize > u32::MAX / nelems {
+            return Err(self.fault(Rule::ArrayOverflow, id));
+        }
+        self.pop(eid, esize.wrapping_mul(nelems));
+        Ok(())
+    }
+
+    /// `btf_struct_resolve`.
+    fn resolve_struct(&mut self, v: Vertex) -> Result<(), Fault> {
+        let Some(t) = self.by_id(v.id) else {
+            return Err(self.fault(Rule::InvalidResolveState, v.id));
+        };
+        let kflag = t.kflag();
+        if v.next_member > 0 {
+            let i = (v.next_member - 1) as usize;
+            let last_id = t.elem(0, 3, i, 1);
+            if !self.is_resolved(last_id) {
+                return Err(self.fault(Rule::InvalidResolveState, v.id));
+            }
+            let Some(last) = self.info(last_id) else {
+                return Err(self.fault(Rule::InvalidMember, v.id));
+            };
+            self.check_member(v.id, t, i, last_id, last, kflag)?;
+        }
+        for i in v.next_member as usize..t.vlen() as usize {
+            let mt_id = t.elem(0, 3, i, 1);
+            let mt = self
+                .info(mt_id)
+                .filter(|m| !nosize(m.kind) && !source_only(m.kind));
+            let Some(mt) = mt else {
+                let at = t.elem_at(0, 12, i);
+                return Err(Fault::new(
+                    Rule::InvalidMember,
+                    Errno::Inval,
+                    Some(v.id),
+                    at,
+                ));
+            };
+            if !self.is_sink(mt.kind) && !self.is_resolved(mt_id) {
+                self.set_next_member(i as u32 + 1);
+                return self.push(mt_id);
+            }
+            self.check_member(v.id, t, i, mt_id, mt, kflag)?;
+        }
+        self.pop(0, 0);
+        Ok(())
+    }
+
+    /// Each kind's `check_member` / `check_kflag_member` for member `i` of
+    /// struct `s` (`sid`), whose type is `mt` (`mt_id`).
+    fn check_member(
+        &self,
+        sid: u32,
+        s: Rec<'_>,
+        i: usize,
+        mt_id: u32,
+        mt: Info,
+        kflag: bool,
+    ) -> Result<(), Fault> {
+        let at = s.elem_at(0, 12, i);
+        let m = |rule| Fault::new(rule, Errno::Inval, Some(sid), at);
+        let raw = s.elem(0, 3, i, 2);
+        let struct_size = s.st();
+        let k = mt.kind;
+        if is_modifier(k) {
+            let Some((rt, rid, _)) = self.id_size(mt_id) else {
+                return Err(m(Rule::InvalidMember));
+            };
+            return self.check_member(sid, s, i, rid, rt, kflag);
+        }
+        if kflag {
+            match k {
+                Kind::INT => return int_kflag_member(mt.aux, raw, struct_size, m),
+                Kind::ENUM | Kind::ENUM64 => return enum_kflag_member(raw, struct_size, m),
+                Kind::PTR | Kind::ARRAY | Kind::STRUCT | Kind::UNION | Kind::FLOAT => {
+                    if raw >> 24 != 0 {
+                        return Err(m(Rule::MemberBitfieldSize));
+                    }
+                }
+                _ => return Err(m(Rule::UnsupportedMember)),
+            }
+        }
+        let bits_off = if kflag {
+            member_bit_offset(s, raw)
+        } else {
+            raw
+        };
+        let bytes_off = bits_off / 8;
+        match k {
+            Kind::INT => int_member(mt.aux, bits_off, struct_size, m),
+            Kind::PTR => {
+                if !bits_off.is_multiple_of(8) {
+                    return Err(m(Rule::MemberNotAligned));
+                }
+                if struct_size.wrapping_sub(bytes_off) < self.ctx.p.pointer_size {
+                    return Err(m(Rule::MemberExceeds));
+                }
+                Ok(())
+            }
+            Kind::ARRAY => {
+                if !bits_off.is_multiple_of(8) {
+                    return Err(m(Rule::MemberNotAligned));
+                }
+                let size = self.id_size(mt_id).map_or(0, |(_, _, n)| n);
+                if struct_size.wrapping_sub(bytes_off) < size {
+                    return Err(m(Rule::MemberExceeds));
+                }
+                Ok(())
+            }
+            Kind::STRUCT | Kind::UNION | Kind::ENUM | Kind::ENUM64 => {
+                if !bits_off.is_multiple_of(8) {
+                    return Err(m(Rule::MemberNotAligned));
+                }
+                if struct_size.wrapping_sub(bytes_off) < mt.st {
+                    return Err(m(Rule::MemberExceeds));
+                }
+                Ok(())
+            }
+            Kind::FLOAT => {
+                let align_bits = u64::from(mt.st.min(8)) * 8;
+                if align_bits == 0 || u64::from(bits_off) % align_bits != 0 {
+                    return Err(m(Rule::FloatMemberAlign));
+                }
+                let end = u64::from(bits_off / 8) + u64::from(mt.st);
+                if end > u64::from(struct_size) {
+                    return Err(m(Rule::MemberExceeds));
+                }
+                Ok(())
+            }
+            _ => Err(m(Rule::UnsupportedMember)),
+        }
+    }
+
+    /// `btf_datasec_resolve`.
+    fn resolve_datasec(&mut self, v: Vertex) -> Result<(), Fault> {
+        let Some(t) = self.by_id(v.id) else {
+            return Err(self.fault(Rule::InvalidResolveState, v.id));
+        };
+        for i in v.next_member as usize..t.vlen() as usize {
+            let at = t.elem_at(0, 12, i);
+            let e = |rule| Fault::new(rule, Errno::Inval, Some(v.id), at);
+            let var_id = t.elem(0, 3, i, 0);
+            let Some(var) = self.info(var_id).filter(|r| r.kind == Kind::VAR) else {
+                return Err(e(Rule::NotVar));
+            };
+            if !self.is_sink(var.kind) && !self.is_resolved(var_id) {
+                self.set_next_member(i as u32 + 1);
+                return self.push(var_id);
+            }
+            let Some((_, _, size)) = self.id_size(var.st) else {
+                return Err(e(Rule::VsiInvalidType));
+            };
+            if t.elem(0, 3, i, 2) < size {
+                return Err(e(Rule::VsiSize));
+            }
+        }
+        self.pop(0, 0);
+        Ok(())
+    }
+
+    /// `btf_func_check`: a FUNC's type is a FUNC_PROTO whose parameters
+    /// are named.
+    fn func_check(&self, id: u32, t: Info) -> Result<(), Fault> {
+        let Some(proto) = self.by_id(t.st).filter(|p| kind(*p) == Kind::FUNC_PROTO) else {
+            return Err(self.fault(Rule::InvalidTypeId, id));
+        };
+        for i in 0..proto.vlen() as usize {
+            if proto.elem(0, 2, i, 0) == 0 && proto.elem(0, 2, i, 1) != 0 {
+                return Err(self.fault(Rule::InvalidArg, id).args(i as u64 + 1, 0));
+            }
+        }
+        Ok(())
+    }
+
+    /// `btf_decl_tag_resolve`.
+    fn resolve_decl_tag(&mut self, id: u32) -> Result<(), Fault> {
+        let Some(t) = self.by_id(id) else {
+            return Err(self.fault(Rule::InvalidResolveState, id));
+        };
+        let next_id = t.st();
+        let target = |k: Kind| {
+            matches!(
+                k,
+                Kind::FUNC | Kind::STRUCT | Kind::UNION | Kind::VAR | Kind::TYPEDEF
+            )
+        };
+        let Some(next) = self.info(next_id).filter(|n| target(n.kind)) else {
+            return Err(self.fault(Rule::InvalidTypeId, id));
+        };
+        if !self.is_sink(next.kind) && !self.is_resolved(next_id) {
+            return self.push(next_id);
+        }
+        let idx = t.extra(0) as i32;
+        if idx != -1 {
+            let k = next.kind;
+            if k == Kind::VAR || k == Kind::TYPEDEF {
+                return Err(self.fault(Rule::ComponentIdx, id));
+            }
+            let vlen = if is_struct(k) {
+                next.aux
+            } else {
+                self.info(next.st).map_or(0, |p| p.aux)
+            };
+            if idx as u32 >= vlen {
+                return Err(self.fault(Rule::ComponentIdx, id));
+            }
+        }
+        self.pop(next_id, 0);
+        Ok(())
+    }
+
+    /// `btf_resolve_valid`: the final sanity check of a resolved type.
+    fn resolve_valid(&self, id: u32) -> bool {
+        if !self.is_resolved(id) {
+            return false;
+        }
+        let Some(t) = self.info(id) else {
+            return false;
+        };
+        let k = t.kind;
+        let (rid, rsize) = (self.resolved_id(id), self.resolved_size(id));
+        if is_struct(k) || k == Kind::DATASEC {
+            return rid == 0 && rsize == 0;
+        }
+        if k == Kind::DECL_TAG || k == Kind::FUNC {
+            return rid != 0 && rsize == 0;
+        }
+        if is_modifier(k) || k == Kind::PTR || k == Kind::VAR {
+            return self.info(rid).is_some_and(|r| {
+                !is_modifier(r.kind) && r.kind != Kind::VAR && r.kind != Kind::DATASEC
+            });
+        }
+        if k == Kind::ARRAY {
+            let Some(rec) = self.by_id(id) else {
+                return false;
+            };
+            return match self.id_size(rec.extra(0)) {
+                Some((et, _, esize)) => {
+                    !is_modifier(et.kind) && rec.extra(2).wrapping_mul(esize) == rsize
+                }
+                None => false,
+            };
+        }
+        false
+    }
+
+    /// `btf_func_proto_check`.
+    fn func_proto_check(&mut self, id: u32, t: Rec<'_>) -> Result<(), Fault> {
+        let ret_id = t.st();
+        if ret_id != 0 {
+            let Some(ret) = self.info(ret_id) else {
+                return Err(self.fault(Rule::ReturnType, id));
+            };
+            if self.ctx.p.func_proto_no_source_only() && source_only(ret.kind) {
+                return Err(self.fault(Rule::ReturnType, id));
+            }
+            if needs_resolve(ret.kind) && !self.is_resolved(ret_id) {
+                self.resolve(ret_id)?;
+            }
+            if self.id_size(ret_id).is_none() {
+                return Err(self.fault(Rule::ReturnType, id));
+            }
+        }
+        let mut nr = t.vlen() as usize;
+        if nr == 0 {
+            return Ok(());
+        }
+        let arg = |i: usize| (t.elem(0, 2, i, 0), t.elem(0, 2, i, 1));
+        let (last_name, last_ty) = arg(nr - 1);
+        if last_ty == 0 {
+            if last_name != 0 {
+                return Err(self.fault(Rule::InvalidArg, id).args(nr as u64, 0));
+            }
+            nr -= 1;
+        }
+        for i in 0..nr {
+            let bad = |env: &Self| env.fault(Rule::InvalidArg, id).args(i as u64 + 1, 0);
+            let (name, ty) = arg(i);
+            let Some(at) = self.info(ty) else {
+                return Err(bad(self));
+            };
+            if self.ctx.p.func_proto_no_source_only() && source_only(at.kind) {
+                return Err(bad(self));
+            }
+            if name != 0 && (!self.ctx.name_offset_valid(name) || !self.ctx.identifier(name)) {
+                return Err(bad(self));
+            }
+            if needs_resolve(at.kind) && !self.is_resolved(ty) {
+                self.resolve(ty)?;
+            }
+            if self.id_size(ty).is_none() {
+                return Err(bad(self));
+            }
+        }
+        Ok(())
+    }
+}
+
+/// `btf_int_check_member`.
+fn int_member(
+    data: u32,
+    bits_off: u32,
+    struct_size: u32,
+    m: impl Fn(Rule) -> Fault,
+) -> Result<(), Fault> {
+    let int_off = (data >> 16) & 0xff;
+    if u32::MAX - bits_off < int_off {
+        return Err(m(Rule::BitsOffsetOverflow));
+    }
+    let off = bits_off + int_off;
+    let bytes_off = off / 8;
+    let nr_copy = (data & 0xff) + off % 8;
+    if nr_copy > 128 {
+        return Err(m(Rule::NrCopyBits));
+    }
+    if struct_size < bytes_off || struct_size - bytes_off < nr_copy.div_ceil(8) {
+        return Err(m(Rule::MemberExceeds));
+    }
+    Ok(())
+}
+
+/// `btf_int_check_kflag_member`.
+fn int_kflag_member(
+    data: u32,
+    raw: u32,
+    struct_size: u32,
+    m: impl Fn(Rule) -> Fault,
+) -> Result<(), Fault> {
+    if !int_is_regular(data) {
+        return Err(m(Rule::MemberBaseType));
+    }
+    let mut nr_bits = raw >> 24;
+    let bits_off = raw & 0x00ff_ffff;
+    let int_bits = data & 0xff;
+    if nr_bits == 0 {
+        if !bits_off.is_multiple_of(8) {
+            return Err(m(Rule::MemberOffset));
+        }
+        nr_bits = int_bits;
+    } else if nr_bits > int_bits {
+        return Err(m(Rule::MemberBitfieldSize));
+    }
+    let bytes_off = bits_off / 8;
+    let nr_copy = nr_bits + bits_off % 8;
+    if nr_copy > 128 {
+        return Err(m(Rule::NrCopyBits));
+    }
+    if struct_size < bytes_off || struct_size - bytes_off < nr_copy.div_ceil(8) {
+        return Err(m(Rule::MemberExceeds));
+    }
+    Ok(())
+}
+
+/// `btf_enum_check_kflag_member`.
+fn enum_kflag_member(raw: u32, struct_size: u32, m: impl Fn(Rule) -> Fault) -> Result<(), Fault> {
+    let bits_off = raw & 0x00ff_ffff;
+    let mut nr_bits = raw >> 24;
+    if nr_bits == 0 {
+        if !bits_off.is_multiple_of(8) {
+            return Err(m(Rule::MemberNotAligned));
+        }
+        nr_bits = 32;
+    } else if nr_bits > 32 {
+        return Err(m(Rule::MemberBitfieldSize));
+    }
+    if struct_size < (bits_off + nr_bits).div_ceil(8) {
+        return Err(m(Rule::MemberExceeds));
+    }
+    Ok(())
+}
+
+/// `btf_check_all_types`: resolves every own type that needs it and checks
+/// every FUNC_PROTO.
+pub(super) fn check_all(
+    ctx: &Ctx<'_, '_>,
+    dense: &mut [Dense],
+    sink: &mut Sink,
+) -> Result<(), Stop> {
+    let n = dense.len();
+    let mut env = Env {
+        ctx,
+        dense,
+        stack: [Vertex::default(); MAX_RESOLVE_DEPTH],
+        top: 0,
+        mode: Mode::Tbd,
+    };
+    for i in 0..n {
+        let id = ctx.first_id.saturating_add(i as u32);
+        let Some(k) = env.dense.get(i).map(|d| Kind::new(d.kind)) else {
+            continue;
+        };
+        if needs_resolve(k)
+            && !env.is_resolved(id)
+            && let Err(f) = env.resolve(id)
+        {
+            sink.report(f)?;
+            env.recover();
+        }
+        if k == Kind::FUNC_PROTO
+            && let Some(t) = ctx.by_id(id)
+            && let Err(f) = env.func_proto_check(id, t)
+        {
+            sink.report(f)?;
+            env.recover();
+        }
+    }
+    Ok(())
+}
+
+/// `btf_check_type_tags`: in every chain of modifiers, TYPE_TAGs come
+/// first, and no chain is longer than 32.
+pub(super) fn check_type_tags(
+    ctx: &Ctx<'_, '_>,
+    dense: &[Dense],
+    sink: &mut Sink,
+) -> Result<(), Stop> {
+    let info = |id: u32| -> Option<(Kind, u32)> {
+        match id.checked_sub(ctx.first_id) {
+            Some(i) => dense.get(i as usize).map(|d| (Kind::new(d.kind), d.st)),
+            None => ctx.by_id(id).map(|t| (kind(t), t.st())),
+        }
+    };
+    let at = |id: u32| ctx.by_id(id).map_or(0, |t| t.at);
+    let start = if ctx.base.is_some() { ctx.first_id } else { 1 };
+    let total = ctx.total_ids();
+    let mut good = start - 1;
+    for i in start..total {
+        let Some((mut k, mut st)) = info(i) else {
+            return sink.report(Fault::new(Rule::InvalidTypeId, Errno::Inval, Some(i), 0));
+        };
+        if !is_modifier(k) {
+            continue;
+        }
+        let mut in_tags = k == Kind::TYPE_TAG;
+        let mut limit = MAX_RESOLVE_DEPTH;
+        let mut cur = i;
+        while is_modifier(k) {
+            if limit == 0 {
+                return sink.report(Fault::new(Rule::ChainTooLong, Errno::Loop, Some(i), at(i)));
+            }
+            limit -= 1;
+            if k == Kind::TYPE_TAG {
+                if !in_tags {
+                    return sink.report(Fault::new(
+                        Rule::TypeTagOrder,
+                        Errno::Inval,
+                        Some(i),
+                        at(i),
+                    ));
+                }
+            } else {
+                in_tags = false;
+            }
+            if cur <= good {
+                break;
+            }
+            cur = st;
+            match info(cur) {
+                Some(next) => (k, st) = next,
+                None => {
+                    return sink.report(Fault::new(
+                        Rule::InvalidTypeId,
+                        Errno::Inval,
+                        Some(i),
+                        at(i),
+                    ));
+                }
+            }
+        }
+        good = i;
+    }
+    Ok(())
+}

@@ -1,0 +1,68 @@
+//! `kernel_check` on real kernel BTF: the running kernel's vmlinux, and
+//! the Debian corpus (vmlinux and every module split on it), which the
+//! kernels that made them accepted.
+//!
+//! The kernel checks its own BTF without the resolve pass
+//! ([`Loader::Kernel`]); these blobs pass the user-load rules
+//! ([`Loader::User`], resolve pass included) as well, and both are tested.
+
+mod common;
+
+use btf_core::Btf;
+use btf_core::kernel_check::{KernelProfile, Loader};
+use std::time::Instant;
+
+#[test]
+fn running_vmlinux_passes() {
+    let path = "/sys/kernel/btf/vmlinux";
+    let Ok(bytes) = std::fs::read(path) else {
+        common::require(false, path);
+        return;
+    };
+    let release = std::fs::read_to_string("/proc/sys/kernel/osrelease").unwrap_or_default();
+    let profile = KernelProfile::from_release(&release).unwrap_or_default();
+    let btf = Btf::parse(&bytes).expect("parse vmlinux");
+    for loader in [Loader::User, Loader::Kernel] {
+        let p = profile.with_loader(loader);
+        let start = Instant::now();
+        let verdict = btf.check_as_kernel(&p);
+        eprintln!(
+            "vmlinux ({} types), {loader:?}: {:.2} ms",
+            btf.type_count(),
+            start.elapsed().as_secs_f64() * 1e3
+        );
+        if let Err(e) = verdict {
+            panic!("{loader:?}: {e}");
+        }
+        assert!(btf.check_as_kernel_all(&p, 10).is_empty());
+    }
+}
+
+#[test]
+fn corpus_passes() {
+    let Some(dir) = common::corpus() else { return };
+    let bytes = std::fs::read(dir.join("vmlinux.btf")).expect("vmlinux.btf");
+    let vmlinux = Btf::parse(&bytes).expect("parse");
+    // Debian 12's kernel is 6.1.
+    let profile = KernelProfile::new(6, 1);
+    for loader in [Loader::User, Loader::Kernel] {
+        let p = profile.with_loader(loader);
+        if let Err(e) = vmlinux.check_as_kernel(&p) {
+            panic!("vmlinux, {loader:?}: {e}");
+        }
+    }
+    let mut modules = 0;
+    let mut failures = Vec::new();
+    for name in common::module_names(&dir) {
+        let blob = std::fs::read(dir.join("modules").join(format!("{name}.btf"))).expect("module");
+        let module = Btf::parse_split(&blob, &vmlinux).expect("parse module");
+        for loader in [Loader::User, Loader::Kernel] {
+            if let Err(e) = module.check_as_kernel(&profile.with_loader(loader)) {
+                failures.push(format!("{name}, {loader:?}: {e}"));
+            }
+        }
+        modules += 1;
+    }
+    eprintln!("{modules} modules checked");
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
