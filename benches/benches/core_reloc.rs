@@ -8,9 +8,11 @@
 //!   beforehand; libbpf, `bpf_object__open_file` with `btf_custom_path` +
 //!   `bpf_object__prepare` + close for each object (libbpf parses the
 //!   target again for every object), `btf__parse` of the target once per
-//!   object (what of libbpf's time is that parse), and open + close alone.
-//!   The libbpf lines run interleaved, so that the differences between
-//!   them, which the README derives, see the same load.
+//!   object (what of libbpf's time is that parse), and open + close alone;
+//!   and ours from nothing (parse the target, build its index on the
+//!   first relocation, then as the first line). Lines of like cost run
+//!   interleaved (ours warm; libbpf's and ours from nothing), so that the
+//!   differences the README derives see the same load.
 //! - `core_reloc_candidates`: the candidates of each relocation's root
 //!   type, vmlinux alone against vmlinux and every corpus module
 //!   (`ModuleSearch::Always`), with the essential-name indexes built
@@ -150,25 +152,39 @@ fn core_reloc(c: &mut Criterion) {
         assert_eq!(obj.prepare(), 0, "libbpf prepares {o:?}");
     }
 
-    let mut g = group(c, ids::RELOC_OBJECTS);
-    g.throughput(Throughput::Elements(relos as u64));
-    g.bench_function(ids::OURS_RELOC_WHOLE, |b| {
-        b.iter(|| {
-            files
-                .iter()
-                .map(|f| {
-                    let obj = BpfObject::parse(black_box(f)).expect("parses");
-                    relocate_object(&targets, &obj)
-                        .expect("relocates")
-                        .outcomes
-                        .len()
-                })
-                .sum::<usize>()
-        })
-    });
-    g.bench_function(ids::OURS_RELOC_ONLY, |b| {
-        b.iter(|| relocate_all(&targets, &parsed))
-    });
+    let ours_whole = || {
+        let n: usize = files
+            .iter()
+            .map(|f| {
+                let obj = BpfObject::parse(black_box(f)).expect("parses");
+                relocate_object(&targets, &obj)
+                    .expect("relocates")
+                    .outcomes
+                    .len()
+            })
+            .sum();
+        black_box(n);
+    };
+    let ours_only = || {
+        black_box(relocate_all(&targets, &parsed));
+    };
+    // A loader that holds nothing yet: parses the target and builds its
+    // index (on the first relocation), then as `ours_whole`.
+    let ours_cold = || {
+        let vmlinux = Btf::parse(black_box(&corpus.base)).expect("parses");
+        let targets = Targets::new(&vmlinux);
+        let n: usize = files
+            .iter()
+            .map(|f| {
+                let obj = BpfObject::parse(black_box(f)).expect("parses");
+                relocate_object(&targets, &obj)
+                    .expect("relocates")
+                    .outcomes
+                    .len()
+            })
+            .sum();
+        black_box(n);
+    };
     let whole = || {
         for o in &c_objects {
             let mut obj = LibbpfObject::open(black_box(o), &c_target).expect("open");
@@ -185,15 +201,27 @@ fn core_reloc(c: &mut Criterion) {
             black_box(LibbpfObject::open(black_box(o), &c_target).expect("open"));
         }
     };
-    let lines: [(&str, &dyn Fn()); 3] = [
+    // Two interleaved sets of lines of like cost (an interleaved line
+    // takes the time of its whole set per iteration).
+    let ours_lines: [(&str, &dyn Fn()); 2] = [
+        (ids::OURS_RELOC_WHOLE, &ours_whole),
+        (ids::OURS_RELOC_ONLY, &ours_only),
+    ];
+    let libbpf_lines: [(&str, &dyn Fn()); 4] = [
         (ids::LIBBPF_RELOC_WHOLE, &whole),
         (ids::LIBBPF_RELOC_PARSE, &parse),
         (ids::LIBBPF_RELOC_OPEN, &open),
+        (ids::OURS_RELOC_COLD, &ours_cold),
     ];
-    g.sampling_mode(SamplingMode::Auto);
+    let mut g = c.benchmark_group(ids::RELOC_OBJECTS);
+    g.throughput(Throughput::Elements(relos as u64));
+    g.warm_up_time(Duration::from_millis(500));
+    g.sample_size(20);
     g.measurement_time(Duration::from_secs(2));
-    for (i, (name, _)) in lines.iter().enumerate() {
-        g.bench_function(*name, |b| interleaved(b, &lines, i));
+    for lines in [&ours_lines[..], &libbpf_lines[..]] {
+        for (i, (name, _)) in lines.iter().enumerate() {
+            g.bench_function(*name, |b| interleaved(b, lines, i));
+        }
     }
     g.finish();
 

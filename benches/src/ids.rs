@@ -127,6 +127,9 @@ pub const RELOC_CANDIDATES: &str = "core_reloc_candidates";
 /// `BpfObject::parse` of each object's bytes, then `relocate_object`
 /// against `Targets` built once over vmlinux parsed once.
 pub const OURS_RELOC_WHOLE: &str = "ours/parse+relocate";
+/// `Btf::parse` of the target, `Targets::new` (its index built on the
+/// first relocation), then as [`OURS_RELOC_WHOLE`].
+pub const OURS_RELOC_COLD: &str = "ours/parse_target+parse+relocate";
 /// `relocate_object` of each object, parsed beforehand.
 pub const OURS_RELOC_ONLY: &str = "ours/relocate";
 /// `bpf_object__open_file` (`btf_custom_path`), `bpf_object__prepare`,

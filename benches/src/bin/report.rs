@@ -194,6 +194,7 @@ const GROUPS: &[(&str, &str, &str, &[&str])] = &[
             ids::LIBBPF_RELOC_WHOLE,
             ids::LIBBPF_RELOC_PARSE,
             ids::LIBBPF_RELOC_OPEN,
+            ids::OURS_RELOC_COLD,
         ],
     ),
     (
