@@ -69,6 +69,22 @@ impl LibbpfBtf<'static> {
     }
 }
 
+impl LibbpfBtf<'static> {
+    /// `btf__parse(path, NULL)`: libbpf reads the file (raw BTF, or an
+    /// ELF's `.BTF`) and parses it, as `bpf_object__prepare` does with a
+    /// `btf_custom_path`.
+    ///
+    /// # Errors
+    ///
+    /// The `errno` libbpf reports.
+    pub fn parse_file(path: &CStr) -> Result<LibbpfBtf<'static>, i32> {
+        // SAFETY: `path` is NUL-terminated and outlives the call; a NULL
+        // `btf_ext` out-pointer asks libbpf not to return one.
+        let ptr = unsafe { libbpf_sys::btf__parse(path.as_ptr(), core::ptr::null_mut()) };
+        Self::from_raw(ptr)
+    }
+}
+
 impl<'b> LibbpfBtf<'b> {
     /// `btf__new_split`: a split on `base`, which must outlive it (the
     /// lifetime says so).
@@ -503,6 +519,66 @@ pub fn libbpf_prepare(
     match result {
         Ok((err, programs)) => Ok(Prepared { err, log, programs }),
         Err(e) => Err((e, log)),
+    }
+}
+
+/// Turns libbpf's printing off (`libbpf_set_print(NULL)`), for the
+/// timed loops; [`libbpf_prepare`] sets its own callback while it runs and
+/// restores this.
+pub fn libbpf_quiet() {
+    // SAFETY: NULL is documented to turn printing off; nothing else runs.
+    unsafe { libbpf_sys::libbpf_set_print(None) };
+}
+
+/// A BPF object file opened by libbpf, closed on drop.
+///
+/// Invariant: `ptr` came from a successful `bpf_object__open_file` and has
+/// not been closed.
+pub struct LibbpfObject {
+    ptr: NonNull<libbpf_sys::bpf_object>,
+}
+
+impl LibbpfObject {
+    /// `bpf_object__open_file(object)` with `btf_custom_path` = `target`
+    /// (libbpf copies the path): reads and checks the ELF, its BTF and
+    /// `.BTF.ext`; the target is read only by
+    /// [`prepare`](Self::prepare).
+    ///
+    /// # Errors
+    ///
+    /// The `errno` libbpf reports.
+    pub fn open(object: &CStr, target: &CStr) -> Result<LibbpfObject, i32> {
+        let opts = libbpf_sys::bpf_object_open_opts {
+            sz: size_of::<libbpf_sys::bpf_object_open_opts>() as libbpf_sys::size_t,
+            btf_custom_path: target.as_ptr(),
+            ..Default::default()
+        };
+        // SAFETY: both strings are NUL-terminated and outlive the call
+        // (libbpf copies the custom path); `opts.sz` is its size.
+        let ptr = unsafe { libbpf_sys::bpf_object__open_file(object.as_ptr(), &opts) };
+        match NonNull::new(ptr) {
+            None => Err(std::io::Error::last_os_error().raw_os_error().unwrap_or(-1)),
+            Some(ptr) => Ok(LibbpfObject { ptr }),
+        }
+    }
+
+    /// `bpf_object__prepare`: everything `bpf_object__load` does before
+    /// loading programs, among which parsing the target BTF
+    /// (`btf__parse(btf_custom_path)`) and applying the CO-RE relocations,
+    /// but also a probe program load, loading the object's BTF into the
+    /// kernel and creating its maps (bpf(2), so root). Returns 0 or the
+    /// errno.
+    pub fn prepare(&mut self) -> i32 {
+        // SAFETY: `ptr` is live (type invariant), reached through `&mut`.
+        -unsafe { libbpf_sys::bpf_object__prepare(self.ptr.as_ptr()) }
+    }
+}
+
+impl Drop for LibbpfObject {
+    fn drop(&mut self) {
+        // SAFETY: `ptr` is live and owned by `self` (type invariant); it is
+        // closed once, here.
+        unsafe { libbpf_sys::bpf_object__close(self.ptr.as_ptr()) }
     }
 }
 

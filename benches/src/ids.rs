@@ -119,3 +119,36 @@ pub const LIBBPF_SET_FIND: &str = "libbpf/find_by_name_kind";
 
 /// The number of lookups in the find benches.
 pub const QUERIES: usize = 300;
+
+/// Group: every CO-RE test object relocated against Debian's vmlinux.
+pub const RELOC_OBJECTS: &str = "core_reloc_objects";
+/// Group: candidate search across vmlinux and every corpus module.
+pub const RELOC_CANDIDATES: &str = "core_reloc_candidates";
+/// `BpfObject::parse` of each object's bytes, then `relocate_object`
+/// against `Targets` built once over vmlinux parsed once.
+pub const OURS_RELOC_WHOLE: &str = "ours/parse+relocate";
+/// `Btf::parse` of the target, `Targets::new` (its index built on the
+/// first relocation), then as [`OURS_RELOC_WHOLE`].
+pub const OURS_RELOC_COLD: &str = "ours/parse_target+parse+relocate";
+/// `relocate_object` of each object, parsed beforehand.
+pub const OURS_RELOC_ONLY: &str = "ours/relocate";
+/// `bpf_object__open_file` (`btf_custom_path`), `bpf_object__prepare`,
+/// `bpf_object__close`, for each object.
+pub const LIBBPF_RELOC_WHOLE: &str = "libbpf/open+prepare+close";
+/// `btf__parse` of the target file, once per object: what libbpf's
+/// prepare spends re-parsing the kernel BTF.
+pub const LIBBPF_RELOC_PARSE: &str = "libbpf/btf__parse_target";
+/// `bpf_object__open_file` and `bpf_object__close` for each object, no
+/// prepare.
+pub const LIBBPF_RELOC_OPEN: &str = "libbpf/open+close";
+/// `Targets::candidates` of each relocation's root type, vmlinux alone,
+/// index built beforehand.
+pub const OURS_CANDS_VMLINUX: &str = "ours/vmlinux";
+/// The same across vmlinux and every module (`ModuleSearch::Always`),
+/// indexes built beforehand.
+pub const OURS_CANDS_MODULES: &str = "ours/all_modules";
+/// vmlinux alone, on fresh `Targets`: the first search builds the index.
+pub const OURS_CANDS_VMLINUX_FIRST: &str = "ours/vmlinux+index_build";
+/// Every module, on fresh `Targets`: the first search builds every
+/// module's index.
+pub const OURS_CANDS_MODULES_FIRST: &str = "ours/all_modules+index_build";

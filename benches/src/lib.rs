@@ -5,6 +5,7 @@
 //!
 //! | module | concern |
 //! |---|---|
+//! | [`core_objects`] | the CO-RE test objects (built with clang-19) and the check of our relocations against libbpf's |
 //! | [`data`] | inputs: running kernel, Debian corpus, queries, sorted and big-endian copies |
 //! | [`walks`] | reference walks: the bare offset walk, a little-endian-only validating parse |
 //! | [`ffi`] | all `unsafe`: libbpf's API, glibc `mallinfo2`, a counting allocator |
@@ -13,6 +14,7 @@
 //!
 //! See `benches/README.md` for what each bench measures and the results.
 
+pub mod core_objects;
 pub mod data;
 pub mod ffi;
 pub mod ids;

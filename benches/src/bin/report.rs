@@ -184,6 +184,30 @@ const GROUPS: &[(&str, &str, &str, &[&str])] = &[
         "type",
         &[ids::OURS_WRITE_C, ids::LIBBPF_BTF_DUMP],
     ),
+    (
+        ids::RELOC_OBJECTS,
+        ids::OURS_RELOC_WHOLE,
+        "relocation",
+        &[
+            ids::OURS_RELOC_WHOLE,
+            ids::OURS_RELOC_ONLY,
+            ids::LIBBPF_RELOC_WHOLE,
+            ids::LIBBPF_RELOC_PARSE,
+            ids::LIBBPF_RELOC_OPEN,
+            ids::OURS_RELOC_COLD,
+        ],
+    ),
+    (
+        ids::RELOC_CANDIDATES,
+        ids::OURS_CANDS_VMLINUX,
+        "relocation",
+        &[
+            ids::OURS_CANDS_VMLINUX,
+            ids::OURS_CANDS_MODULES,
+            ids::OURS_CANDS_VMLINUX_FIRST,
+            ids::OURS_CANDS_MODULES_FIRST,
+        ],
+    ),
 ];
 
 fn get<'r>(r: &'r Results, g: &str, f: &str) -> Option<&'r Est> {
