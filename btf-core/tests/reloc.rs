@@ -861,3 +861,69 @@ fn targets_are_shared_between_threads() {
     });
     assert_eq!(targets.vmlinux().name(), "target.btf");
 }
+
+#[path = "common/mod.rs"]
+mod common;
+
+/// Candidates across Debian's vmlinux and all its modules (one index of
+/// every module) against a brute-force search of each blob in turn, for a
+/// spread of local types taken from the set itself.
+#[test]
+fn candidates_across_every_corpus_module() {
+    use btf_core::Kind;
+    use btf_core::reloc::{Candidate, ModuleSearch, Targets, essential_name};
+    let Some(dir) = common::corpus() else { return };
+    let vmlinux_bytes = std::fs::read(dir.join("vmlinux.btf")).unwrap();
+    let vmlinux = Btf::parse(&vmlinux_bytes).unwrap();
+    let names = common::module_names(&dir);
+    let blobs: Vec<Vec<u8>> = names
+        .iter()
+        .map(|n| std::fs::read(dir.join("modules").join(format!("{n}.btf"))).unwrap())
+        .collect();
+    let modules: Vec<Btf<'_>> = Btf::parse_splits(blobs.iter().map(Vec::as_slice), &vmlinux)
+        .into_iter()
+        .map(|m| m.unwrap())
+        .collect();
+    let mut targets = Targets::new(&vmlinux).module_search(ModuleSearch::Always);
+    for (name, m) in names.iter().zip(&modules) {
+        targets = targets.with_module(name, m);
+    }
+    let compat = |a: Kind, b: Kind| {
+        a == b || (matches!(a, Kind::ENUM | Kind::ENUM64) && matches!(b, Kind::ENUM | Kind::ENUM64))
+    };
+    let brute = |local: &btf_core::Type<'_>| -> Vec<Candidate> {
+        let essential = essential_name(local.name_bytes());
+        let mut out = Vec::new();
+        let blobs = std::iter::once(&vmlinux).chain(modules.iter());
+        for (target, btf) in (0u32..).zip(blobs) {
+            for t in btf.types() {
+                if !t.name_bytes().is_empty()
+                    && essential_name(t.name_bytes()) == essential
+                    && compat(t.kind(), local.kind())
+                {
+                    out.push(Candidate { target, id: t.id() });
+                }
+            }
+        }
+        out
+    };
+    let mut locals: Vec<btf_core::Type<'_>> = vmlinux
+        .types()
+        .filter(|t| !t.name_bytes().is_empty())
+        .step_by(4001)
+        .collect();
+    for m in modules.iter().step_by(97) {
+        locals.extend(m.types().filter(|t| !t.name_bytes().is_empty()).take(2));
+    }
+    assert!(locals.len() > 60);
+    let mut with_modules = 0;
+    for local in &locals {
+        let got = targets.candidates(local);
+        assert_eq!(got, brute(local), "{}", local.name().unwrap());
+        with_modules += usize::from(got.iter().any(|c| c.target > 0));
+    }
+    assert!(
+        with_modules > 20,
+        "{with_modules} locals with module candidates"
+    );
+}

@@ -154,11 +154,81 @@ pub struct Candidate {
 
 /// The target BTFs relocations resolve against: vmlinux and, optionally,
 /// modules split on it.
-#[derive(Debug)]
 pub struct Targets<'t> {
     vmlinux: Target<'t>,
     modules: Vec<Target<'t>>,
     search: ModuleSearch,
+    /// Every module's types by essential name, in one index (built on the
+    /// first search of the modules): one probe instead of one per module.
+    in_modules: Lazy<ModulesIndex<'t>>,
+}
+
+impl fmt::Debug for Targets<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Targets")
+            .field("vmlinux", &self.vmlinux)
+            .field("modules", &self.modules.len())
+            .field("search", &self.search)
+            .finish()
+    }
+}
+
+/// Essential name → the candidates of that name across every module, in
+/// module order, then id order (the order libbpf adds them).
+struct ModulesIndex<'t> {
+    cands: Vec<Candidate>,
+    ranges: HashMap<&'t [u8], (u32, u32)>,
+}
+
+impl<'t> ModulesIndex<'t> {
+    fn build(modules: &[Target<'t>]) -> ModulesIndex<'t> {
+        let mut named: Vec<(&'t [u8], Candidate)> = Vec::new();
+        for (i, m) in (1u32..).zip(modules) {
+            let btf: &'t Btf<'t> = m.btf;
+            named.extend(btf.types().filter_map(|t| {
+                let name = t.name_bytes();
+                (!name.is_empty()).then(|| {
+                    (
+                        essential_name(name),
+                        Candidate {
+                            target: i,
+                            id: t.id(),
+                        },
+                    )
+                })
+            }));
+        }
+        // By name, then module, then id: each name's candidates in order.
+        named.sort_unstable_by(|a, b| {
+            (a.0, a.1.target, a.1.id.get()).cmp(&(b.0, b.1.target, b.1.id.get()))
+        });
+        let mut ranges = HashMap::with_capacity(named.len() / 2);
+        let mut start = 0usize;
+        while let Some(&(name, _)) = named.get(start) {
+            let len = named
+                .get(start..)
+                .unwrap_or_default()
+                .iter()
+                .take_while(|(n, _)| *n == name)
+                .count();
+            ranges.insert(name, (start as u32, len as u32));
+            start += len.max(1);
+        }
+        ModulesIndex {
+            cands: named.into_iter().map(|(_, c)| c).collect(),
+            ranges,
+        }
+    }
+
+    fn get(&self, essential: &[u8]) -> &[Candidate] {
+        match self.ranges.get(essential) {
+            Some(&(start, len)) => self
+                .cands
+                .get(start as usize..(start as usize).saturating_add(len as usize))
+                .unwrap_or_default(),
+            None => &[],
+        }
+    }
 }
 
 impl<'t> Targets<'t> {
@@ -174,6 +244,7 @@ impl<'t> Targets<'t> {
             vmlinux: Target::new(name, vmlinux),
             modules: Vec::new(),
             search: ModuleSearch::default(),
+            in_modules: Lazy::new(),
         }
     }
 
@@ -181,6 +252,8 @@ impl<'t> Targets<'t> {
     /// added.
     pub fn with_module(mut self, name: &'t str, btf: &'t Btf<'t>) -> Targets<'t> {
         self.modules.push(Target::new(name, btf));
+        // A module index built before this module is out of date.
+        self.in_modules = Lazy::new();
         self
     }
 
@@ -242,8 +315,17 @@ impl<'t> Targets<'t> {
             ModuleSearch::WhenVmlinuxHasNone => out.is_empty(),
         };
         if modules {
-            for (i, m) in self.modules.iter().enumerate() {
-                add(&mut out, i as u32 + 1, m);
+            let index = self
+                .in_modules
+                .get_or_init(|| ModulesIndex::build(&self.modules));
+            for &cand in index.get(essential) {
+                if self
+                    .btf_of(cand)
+                    .and_then(|btf| btf.type_by_id(cand.id).ok())
+                    .is_some_and(|t| kinds_core_compat(t.kind(), kind))
+                {
+                    out.push(cand);
+                }
             }
         }
         out
