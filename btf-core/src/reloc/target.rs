@@ -160,7 +160,7 @@ pub struct Targets<'t> {
     search: ModuleSearch,
     /// Every module's types by essential name, in one index (built on the
     /// first search of the modules): one probe instead of one per module.
-    in_modules: Lazy<ModulesIndex<'t>>,
+    in_modules: Lazy<ModulesIndex>,
 }
 
 impl fmt::Debug for Targets<'_> {
@@ -173,23 +173,32 @@ impl fmt::Debug for Targets<'_> {
     }
 }
 
-/// Essential name → the candidates of that name across every module, in
-/// module order, then id order (the order libbpf adds them).
-struct ModulesIndex<'t> {
-    cands: Vec<Candidate>,
-    ranges: HashMap<&'t [u8], (u32, u32)>,
+/// Every module's named types by the hash of their essential name, sorted
+/// by (hash, module, id), with each hash's range in a table: one probe
+/// finds a name's candidates in the order libbpf adds them (module order,
+/// then id order). Hashes are only a filter: the caller compares each
+/// candidate's name. Sorting
+/// fixed-size keys keeps the build cheap (one pass and one sort over a
+/// million types), where a table keyed by the names themselves would
+/// miss the cache on every insertion.
+struct ModulesIndex {
+    entries: Vec<(u64, Candidate)>,
+    /// Each hash's range of `entries`.
+    ranges: HashMap<u64, (u32, u32)>,
+    hasher: hashbrown::DefaultHashBuilder,
 }
 
-impl<'t> ModulesIndex<'t> {
-    fn build(modules: &[Target<'t>]) -> ModulesIndex<'t> {
-        let mut named: Vec<(&'t [u8], Candidate)> = Vec::new();
+impl ModulesIndex {
+    fn build(modules: &[Target<'_>]) -> ModulesIndex {
+        use core::hash::BuildHasher;
+        let hasher = hashbrown::DefaultHashBuilder::default();
+        let mut entries = Vec::new();
         for (i, m) in (1u32..).zip(modules) {
-            let btf: &'t Btf<'t> = m.btf;
-            named.extend(btf.types().filter_map(|t| {
+            entries.extend(m.btf.types().filter_map(|t| {
                 let name = t.name_bytes();
                 (!name.is_empty()).then(|| {
                     (
-                        essential_name(name),
+                        hasher.hash_one(essential_name(name)),
                         Candidate {
                             target: i,
                             id: t.id(),
@@ -198,32 +207,33 @@ impl<'t> ModulesIndex<'t> {
                 })
             }));
         }
-        // By name, then module, then id: each name's candidates in order.
-        named.sort_unstable_by(|a, b| {
-            (a.0, a.1.target, a.1.id.get()).cmp(&(b.0, b.1.target, b.1.id.get()))
-        });
-        let mut ranges = HashMap::with_capacity(named.len() / 2);
+        entries.sort_unstable_by_key(|&(hash, c)| (hash, c.target, c.id.get()));
+        let mut ranges = HashMap::new();
         let mut start = 0usize;
-        while let Some(&(name, _)) = named.get(start) {
-            let len = named
+        while let Some(&(hash, _)) = entries.get(start) {
+            let len = entries
                 .get(start..)
                 .unwrap_or_default()
                 .iter()
-                .take_while(|(n, _)| *n == name)
+                .take_while(|&&(h, _)| h == hash)
                 .count();
-            ranges.insert(name, (start as u32, len as u32));
+            ranges.insert(hash, (start as u32, len as u32));
             start += len.max(1);
         }
         ModulesIndex {
-            cands: named.into_iter().map(|(_, c)| c).collect(),
+            entries,
             ranges,
+            hasher,
         }
     }
 
-    fn get(&self, essential: &[u8]) -> &[Candidate] {
-        match self.ranges.get(essential) {
+    /// The candidates whose essential name may be `essential` (same hash).
+    fn get(&self, essential: &[u8]) -> &[(u64, Candidate)] {
+        use core::hash::BuildHasher;
+        let hash = self.hasher.hash_one(essential);
+        match self.ranges.get(&hash) {
             Some(&(start, len)) => self
-                .cands
+                .entries
                 .get(start as usize..(start as usize).saturating_add(len as usize))
                 .unwrap_or_default(),
             None => &[],
@@ -318,11 +328,14 @@ impl<'t> Targets<'t> {
             let index = self
                 .in_modules
                 .get_or_init(|| ModulesIndex::build(&self.modules));
-            for &cand in index.get(essential) {
+            for &(_, cand) in index.get(essential) {
                 if self
                     .btf_of(cand)
                     .and_then(|btf| btf.type_by_id(cand.id).ok())
-                    .is_some_and(|t| kinds_core_compat(t.kind(), kind))
+                    .is_some_and(|t| {
+                        kinds_core_compat(t.kind(), kind)
+                            && essential_name(t.name_bytes()) == essential
+                    })
                 {
                     out.push(cand);
                 }
