@@ -33,8 +33,8 @@ use btf_core::{Btf, Kind, TypeId, TypeKind};
 /// name, or any blob from `parse_unindexed`) cost O(n) each, so they are
 /// checked on a bounded sample of names: the first [`SCAN_FIRST`] types and
 /// about [`SCAN_STRIDED`] more spread over the rest. The hash index answers
-/// every name. A walk then costs O(n), and a whole vmlinux (130k types)
-/// runs in a second or two, not minutes.
+/// every name. A walk then costs O(n): a whole vmlinux (126k types) runs
+/// in about 4.5 CPU s under ASan, where the scans took minutes.
 const SCAN_FIRST: usize = 256;
 /// See [`SCAN_FIRST`].
 const SCAN_STRIDED: usize = 16;
