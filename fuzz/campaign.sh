@@ -9,7 +9,9 @@
 # $FUZZ_WORK/artifacts/<target>/ and listed in $FUZZ_WORK/CRASHES.md;
 # BIN_DIR (default: fuzz/target/x86_64-unknown-linux-gnu/release, built by
 # `cargo +nightly fuzz build`); FUZZ_TARGETS (default all five, in order;
-# an entry `target:seconds` overrides the time for that target).
+# an entry `target:seconds` overrides the time for that target); BTF_CORPUS
+# (default fuzz/../target/btf-corpus): kernel-sized seeds for parse, as in
+# ci.sh (seeds.sh).
 #
 # A crash ends a libFuzzer run; the script records it and starts the target
 # again on the same corpus for the rest of its time (at most 5 crashes per
@@ -22,7 +24,11 @@ per_target=${1:-1500}
 FUZZ_WORK=${FUZZ_WORK:-/work/fuzz-work}
 BIN_DIR=${BIN_DIR:-$here/target/x86_64-unknown-linux-gnu/release}
 FUZZ_TARGETS=${FUZZ_TARGETS:-"parse parse_split structured elf modules"}
-LIMITS=(-rss_limit_mb=2048 -malloc_limit_mb=512 -timeout=10)
+# FUZZ_TIMEOUT (default 10) is wall time per input: on a loaded machine
+# a vmlinux-sized input (4 to 6 CPU s under ASan) can exceed 10 s.
+LIMITS=(-rss_limit_mb=2048 -malloc_limit_mb=512 -timeout="${FUZZ_TIMEOUT:-10}")
+BTF_CORPUS=${BTF_CORPUS:-$here/../target/btf-corpus}
+source "$here/seeds.sh"
 mkdir -p "$FUZZ_WORK"
 
 for entry in $FUZZ_TARGETS; do
@@ -34,6 +40,7 @@ for entry in $FUZZ_TARGETS; do
     log="$FUZZ_WORK/$target.log"
     mkdir -p "$corpus" "$artifacts"
     cp -n "$here"/corpus/"$target"/* "$corpus"/
+    kernel_seeds "$target" "$corpus" "$BTF_CORPUS"
     : >"$log"
     deadline=$(( $(date +%s) + seconds ))
     cpu=0
@@ -42,7 +49,8 @@ for entry in $FUZZ_TARGETS; do
     while :; do
         left=$(( deadline - $(date +%s) ))
         (( left > 5 )) || break
-        cmd=(nice -n 10 "$BIN_DIR/$target" "$corpus" "${LIMITS[@]}" -max_total_time="$left"
+        # shellcheck disable=SC2207 # target_args prints whole flags
+        cmd=(nice -n 10 "$BIN_DIR/$target" "$corpus" "${LIMITS[@]}" $(target_args "$target") -max_total_time="$left"
              -artifact_prefix="$artifacts" -print_final_stats=1)
         echo "### $(date -u +%FT%TZ) ${cmd[*]}" >>"$log"
         before=$(ls "$artifacts" | wc -l)

@@ -5,7 +5,10 @@
 # out-of-memory.
 #
 # Environment: FUZZ_TIME (seconds per target, default 30), FUZZ_TARGETS
-# (space-separated, default all). Uses the nightly toolchain when it can
+# (space-separated, default all), BTF_CORPUS (the Debian corpus of
+# scripts/fetch-corpus.sh, default ../target/btf-corpus: its vmlinux.btf
+# seeds parse when present, as /sys/kernel/btf/vmlinux does when readable;
+# neither is committed). Uses the nightly toolchain when it can
 # (stable with RUSTC_BOOTSTRAP=1 otherwise); installs cargo-fuzz when it is
 # missing.
 set -euo pipefail
@@ -15,7 +18,11 @@ FUZZ_TIME=${FUZZ_TIME:-30}
 FUZZ_TARGETS=${FUZZ_TARGETS:-"parse parse_split structured elf modules"}
 # Per-input limits: a slow unit (> 10 s), more than 2 GiB resident, or a
 # single allocation over 512 MiB is a failure.
-LIMITS=(-rss_limit_mb=2048 -malloc_limit_mb=512 -timeout=10)
+# FUZZ_TIMEOUT (default 10) is wall time per input: on a loaded machine
+# a vmlinux-sized input (4 to 6 CPU s under ASan) can exceed 10 s.
+LIMITS=(-rss_limit_mb=2048 -malloc_limit_mb=512 -timeout="${FUZZ_TIMEOUT:-10}")
+BTF_CORPUS=${BTF_CORPUS:-../target/btf-corpus}
+source ./seeds.sh
 
 start=$(date +%s)
 if ! cargo fuzz --version >/dev/null 2>&1; then
@@ -42,6 +49,7 @@ for target in $FUZZ_TARGETS; do
     artifacts="$work/artifacts-$target/"
     mkdir -p "$corpus" "$artifacts"
     cp corpus/"$target"/* "$corpus"/
+    kernel_seeds "$target" "$corpus" "$BTF_CORPUS"
     # Saved reproducers of this target (not the .btf blobs kept beside them).
     regressions=()
     for f in regressions/"$target"-*; do
@@ -56,7 +64,8 @@ for target in $FUZZ_TARGETS; do
         fi
     fi
     echo "fuzz/ci.sh: $target: fuzzing for ${FUZZ_TIME}s"
-    if ! "$bin_dir/$target" "$corpus" "${LIMITS[@]}" -max_total_time="$FUZZ_TIME" \
+    # shellcheck disable=SC2046 # target_args prints whole flags
+    if ! "$bin_dir/$target" "$corpus" "${LIMITS[@]}" $(target_args "$target") -max_total_time="$FUZZ_TIME" \
         -artifact_prefix="$artifacts" -print_final_stats=1 >"$work/$target.log" 2>&1; then
         # The panic message comes well before libFuzzer's stack trace.
         grep -m 1 -A 12 'panicked at' "$work/$target.log" || true

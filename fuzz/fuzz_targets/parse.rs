@@ -2,9 +2,11 @@
 //!
 //! `Btf::parse`, then the whole walk of `btf_fuzz::walk`: every type by
 //! iteration and by id, every kind-specific view (members, parameters,
-//! enumerators, datasec entries), lookups by every name (`find_by_name`,
-//! `find_by_name_kind`, checked to find a type of that name and kind at or
-//! below its id, the same by scan, binary search and hash index),
+//! enumerators, datasec entries), lookups by every name through a hash
+//! index (`find_by_name`, `find_by_name_kind`, checked to find a type of
+//! that name and kind at or below its id; the same by scan and binary
+//! search on a sample of names, so that a run costs O(n) and a whole
+//! vmlinux fits in the time limit),
 //! `size_of`/`align_of`/`skip_mods*` on every id, `Debug`/`Display` and
 //! `dump::write_raw` (whole and per type, which must agree), and
 //! `parse_unindexed`/`parse_with_storage`/`with_index` compared with

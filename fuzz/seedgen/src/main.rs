@@ -3,7 +3,13 @@
 //!
 //! ```text
 //! cd fuzz && cargo run --release -p btf-fuzz-seedgen [-- <debian corpus dir>]
+//! cd fuzz && cargo run --release -p btf-fuzz-seedgen -- --elf-splits
 //! ```
+//!
+//! `--elf-splits` writes only the `elf` seeds `split-<module>.ko` from the
+//! committed `data/module-N.btf` (no Debian corpus needed): small ELF
+//! objects whose `.BTF` is split on `data/base.btf` and which carry no
+//! `.BTF.base`, as a module built against that base would.
 //!
 //! Input: the Debian corpus of `scripts/fetch-corpus.sh` (default
 //! `../target/btf-corpus`): `vmlinux.btf`, `modules/*.btf`, `ko/*.ko`; and
@@ -48,6 +54,13 @@ const MAX_SEED: usize = 60 * 1024;
 
 fn main() {
     let fuzz = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..");
+    if std::env::args_os()
+        .nth(1)
+        .is_some_and(|a| a == "--elf-splits")
+    {
+        split_elf_seeds(&fuzz, &Out::new(&fuzz));
+        return;
+    }
     let corpus = std::env::args_os()
         .nth(1)
         .map(PathBuf::from)
@@ -203,6 +216,7 @@ fn main() {
             ],
         ),
     );
+    split_elf_seeds(&fuzz, &out);
     out.seed(
         "elf",
         "synthetic-32be-all-kinds",
@@ -244,6 +258,31 @@ fn main() {
         }
     }
     eprintln!("wrote seeds under {}", fuzz.join("corpus").display());
+}
+
+/// `elf` seeds `split-<module>.ko`: a minimal x86-64 relocatable object
+/// (`.text`, `.modinfo`, `.BTF`) whose `.BTF` is `data/module-N.btf`, split
+/// on `data/base.btf`, with no `.BTF.base`: the `elf` target parses it on
+/// the base it embeds, as the kernel parses a module on vmlinux.
+fn split_elf_seeds(fuzz: &Path, out: &Out) {
+    let base_bytes = std::fs::read(fuzz.join("data/base.btf")).expect("data/base.btf");
+    let base = Btf::parse(&base_bytes).expect("data/base.btf parses");
+    for (i, name) in MODULES.iter().enumerate() {
+        let btf = std::fs::read(fuzz.join(format!("data/module-{i}.btf"))).expect("module");
+        Btf::parse_split(&btf, &base).expect("data/module-N.btf parses on data/base.btf");
+        let modinfo = format!("license=GPL\0name={name}\0");
+        let obj = elf(
+            true,
+            false,
+            62,
+            &[
+                Section::progbits(".text", b"\xc3"),
+                Section::progbits(".modinfo", modinfo.as_bytes()),
+                Section::progbits(".BTF", &btf),
+            ],
+        );
+        out.seed("elf", &format!("split-{name}.ko"), &obj);
+    }
 }
 
 struct Out(PathBuf);
