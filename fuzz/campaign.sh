@@ -8,7 +8,7 @@
 # $FUZZ_WORK/<target>, logs in $FUZZ_WORK/<target>.log, crashes in
 # $FUZZ_WORK/artifacts/<target>/ and listed in $FUZZ_WORK/CRASHES.md;
 # BIN_DIR (default: fuzz/target/x86_64-unknown-linux-gnu/release, built by
-# `cargo +nightly fuzz build`); FUZZ_TARGETS (default all five, in order;
+# `cargo +nightly fuzz build`); FUZZ_TARGETS (default all seven, in order;
 # an entry `target:seconds` overrides the time for that target); BTF_CORPUS
 # (default fuzz/../target/btf-corpus): kernel-sized seeds for parse, as in
 # ci.sh (seeds.sh).
@@ -23,7 +23,7 @@ here=$(cd "$(dirname "$0")" && pwd)
 per_target=${1:-1500}
 FUZZ_WORK=${FUZZ_WORK:-/work/fuzz-work}
 BIN_DIR=${BIN_DIR:-$here/target/x86_64-unknown-linux-gnu/release}
-FUZZ_TARGETS=${FUZZ_TARGETS:-"parse parse_split structured elf modules"}
+FUZZ_TARGETS=${FUZZ_TARGETS:-"parse parse_split structured elf modules reloc kernel_check"}
 # FUZZ_TIMEOUT (default 10) is wall time per input: on a loaded machine
 # a vmlinux-sized input (4 to 6 CPU s under ASan) can exceed 10 s.
 LIMITS=(-rss_limit_mb=2048 -malloc_limit_mb=512 -timeout="${FUZZ_TIMEOUT:-10}")

@@ -15,7 +15,7 @@ set -euo pipefail
 
 cd "$(dirname "$0")"
 FUZZ_TIME=${FUZZ_TIME:-30}
-FUZZ_TARGETS=${FUZZ_TARGETS:-"parse parse_split structured elf modules"}
+FUZZ_TARGETS=${FUZZ_TARGETS:-"parse parse_split structured elf modules reloc kernel_check"}
 # Per-input limits: a slow unit (> 10 s), more than 2 GiB resident, or a
 # single allocation over 512 MiB is a failure.
 # FUZZ_TIMEOUT (default 10) is wall time per input: on a loaded machine
