@@ -59,18 +59,7 @@ impl<'t> EssentialIndex<'t> {
             })
             .collect();
         named.sort_unstable();
-        let mut ranges = HashMap::with_capacity(named.len());
-        let mut start = 0usize;
-        while let Some(&(name, _)) = named.get(start) {
-            let len = named
-                .get(start..)
-                .unwrap_or_default()
-                .iter()
-                .take_while(|(n, _)| *n == name)
-                .count();
-            ranges.insert(name, (start as u32, len as u32));
-            start += len.max(1);
-        }
+        let ranges = runs(&named, |&(name, _)| name);
         EssentialIndex {
             ids: named.into_iter().map(|(_, id)| id).collect(),
             ranges,
@@ -78,14 +67,40 @@ impl<'t> EssentialIndex<'t> {
     }
 
     fn get(&self, essential: &[u8]) -> &[TypeId] {
-        match self.ranges.get(essential) {
-            Some(&(start, len)) => self
-                .ids
-                .get(start as usize..(start as usize).saturating_add(len as usize))
-                .unwrap_or_default(),
-            None => &[],
-        }
+        slice_of(&self.ids, self.ranges.get(essential))
     }
+}
+
+/// The runs of equal keys in `sorted` (a slice sorted by `key`), each as
+/// (start, length), by key.
+fn runs<T, K: Eq + core::hash::Hash + Copy>(
+    sorted: &[T],
+    key: impl Fn(&T) -> K,
+) -> HashMap<K, (u32, u32)> {
+    let mut ranges = HashMap::new();
+    let mut start = 0usize;
+    while let Some(first) = sorted.get(start) {
+        let k = key(first);
+        let len = sorted
+            .get(start..)
+            .unwrap_or_default()
+            .iter()
+            .take_while(|x| key(x) == k)
+            .count();
+        ranges.insert(k, (start as u32, len as u32));
+        start += len.max(1);
+    }
+    ranges
+}
+
+/// The items of `range` (start, length) in `items`, empty when out of
+/// bounds.
+fn slice_of<'i, T>(items: &'i [T], range: Option<&(u32, u32)>) -> &'i [T] {
+    range
+        .and_then(|&(start, len)| {
+            items.get(start as usize..(start as usize).saturating_add(len as usize))
+        })
+        .unwrap_or_default()
 }
 
 impl<'t> Target<'t> {
@@ -208,18 +223,7 @@ impl ModulesIndex {
             }));
         }
         entries.sort_unstable_by_key(|&(hash, c)| (hash, c.target, c.id.get()));
-        let mut ranges = HashMap::new();
-        let mut start = 0usize;
-        while let Some(&(hash, _)) = entries.get(start) {
-            let len = entries
-                .get(start..)
-                .unwrap_or_default()
-                .iter()
-                .take_while(|&&(h, _)| h == hash)
-                .count();
-            ranges.insert(hash, (start as u32, len as u32));
-            start += len.max(1);
-        }
+        let ranges = runs(&entries, |&(hash, _)| hash);
         ModulesIndex {
             entries,
             ranges,
@@ -231,13 +235,7 @@ impl ModulesIndex {
     fn get(&self, essential: &[u8]) -> &[(u64, Candidate)] {
         use core::hash::BuildHasher;
         let hash = self.hasher.hash_one(essential);
-        match self.ranges.get(&hash) {
-            Some(&(start, len)) => self
-                .entries
-                .get(start as usize..(start as usize).saturating_add(len as usize))
-                .unwrap_or_default(),
-            None => &[],
-        }
+        slice_of(&self.entries, self.ranges.get(&hash))
     }
 }
 

@@ -39,3 +39,22 @@ pub fn skipped(reason: &str) {
         }
     }
 }
+
+/// True when this process runs as root (the effective uid, from
+/// `/proc/self/status`: no `unsafe`). Otherwise records that the calling
+/// test needs root for `needs` ([`skipped`]: a failure in CI) and returns
+/// false.
+pub fn have_root(needs: &str) -> bool {
+    let euid = std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find_map(|l| l.strip_prefix("Uid:"))
+                .and_then(|ids| ids.split_whitespace().nth(1).map(str::to_owned))
+        });
+    if euid.as_deref() == Some("0") {
+        return true;
+    }
+    skipped(&format!("needs root for {needs}"));
+    false
+}

@@ -11,7 +11,6 @@
 
 #[path = "../../../btf-core/tests/common/skip.rs"]
 mod skip;
-pub use skip::skipped;
 
 /// `BTF_KIND_INT`, `BTF_KIND_STRUCT`.
 const KIND_INT: u32 = 1;
@@ -120,24 +119,11 @@ impl BtfWriter {
     }
 }
 
-/// The effective uid, from `/proc/self/status`.
-fn effective_uid() -> Option<u32> {
-    let status = std::fs::read_to_string("/proc/self/status").ok()?;
-    let line = status.lines().find(|line| line.starts_with("Uid:"))?;
-    line.split_whitespace().nth(2)?.parse().ok()
-}
-
 /// True when the test can use root-only interfaces. Otherwise: outside CI,
-/// records why the test does nothing ([`skipped`]) and returns false; in
+/// records why the test does nothing (`skip::skipped`) and returns false; in
 /// CI (`CI` set), fails the test.
-pub fn have_root(test: &str) -> bool {
-    if effective_uid() == Some(0) {
-        return true;
-    }
-    skipped(&format!(
-        "{test}: needs root (bpf(2) BTF commands need CAP_SYS_ADMIN)"
-    ));
-    false
+pub fn have_root(_test: &str) -> bool {
+    skip::have_root("bpf(2) BTF commands (CAP_SYS_ADMIN)")
 }
 
 /// The number of open descriptors of this process.
