@@ -195,6 +195,9 @@ fn summary_reads_at_a_glance() {
         "btf dump /sys/kernel/btf/vmlinux",
         "--format c",
         "btf list",
+        "btf reloc ",
+        "btf diff ",
+        "btf validate ",
     ] {
         assert!(text.contains(next), "no {next:?} in {text}");
     }

@@ -498,6 +498,18 @@ fn summary(out: &mut impl Write, sysfs: bool, every_module: bool) -> Result<(), 
             "list",
             "every BTF object by id, as bpftool lists them (root)",
         ),
+        (
+            "reloc PROG.bpf.o",
+            "a BPF object's CO-RE relocations against this kernel",
+        ),
+        (
+            "diff OLD.btf /sys/kernel/btf/vmlinux",
+            "what changed between two kernels' types",
+        ),
+        (
+            "validate FILE.btf",
+            "whether this kernel would load it, and why not",
+        ),
     ] {
         writeln!(out, "  {:<50} {what}", format!("{tool} {command}"))?;
     }
