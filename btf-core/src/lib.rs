@@ -129,7 +129,7 @@ pub use crate::id::{Kind, StrOffset, TypeId};
 pub use crate::index::BtfIndex;
 pub use crate::resolve::{MAX_ALIGN_VISITS, MAX_RESOLVE_DEPTH};
 pub use crate::types::{
-    Array, Composite, Ctx, DeclTag, Element, Elements, Enum, Enum64, EnumValue, Enumerator,
-    Enumerator64, Enumerators, Enumerators64, Func, FuncProto, Fwd, Int, Linkage, Member, Members,
-    Param, Params, Type, TypeKind, TypeTag, Unknown, Var, VarSecinfo, VarSecinfos,
+    Array, Composite, Ctx, Datasec, DeclTag, Element, Elements, Enum, Enum64, EnumValue,
+    Enumerator, Enumerator64, Enumerators, Enumerators64, Func, FuncProto, Fwd, Int, Linkage,
+    Member, Members, Param, Params, Type, TypeKind, TypeTag, Unknown, Var, VarSecinfo, VarSecinfos,
 };
