@@ -216,6 +216,7 @@ unsafe fn bpf<A: IntoBytes + Immutable>(cmd: c_int, attr: &mut A) -> io::Result<
     // SAFETY: `attr` is an exclusive borrow of `size` initialized bytes (no
     // padding, proven by `IntoBytes`) that the kernel may read and write back
     // into; the caller guarantees the addresses inside it.
+    #[cfg(not(miri))]
     let ret = unsafe {
         libc::syscall(
             libc::SYS_bpf,
@@ -224,6 +225,9 @@ unsafe fn bpf<A: IntoBytes + Immutable>(cmd: c_int, attr: &mut A) -> io::Result<
             size,
         )
     };
+    // SAFETY: as above; the model makes the kernel's accesses itself.
+    #[cfg(miri)]
+    let ret = unsafe { miri_kernel::bpf(cmd, attr_ptr.cast::<u8>(), size) };
     if ret < 0 {
         return Err(io::Error::last_os_error());
     }
@@ -491,11 +495,164 @@ fn zeroed_statfs() -> libc::statfs {
     unsafe { core::mem::zeroed() }
 }
 
+/// A model of the kernel's side of the two bpf(2) commands that take
+/// addresses, for Miri, which cannot make the system call. It reads and
+/// writes the caller's memory where the kernel would, through the integer
+/// addresses in the attr, so Miri checks what no other test can: that every
+/// address the kernel writes through carries write permission (a pointer
+/// derived from a shared borrow does not, under Stacked and Tree Borrows),
+/// and that every address it reads is valid for the length given beside it.
+/// `cargo +nightly miri test -p btf-sys --lib sys::` runs it (`.ci/run`).
+#[cfg(miri)]
+mod miri_kernel {
+    use core::ffi::{c_int, c_long};
+    use core::mem::offset_of;
+    use core::ptr;
+
+    use super::{BPF_BTF_LOAD, BPF_OBJ_GET_INFO_BY_FD, BpfBtfInfo, BpfBtfLoadAttr, BpfInfoAttr};
+
+    /// The bytes of the model's one BTF object.
+    pub(super) const BLOB: &[u8] = b"\x9f\xeb\x01\x00model blob";
+    /// Its name, without the NUL the kernel appends.
+    pub(super) const NAME: &[u8] = b"model";
+    /// The log it writes when it refuses a load (every load).
+    pub(super) const LOG: &[u8] = b"model kernel: refused\n\0";
+
+    fn set_errno(code: c_int) -> c_long {
+        // SAFETY: `__errno_location` returns this thread's errno.
+        unsafe { *libc::__errno_location() = code };
+        -1
+    }
+
+    /// Copies at most `len` bytes of `bytes` to the user address `addr`, as
+    /// the kernel's `copy_to_user` does.
+    ///
+    /// # Safety
+    /// `addr` must be valid for writes of `len` bytes.
+    unsafe fn copy_to_user(addr: u64, len: u32, bytes: &[u8]) {
+        let n = bytes.len().min(len as usize);
+        let to = ptr::with_exposed_provenance_mut::<u8>(addr as usize);
+        // SAFETY: the caller's promise, for `n <= len` bytes.
+        unsafe { ptr::copy_nonoverlapping(bytes.as_ptr(), to, n) };
+    }
+
+    /// Reads `len` bytes at the user address `addr`, as `copy_from_user`.
+    ///
+    /// # Safety
+    /// `addr` must be valid for reads of `len` bytes.
+    unsafe fn read_user(addr: u64, len: u32) -> u8 {
+        let from = ptr::with_exposed_provenance::<u8>(addr as usize);
+        // SAFETY: the caller's promise.
+        let bytes = unsafe { core::slice::from_raw_parts(from, len as usize) };
+        bytes.iter().fold(0, |acc, b| acc ^ b)
+    }
+
+    /// bpf(2) as far as this crate's callers reach it: loads are refused
+    /// with a log, and every fd is the model's one BTF object.
+    ///
+    /// # Safety
+    /// As for [`super::bpf`]: `attr` holds `size` bytes of `cmd`'s layout,
+    /// whose addresses are valid for the kernel's accesses.
+    pub(super) unsafe fn bpf(cmd: c_int, attr: *mut u8, _size: c_long) -> c_long {
+        match cmd {
+            BPF_BTF_LOAD => {
+                // SAFETY: `attr` is a `BpfBtfLoadAttr` (the caller's promise).
+                let load = unsafe { ptr::read_unaligned(attr.cast::<BpfBtfLoadAttr>()) };
+                // SAFETY: the caller promises `btf_size` readable bytes.
+                let _ = unsafe { read_user(load.btf, load.btf_size) };
+                if load.btf_log_size > 0 {
+                    // SAFETY: the caller promises `btf_log_size` writable bytes.
+                    unsafe { copy_to_user(load.btf_log_buf, load.btf_log_size, LOG) };
+                }
+                let true_size = attr.wrapping_add(offset_of!(BpfBtfLoadAttr, btf_log_true_size));
+                // SAFETY: inside the attr, which the kernel may write back to.
+                unsafe { ptr::write_unaligned(true_size.cast::<u32>(), LOG.len() as u32) };
+                set_errno(libc::EINVAL)
+            }
+            BPF_OBJ_GET_INFO_BY_FD => {
+                // SAFETY: `attr` is a `BpfInfoAttr` (the caller's promise).
+                let get = unsafe { ptr::read_unaligned(attr.cast::<BpfInfoAttr>()) };
+                if get.info_len as usize != size_of::<BpfBtfInfo>() {
+                    return set_errno(libc::EINVAL);
+                }
+                let at = ptr::with_exposed_provenance_mut::<BpfBtfInfo>(get.info as usize);
+                // SAFETY: `info` is a `BpfBtfInfo` the kernel reads and writes.
+                let mut info = unsafe { ptr::read_unaligned(at) };
+                if info.btf != 0 {
+                    // SAFETY: the caller promises `btf_size` writable bytes.
+                    unsafe { copy_to_user(info.btf, info.btf_size, BLOB) };
+                }
+                let mut ret = 0;
+                if info.name != 0 {
+                    let mut name = NAME.to_vec();
+                    name.push(0);
+                    // SAFETY: the caller promises `name_len` writable bytes.
+                    unsafe { copy_to_user(info.name, info.name_len, &name) };
+                    if (info.name_len as usize) < name.len() {
+                        ret = set_errno(libc::ENOSPC);
+                    }
+                }
+                info.btf_size = BLOB.len() as u32;
+                info.id = 1;
+                info.name_len = NAME.len() as u32;
+                info.kernel_btf = 1;
+                // SAFETY: as for the read above.
+                unsafe { ptr::write_unaligned(at, info) };
+                ret
+            }
+            _ => set_errno(libc::ENOSYS),
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
 
+    /// The log of a refused load is written where `user_ptr_mut` points:
+    /// under Miri, a pointer from a shared borrow of `log` fails here.
     #[test]
+    #[cfg(miri)]
+    fn load_log_is_written_through_an_exclusive_borrow() {
+        let blob = *b"\x9f\xeb\x01\x00 bytes the kernel reads";
+        let mut log = [0xaa_u8; 64];
+        let refused = btf_load(&blob, &mut log, 1).expect_err("the model refuses every load");
+        assert_eq!(refused.error.raw_os_error(), Some(libc::EINVAL));
+        assert_eq!(refused.log_true_size as usize, miri_kernel::LOG.len());
+        assert!(log.starts_with(miri_kernel::LOG));
+        // A log shorter than the message: the kernel writes only that much.
+        let mut short = [0xaa_u8; 5];
+        let _ = btf_load(&blob, &mut short, 1);
+        assert_eq!(&short, &miri_kernel::LOG[..5]);
+    }
+
+    /// The object's bytes and name are written where `user_ptr_mut`
+    /// points, `info` where `&mut info` points; each within its length.
+    #[test]
+    #[cfg(miri)]
+    fn info_buffers_are_written_through_exclusive_borrows() {
+        let (read_end, _write_end) = std::io::pipe().expect("pipe");
+        let fd = BtfFd::from_btf_command(OwnedFd::from(read_end));
+        let mut btf = [0_u8; 64];
+        let mut name = [0_u8; 16];
+        let info = btf_get_info(&fd, &mut btf, &mut name).expect("info");
+        assert_eq!(info.btf_size as usize, miri_kernel::BLOB.len());
+        assert_eq!(info.name_len as usize, miri_kernel::NAME.len());
+        assert!(btf.starts_with(miri_kernel::BLOB));
+        assert!(name.starts_with(miri_kernel::NAME));
+        // Smaller buffers than the object: the kernel writes only that much.
+        let mut btf = [0_u8; 4];
+        let mut name = [0_u8; 2];
+        let err = btf_get_info(&fd, &mut btf, &mut name).expect_err("name too small");
+        assert_eq!(err.raw_os_error(), Some(libc::ENOSPC));
+        assert_eq!(&btf, &miri_kernel::BLOB[..4]);
+        // Empty buffers are null addresses: nothing is written.
+        let info = btf_get_info(&fd, &mut [], &mut []).expect("sizes only");
+        assert_eq!(info.btf_size as usize, miri_kernel::BLOB.len());
+    }
+
+    #[test]
+    #[cfg_attr(miri, ignore = "moves fd 0 with dup2, which the model does not need")]
     fn fd_zero_is_moved_above_stderr() {
         // Put /dev/null at fd 0 (saving stdin), hand 0 to the audited
         // function, and check it comes back >= 3 with 0 closed. No other test
