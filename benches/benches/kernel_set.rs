@@ -32,8 +32,8 @@ use btf_benches::ffi::LibbpfBtf;
 use btf_benches::ids;
 use btf_core::{Kind, TypeId};
 use btf_sys::{
-    Alloc, BtfFd, BtfId, Discovery, Kernel, KernelBtf, KernelBytes, LoadOptions, LoadRejected,
-    Owner, RawBtfInfo,
+    Alloc, BorrowedBtfFd, BtfFd, BtfId, Discovery, Kernel, KernelBtf, KernelBytes, LoadOptions,
+    LoadRejected, Owner, RawBtfInfo,
 };
 use criterion::{BenchmarkGroup, Criterion, SamplingMode, Throughput, measurement::WallTime};
 
@@ -59,6 +59,8 @@ fn no_bpf<T>() -> io::Result<T> {
     Err(io::Error::from_raw_os_error(libc::EPERM))
 }
 
+impl btf_sys::TestKernel for MemorySysfs {}
+
 impl Kernel for MemorySysfs {
     fn btf_get_next_id(&self, _: u32) -> io::Result<u32> {
         no_bpf()
@@ -66,7 +68,12 @@ impl Kernel for MemorySysfs {
     fn btf_get_fd_by_id(&self, _: BtfId) -> io::Result<BtfFd> {
         no_bpf()
     }
-    fn btf_get_info(&self, _: &BtfFd, _: &mut [u8], _: &mut [u8]) -> io::Result<RawBtfInfo> {
+    fn btf_get_info(
+        &self,
+        _: BorrowedBtfFd<'_>,
+        _: &mut [u8],
+        _: &mut [u8],
+    ) -> io::Result<RawBtfInfo> {
         no_bpf()
     }
     fn btf_load(&self, _: &[u8], _: &mut [u8], _: u32) -> Result<BtfFd, LoadRejected> {

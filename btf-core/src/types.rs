@@ -612,6 +612,8 @@ pub trait Element<'a>: Sized + private::Sealed {
 }
 
 mod private {
+    // Deliberately unnameable: it seals a public trait.
+    #[allow(unnameable_types)]
     pub trait Sealed {}
 }
 

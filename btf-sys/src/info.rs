@@ -10,7 +10,7 @@
 use crate::error::{Alloc, Command, Error};
 use crate::ids::BtfId;
 use crate::kernel::Kernel;
-use crate::sys::{BtfFd, RawBtfInfo};
+use crate::sys::{BorrowedBtfFd, RawBtfInfo};
 
 /// How many times a read is retried when the object's size changes.
 const ATTEMPTS: usize = 4;
@@ -55,7 +55,11 @@ pub struct BtfObject {
 /// # Errors
 /// [`Error::Syscall`] for a failed call, [`Error::OutOfMemory`] for the name
 /// buffer, [`Error::BadName`], [`Error::Unstable`].
-pub fn btf_info<K: Kernel + ?Sized>(kernel: &K, fd: &BtfFd) -> Result<BtfInfo, Error> {
+pub fn btf_info<'fd, K: Kernel + ?Sized>(
+    kernel: &K,
+    fd: impl Into<BorrowedBtfFd<'fd>>,
+) -> Result<BtfInfo, Error> {
+    let fd = fd.into();
     let raw = query(kernel, fd, None)?;
     let id = object_id(raw, None)?;
     let name = read_name(kernel, fd, Some(id), raw.name_len)?;
@@ -78,7 +82,11 @@ pub fn btf_info<K: Kernel + ?Sized>(kernel: &K, fd: &BtfFd) -> Result<BtfInfo, E
 ///
 /// # Errors
 /// As [`btf_info`], and [`Error::OutOfMemory`] for the bytes.
-pub fn read_btf<K: Kernel + ?Sized>(kernel: &K, fd: &BtfFd) -> Result<BtfObject, Error> {
+pub fn read_btf<'fd, K: Kernel + ?Sized>(
+    kernel: &K,
+    fd: impl Into<BorrowedBtfFd<'fd>>,
+) -> Result<BtfObject, Error> {
+    let fd = fd.into();
     let info = btf_info(kernel, fd)?;
     let bytes = read_bytes(kernel, fd, Some(info.id), info.size)?;
     let size = u32::try_from(bytes.len()).unwrap_or(u32::MAX);
@@ -91,7 +99,7 @@ pub fn read_btf<K: Kernel + ?Sized>(kernel: &K, fd: &BtfFd) -> Result<BtfObject,
 /// The info call with no buffers: the object's numbers only.
 pub(crate) fn query<K: Kernel + ?Sized>(
     kernel: &K,
-    fd: &BtfFd,
+    fd: BorrowedBtfFd<'_>,
     id: Option<BtfId>,
 ) -> Result<RawBtfInfo, Error> {
     kernel
@@ -171,7 +179,7 @@ pub(crate) fn zeroed_buffer<K: Kernel + ?Sized>(
 /// that fits it and its NUL; `ENOSPC` (the name got longer) asks again.
 pub(crate) fn read_name<K: Kernel + ?Sized>(
     kernel: &K,
-    fd: &BtfFd,
+    fd: BorrowedBtfFd<'_>,
     id: Option<BtfId>,
     mut name_len: u32,
 ) -> Result<String, Error> {
@@ -212,7 +220,7 @@ pub(crate) fn read_name<K: Kernel + ?Sized>(
 /// object reports more than the buffer held.
 pub(crate) fn read_bytes<K: Kernel + ?Sized>(
     kernel: &K,
-    fd: &BtfFd,
+    fd: BorrowedBtfFd<'_>,
     id: Option<BtfId>,
     mut size: u32,
 ) -> Result<Vec<u8>, Error> {

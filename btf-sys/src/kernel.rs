@@ -15,13 +15,18 @@ use std::path::Path;
 
 use crate::error::Alloc;
 use crate::ids::BtfId;
-use crate::sys::{self, BtfFd, LoadRejected, RawBtfInfo};
+use crate::sys::{self, BorrowedBtfFd, BtfFd, LoadRejected, RawBtfInfo};
 
 /// The kernel interfaces this crate uses, one method per call.
 ///
-/// [`Linux`] is the running kernel. Tests replace it to inject failures;
-/// every method's contract is the kernel's.
-pub trait Kernel {
+/// [`Linux`] is the running kernel, and the only implementation: the trait
+/// is sealed, so methods can be added (a BPF token, `btf_flags`) without
+/// breaking anyone. With the `test-kernel` feature, which is outside the
+/// crate's semver promises, a test double implements it too (it implements
+/// `btf_sys::TestKernel` first); this crate's fault-injection
+/// tests and fuzz target do, to fail every call and every allocation in
+/// turn. Every method's contract is the kernel's.
+pub trait Kernel: sealed::Sealed {
     /// `BPF_BTF_GET_NEXT_ID`: the first BTF object id above `start_id`
     /// (0 for the first); `ENOENT` after the last.
     fn btf_get_next_id(&self, start_id: u32) -> io::Result<u32>;
@@ -35,7 +40,12 @@ pub trait Kernel {
     /// `name` (an empty slice asks for nothing), and returns the real numbers.
     /// A non-empty `name` shorter than the name plus its NUL fails with
     /// `ENOSPC`.
-    fn btf_get_info(&self, fd: &BtfFd, btf: &mut [u8], name: &mut [u8]) -> io::Result<RawBtfInfo>;
+    fn btf_get_info(
+        &self,
+        fd: BorrowedBtfFd<'_>,
+        btf: &mut [u8],
+        name: &mut [u8],
+    ) -> io::Result<RawBtfInfo>;
 
     /// `BPF_BTF_LOAD`: loads `btf`, writing the verifier log at `log_level`
     /// into `log` (empty: no log). A log too small fails with `ENOSPC`.
@@ -63,6 +73,17 @@ pub trait Kernel {
     }
 }
 
+pub(crate) mod sealed {
+    // Unnameable without the `test-kernel` feature: it seals `Kernel`.
+    /// What makes [`Kernel`](super::Kernel) sealed: only [`Linux`](super::Linux)
+    /// implements it, and, with the `test-kernel` feature, a test double
+    /// (which names it `btf_sys::TestKernel`).
+    #[cfg_attr(not(feature = "test-kernel"), allow(unnameable_types))]
+    pub trait Sealed {}
+}
+
+impl sealed::Sealed for Linux {}
+
 /// The running kernel: bpf(2) and `/sys/kernel/btf`.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct Linux;
@@ -87,7 +108,12 @@ impl Kernel for Linux {
         sys::btf_get_fd_by_id(id.get())
     }
 
-    fn btf_get_info(&self, fd: &BtfFd, btf: &mut [u8], name: &mut [u8]) -> io::Result<RawBtfInfo> {
+    fn btf_get_info(
+        &self,
+        fd: BorrowedBtfFd<'_>,
+        btf: &mut [u8],
+        name: &mut [u8],
+    ) -> io::Result<RawBtfInfo> {
         sys::btf_get_info(fd, btf, name)
     }
 

@@ -15,19 +15,23 @@
 //!
 //! Descriptors come out as [`BtfFd`] (an [`OwnedFd`](std::os::fd::OwnedFd)
 //! inside, lent out through [`AsFd`](std::os::fd::AsFd)) and go in as
-//! `&BtfFd` borrows; no public signature has a raw fd. A descriptor from
-//! elsewhere (libbpf, aya, a socket) becomes a `BtfFd` with
-//! [`BtfFd::from_owned_fd`] (duplicate it first to keep your own), and is
-//! checked to be a BTF object before the kernel writes through it. A value that owns a descriptor is built only once
-//! all its other parts exist, so every error path closes each descriptor
-//! exactly once, by dropping it. Fd 0 is never kept (the BPF UAPI reads it as
+//! borrows, [`BorrowedBtfFd`]: from a `&BtfFd`, or from the
+//! [`BorrowedFd`](std::os::fd::BorrowedFd) of a descriptor that libbpf,
+//! aya or a socket owns, which stays theirs. No public signature has a raw
+//! fd. A descriptor that this crate did not get from a BTF command is
+//! checked to be a BTF object before the kernel writes through it
+//! ([`BtfFd::from_owned_fd`] takes ownership of one). A value that owns a
+//! descriptor is built only once all its other parts exist, so every error
+//! path closes each descriptor exactly once, by dropping it. Fd 0 is never kept (the BPF UAPI reads it as
 //! "no fd"): it is moved above 2.
 //!
 //! # Testing against a fake kernel
 //!
 //! Every kernel call goes through the [`Kernel`] trait; [`Linux`] is the
-//! real one. Implement it to inject failures (the crate's fault-injection
-//! tests fail every call and every allocation in turn).
+//! real one. The trait is sealed; the `test-kernel` feature (outside the
+//! semver promises) lets a test double implement it, to inject failures:
+//! the crate's fault-injection tests fail every call and every allocation
+//! in turn.
 //!
 //! All `unsafe` code is in the private `sys` module.
 //!
@@ -35,6 +39,7 @@
 //!
 //! - `cli`: the `btf` command-line tool (clap); `cargo btf` from the
 //!   repository root runs it. Library users do not build clap.
+//! - `test-kernel`: unseals [`Kernel`] for test doubles (`TestKernel`).
 //!
 //! ```no_run
 //! let set = btf_sys::KernelBtf::load()?;
@@ -65,18 +70,24 @@ pub use check::{load_btf_checked, running_kernel_profile};
 pub use error::{Alloc, Command, Error};
 pub use ids::{BtfId, BtfIds, OpenBtfs, btf_ids, open_btf, open_btfs};
 pub use info::{BtfInfo, BtfObject, MAX_BTF_BYTES, MAX_NAME_BYTES, btf_info, read_btf};
+/// Implemented by a test double, beside [`Kernel`], to be accepted where
+/// the crate takes a kernel (feature `test-kernel`, outside the crate's
+/// semver promises: methods may be added to [`Kernel`] in any release).
+#[cfg(feature = "test-kernel")]
+pub use kernel::sealed::Sealed as TestKernel;
 pub use kernel::{Kernel, KernelBytes, Linux};
 pub use load::load_btf;
 pub use set::{
     AttachTarget, Discovery, FoundType, KernelBtf, LoadOptions, ModuleBtf, ModuleFailure, Owner,
 };
-pub use sys::{BtfFd, LoadRejected, RawBtfInfo};
+pub use sys::{BorrowedBtfFd, BtfFd, LoadRejected, RawBtfInfo};
 
 // The values a loader shares between threads.
 const _: () = {
     const fn send_sync<T: Send + Sync>() {}
     send_sync::<KernelBtf>();
     send_sync::<BtfFd>();
+    send_sync::<BorrowedBtfFd<'static>>();
     send_sync::<KernelBytes>();
     send_sync::<Error>();
 };

@@ -674,15 +674,16 @@ impl Scan {
                 ));
             }
         };
-        let raw = query(kernel, &fd, some).map_err(|error| (None, error))?;
+        let raw = query(kernel, fd.as_borrowed(), some).map_err(|error| (None, error))?;
         if raw.kernel_btf == 0 {
             return Ok(Listed::Other);
         }
-        let name = read_name(kernel, &fd, some, raw.name_len).map_err(|error| (None, error))?;
+        let name = read_name(kernel, fd.as_borrowed(), some, raw.name_len)
+            .map_err(|error| (None, error))?;
         if name == "vmlinux" {
             return Ok(Listed::Vmlinux(self.keep_fds.then_some(fd)));
         }
-        let bytes = match read_bytes(kernel, &fd, some, raw.btf_size) {
+        let bytes = match read_bytes(kernel, fd.as_borrowed(), some, raw.btf_size) {
             Ok(bytes) => bytes,
             Err(error) => return Err((Some(name), error)),
         };

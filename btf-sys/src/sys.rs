@@ -192,6 +192,63 @@ impl AsFd for BtfFd {
     }
 }
 
+/// A BTF object's descriptor, lent for a call.
+///
+/// Made from a [`BtfFd`] of this crate (`From<&BtfFd>`, or
+/// [`BtfFd::as_borrowed`]) or from a descriptor that someone else owns and
+/// keeps (`From<BorrowedFd>`): libbpf's `btf__fd`, aya's, one received over
+/// a socket. The borrow keeps the descriptor open for the call and nothing
+/// is closed or duplicated. A descriptor that did not come from this crate's
+/// BTF commands is checked to be a BTF object (its `/proc/self/fd` link is
+/// `anon_inode:btf`) before the kernel is asked to write through it.
+///
+/// ```no_run
+/// use std::os::fd::AsFd;
+/// # let fd_from_elsewhere = btf_sys::open_btf(&btf_sys::Linux, btf_sys::BtfId::new(1).unwrap())?;
+/// // A descriptor owned by another library, lent without giving it up:
+/// let lent = fd_from_elsewhere.as_fd();
+/// let info = btf_sys::btf_info(&btf_sys::Linux, lent)?;
+/// println!("btf id {} ({})", info.id, info.name);
+/// # Ok::<(), btf_sys::Error>(())
+/// ```
+#[derive(Clone, Copy, Debug)]
+pub struct BorrowedBtfFd<'fd> {
+    fd: BorrowedFd<'fd>,
+    /// As [`BtfFd`]'s: the kernel made it for a BTF object.
+    from_btf_command: bool,
+}
+
+impl BtfFd {
+    /// Lends the descriptor for a call.
+    pub fn as_borrowed(&self) -> BorrowedBtfFd<'_> {
+        BorrowedBtfFd {
+            fd: self.fd.as_fd(),
+            from_btf_command: self.from_btf_command,
+        }
+    }
+}
+
+impl<'fd> From<&'fd BtfFd> for BorrowedBtfFd<'fd> {
+    fn from(fd: &'fd BtfFd) -> BorrowedBtfFd<'fd> {
+        fd.as_borrowed()
+    }
+}
+
+impl<'fd> From<BorrowedFd<'fd>> for BorrowedBtfFd<'fd> {
+    fn from(fd: BorrowedFd<'fd>) -> BorrowedBtfFd<'fd> {
+        BorrowedBtfFd {
+            fd,
+            from_btf_command: false,
+        }
+    }
+}
+
+impl AsFd for BorrowedBtfFd<'_> {
+    fn as_fd(&self) -> BorrowedFd<'_> {
+        self.fd
+    }
+}
+
 impl From<BtfFd> for OwnedFd {
     fn from(fd: BtfFd) -> OwnedFd {
         fd.fd
@@ -333,7 +390,7 @@ pub(crate) fn btf_get_fd_by_id(id: u32) -> io::Result<BtfFd> {
 
 /// True when `fd` is a BTF object: made by a BTF command here, or named
 /// `anon_inode:btf` by the kernel.
-fn is_btf_object(fd: &BtfFd) -> io::Result<bool> {
+fn is_btf_object(fd: BorrowedBtfFd<'_>) -> io::Result<bool> {
     if fd.from_btf_command {
         return Ok(true);
     }
@@ -345,7 +402,11 @@ fn is_btf_object(fd: &BtfFd) -> io::Result<bool> {
 /// bytes of the object into `btf` and its NUL-terminated name into `name`
 /// (an empty slice asks for nothing), and returns the numbers the kernel
 /// reports. A non-empty `name` too small for the name fails with `ENOSPC`.
-pub(crate) fn btf_get_info(fd: &BtfFd, btf: &mut [u8], name: &mut [u8]) -> io::Result<RawBtfInfo> {
+pub(crate) fn btf_get_info(
+    fd: BorrowedBtfFd<'_>,
+    btf: &mut [u8],
+    name: &mut [u8],
+) -> io::Result<RawBtfInfo> {
     // The kernel reads `struct bpf_btf_info` for BTF objects only; another
     // object type would read our addresses as other fields. Refuse those.
     if !is_btf_object(fd)? {
@@ -635,7 +696,7 @@ mod tests {
         let fd = BtfFd::from_btf_command(OwnedFd::from(read_end));
         let mut btf = [0_u8; 64];
         let mut name = [0_u8; 16];
-        let info = btf_get_info(&fd, &mut btf, &mut name).expect("info");
+        let info = btf_get_info(fd.as_borrowed(), &mut btf, &mut name).expect("info");
         assert_eq!(info.btf_size as usize, miri_kernel::BLOB.len());
         assert_eq!(info.name_len as usize, miri_kernel::NAME.len());
         assert!(btf.starts_with(miri_kernel::BLOB));
@@ -643,11 +704,11 @@ mod tests {
         // Smaller buffers than the object: the kernel writes only that much.
         let mut btf = [0_u8; 4];
         let mut name = [0_u8; 2];
-        let err = btf_get_info(&fd, &mut btf, &mut name).expect_err("name too small");
+        let err = btf_get_info(fd.as_borrowed(), &mut btf, &mut name).expect_err("name too small");
         assert_eq!(err.raw_os_error(), Some(libc::ENOSPC));
         assert_eq!(&btf, &miri_kernel::BLOB[..4]);
         // Empty buffers are null addresses: nothing is written.
-        let info = btf_get_info(&fd, &mut [], &mut []).expect("sizes only");
+        let info = btf_get_info(fd.as_borrowed(), &mut [], &mut []).expect("sizes only");
         assert_eq!(info.btf_size as usize, miri_kernel::BLOB.len());
     }
 

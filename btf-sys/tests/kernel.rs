@@ -122,6 +122,36 @@ fn foreign_fds_are_checked_before_info() {
     assert_eq!(open_fds(), start);
 }
 
+/// A descriptor another library owns (libbpf's `btf__fd`, aya's) is lent as
+/// a `BorrowedFd`: read through, checked to be BTF, and never closed here.
+#[test]
+fn borrowed_fds_are_read_and_left_open() {
+    use std::os::fd::AsFd;
+    let _serial = serial();
+    if !have_root("borrowed_fds_are_read_and_left_open") {
+        return;
+    }
+    let start = open_fds();
+    {
+        // "Theirs": an OwnedFd this crate no longer knows came from BPF_BTF_LOAD.
+        let blob = small_btf("btf_sys_borrowed");
+        let theirs = std::os::fd::OwnedFd::from(load_btf(&Linux, &blob).expect("load"));
+        let info = btf_info(&Linux, theirs.as_fd()).expect("info of a lent fd");
+        let object = read_btf(&Linux, theirs.as_fd()).expect("bytes of a lent fd");
+        assert_eq!(object.info.id, info.id);
+        assert_eq!(object.bytes, blob);
+        assert_eq!(open_fds(), start + 1, "lending opens and closes nothing");
+        // Still theirs and still open: usable again.
+        assert_eq!(btf_info(&Linux, theirs.as_fd()).expect("again").id, info.id);
+        // A lent descriptor that is not BTF is refused before the kernel
+        // writes through it.
+        let null = std::fs::File::open("/dev/null").expect("open /dev/null");
+        let error = read_btf(&Linux, null.as_fd()).expect_err("/dev/null is no btf");
+        assert_eq!(error.raw_os_error(), Some(libc::EBADFD), "{error}");
+    }
+    assert_eq!(open_fds(), start, "only the owners closed their fds");
+}
+
 #[test]
 fn rejected_btf_carries_verifier_log() {
     let _serial = serial();

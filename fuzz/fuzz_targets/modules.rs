@@ -32,8 +32,8 @@ mod fake_kernel;
 use arbitrary::Arbitrary;
 use btf_core::{Btf, BtfIndex};
 use btf_sys::{
-    Alloc, BtfFd, BtfId, Discovery, Kernel, KernelBtf, KernelBytes, LoadOptions, LoadRejected,
-    RawBtfInfo, load_btf, open_btfs, read_btf,
+    Alloc, BorrowedBtfFd, BtfFd, BtfId, Discovery, Kernel, KernelBtf, KernelBytes, LoadOptions,
+    LoadRejected, RawBtfInfo, load_btf, open_btfs, read_btf,
 };
 use fake_kernel::{FakeKernel, Fault, Hit, Object, Op, Quirk, Scenario};
 use libfuzzer_sys::fuzz_target;
@@ -222,6 +222,8 @@ impl<'a> Chaos<'a> {
     }
 }
 
+impl btf_sys::TestKernel for Chaos<'_> {}
+
 impl Kernel for Chaos<'_> {
     fn btf_get_next_id(&self, start_id: u32) -> io::Result<u32> {
         self.call(Op::GetNextId, Some(Hit::Listing(start_id)))?;
@@ -247,8 +249,13 @@ impl Kernel for Chaos<'_> {
         self.fake.btf_get_fd_by_id(id)
     }
 
-    fn btf_get_info(&self, fd: &BtfFd, btf: &mut [u8], name: &mut [u8]) -> io::Result<RawBtfInfo> {
-        let object = self.fake.identify(fd).ok().map(Hit::Object);
+    fn btf_get_info(
+        &self,
+        fd: BorrowedBtfFd<'_>,
+        btf: &mut [u8],
+        name: &mut [u8],
+    ) -> io::Result<RawBtfInfo> {
+        let object = self.fake.identify(&fd).ok().map(Hit::Object);
         self.call(Op::GetInfo, object.clone())?;
         let mut info = self.fake.btf_get_info(fd, btf, name)?;
         let n = {

@@ -109,6 +109,8 @@ pub trait ExtRecord: Copy + fmt::Debug + 'static + private::Sealed {
 }
 
 mod private {
+    // Deliberately unnameable: it seals a public trait.
+    #[allow(unnameable_types)]
     pub trait Sealed {}
     impl Sealed for super::FuncInfo {}
     impl Sealed for super::LineInfo {}

@@ -28,7 +28,9 @@ use std::io::{self, PipeWriter, Write};
 use std::os::fd::{AsFd, OwnedFd};
 use std::os::unix::fs::MetadataExt;
 
-use btf_sys::{Alloc, BtfFd, BtfId, Kernel, KernelBtf, KernelBytes, LoadRejected, RawBtfInfo};
+use btf_sys::{
+    Alloc, BorrowedBtfFd, BtfFd, BtfId, Kernel, KernelBtf, KernelBytes, LoadRejected, RawBtfInfo,
+};
 
 /// A call of the fake, counted for fault injection.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -356,6 +358,8 @@ impl FakeKernel {
     }
 }
 
+impl btf_sys::TestKernel for FakeKernel {}
+
 impl Kernel for FakeKernel {
     fn btf_get_next_id(&self, start_id: u32) -> io::Result<u32> {
         self.tick(Op::GetNextId, Hit::Listing(start_id))?;
@@ -380,8 +384,13 @@ impl Kernel for FakeKernel {
         }
     }
 
-    fn btf_get_info(&self, fd: &BtfFd, btf: &mut [u8], name: &mut [u8]) -> io::Result<RawBtfInfo> {
-        let id = self.identify(fd).map_err(|text| self.violation(text))?;
+    fn btf_get_info(
+        &self,
+        fd: BorrowedBtfFd<'_>,
+        btf: &mut [u8],
+        name: &mut [u8],
+    ) -> io::Result<RawBtfInfo> {
+        let id = self.identify(&fd).map_err(|text| self.violation(text))?;
         self.tick(Op::GetInfo, Hit::Object(id))?;
         let object = self
             .object(id)
