@@ -4,6 +4,7 @@ use crate::endian::Endian;
 use crate::error::{Error, Result};
 use crate::header::{Header, Sections};
 use crate::id::{Kind, StrOffset, TypeId};
+use crate::record::{self, Info};
 use crate::types::Type;
 use crate::walk::{self, NoSink, OffsetSink, SliceSink, WalkInput};
 use crate::wire::{BtfKindLayout, BtfType};
@@ -810,7 +811,7 @@ impl<'a> Btf<'a> {
             .map_or(types.len(), |&o| o as usize);
         start
             .and_then(|start| types.get(start..end))
-            .filter(|rec| rec.len() >= 12)
+            .filter(|rec| rec.len() >= record::COMMON)
             .map(|rec| Type::new(self, id, rec))
             .ok_or(Error::IndexMismatch)
     }
@@ -833,8 +834,8 @@ impl<'a> Btf<'a> {
     fn record_at(&self, id: TypeId, off: usize) -> Option<Type<'_>> {
         let rest = self.sections.types.get(off..)?;
         let (rec, _) = BtfType::ref_from_prefix(rest).ok()?;
-        let (kind, vlen) = walk::decode_info(rec.info.get(self.endian));
-        let len = self.record_len(kind, vlen)?;
+        let info = Info::new(rec.info.get(self.endian));
+        let len = self.record_len(info.kind(), info.vlen())?;
         Some(Type::new(self, id, rest.get(..len)?))
     }
 
@@ -842,9 +843,9 @@ impl<'a> Btf<'a> {
     #[inline]
     pub(crate) fn record_len(&self, kind: Kind, vlen: u32) -> Option<usize> {
         let size = if kind.is_known() {
-            walk::record_size(kind, vlen, &[])
+            record::size(kind, vlen, &[])
         } else {
-            walk::record_size(
+            record::size(
                 kind,
                 vlen,
                 layouts(self.sections.layout, self.base()).as_slice(),
@@ -967,7 +968,9 @@ impl<'b> Iterator for Types<'b> {
             // Records lie end to end: this one ends where the next begins.
             let types = self.btf.sections.types;
             let end = rest.first().map_or(types.len(), |&o| o as usize);
-            let rec = types.get(*start as usize..end).filter(|r| r.len() >= 12);
+            let rec = types
+                .get(*start as usize..end)
+                .filter(|r| r.len() >= record::COMMON);
             self.offsets = rest;
             if let Some(rec) = rec {
                 let ty = Type::new(self.btf, TypeId::new(self.next_id), rec);

@@ -74,6 +74,9 @@ impl Endian {
 /// Implemented by the zero-sized [`Le`] and [`Be`]; [`Endian`] picks one at
 /// run time and the loop is compiled once for each.
 pub(crate) trait Order: Copy {
+    /// The same order as a run-time value.
+    const ENDIAN: Endian;
+
     /// Decodes a `u32` in this order.
     fn u32(bytes: [u8; 4]) -> u32;
 }
@@ -87,6 +90,8 @@ pub(crate) struct Le;
 pub(crate) struct Be;
 
 impl Order for Le {
+    const ENDIAN: Endian = Endian::Little;
+
     #[inline(always)]
     fn u32(bytes: [u8; 4]) -> u32 {
         u32::from_le_bytes(bytes)
@@ -94,6 +99,8 @@ impl Order for Le {
 }
 
 impl Order for Be {
+    const ENDIAN: Endian = Endian::Big;
+
     #[inline(always)]
     fn u32(bytes: [u8; 4]) -> u32 {
         u32::from_be_bytes(bytes)

@@ -100,6 +100,7 @@ mod index;
 #[cfg(feature = "alloc")]
 pub mod kernel_check;
 mod names;
+mod record;
 #[cfg(feature = "alloc")]
 pub mod reloc;
 mod resolve;

@@ -5,8 +5,8 @@
 use crate::btf::Btf;
 use crate::endian::{Be, Endian, Le, Order};
 use crate::id::{Kind, TypeId};
+use crate::record::Head;
 use crate::types::Type;
-use crate::walk::decode_info;
 use core::cmp::Ordering as CmpOrdering;
 use core::sync::atomic::Ordering;
 
@@ -114,10 +114,8 @@ impl<'a> Btf<'a> {
         // The name offset and info word of record `i`.
         let head = |i: usize| {
             let off = *offsets.get(i)? as usize;
-            let rec = types.get(off..)?.first_chunk::<8>()?;
-            let (name_off, info) = rec.split_first_chunk::<4>()?;
-            let info = info.first_chunk::<4>()?;
-            Some((O::u32(*name_off), O::u32(*info)))
+            let head = Head::read::<O>(types.get(off..)?)?;
+            Some((head.name_off, head.info))
         };
         // A name in this blob's own strings without walking the bases.
         let (strings, str_start) = (self.strings(), self.str_start());
@@ -125,7 +123,7 @@ impl<'a> Btf<'a> {
             Some(rel) => strings.get(rel as usize..).unwrap_or_default(),
             None => self.str_tail(off),
         };
-        let is_kind = |info: u32| kind.is_none_or(|k| decode_info(info).0 == k);
+        let is_kind = |info: crate::record::Info| kind.is_none_or(|k| info.kind() == k);
         let order = |i: usize| match head(i) {
             Some((name_off, _)) => cmp_name(tail(name_off), name),
             None => CmpOrdering::Greater,
@@ -315,11 +313,11 @@ impl NameIndex {
 fn for_each_name_off(btf: &Btf<'_>, mut f: impl FnMut(u32, u32)) {
     fn indexed<O: Order>(offsets: &[u32], types: &[u8], f: &mut impl FnMut(u32, u32)) {
         for (index, &off) in (0u32..).zip(offsets) {
-            let word = types
+            let name_off = types
                 .get(off as usize..)
-                .and_then(|rec| rec.first_chunk::<4>())
-                .map_or(0, |w| O::u32(*w));
-            f(index, word);
+                .and_then(Head::read::<O>)
+                .map_or(0, |h| h.name_off);
+            f(index, name_off);
         }
     }
     match (btf.indexed_records(), btf.endian()) {

@@ -6,17 +6,17 @@
 use crate::btf::Btf;
 use crate::error::Result;
 use crate::id::{Kind, StrOffset, TypeId};
-use crate::walk::decode_info;
+use crate::record::{self, Info, IntWord, MemberOffset};
 use crate::wire::{
     BtfArray, BtfDeclTag, BtfEnum, BtfEnum64, BtfMember, BtfParam, BtfType, BtfVar, BtfVarSecinfo,
-    INFO_KFLAG, INT_BOOL, INT_CHAR, INT_SIGNED,
+    INT_BOOL, INT_CHAR, INT_SIGNED,
 };
 use core::fmt;
 use core::marker::PhantomData;
 use zerocopy::{FromBytes, Immutable, KnownLayout};
 
 /// The record `void` is shown as.
-static VOID_RECORD: [u8; 12] = [0; 12];
+static VOID_RECORD: [u8; record::COMMON] = [0; record::COMMON];
 
 /// One type record, viewed in place.
 ///
@@ -65,8 +65,8 @@ impl<'a> Type<'a> {
     }
 
     #[inline(always)]
-    fn info(&self) -> u32 {
-        self.raw().info.get(self.btf.endian())
+    fn info(&self) -> Info {
+        Info::new(self.raw().info.get(self.btf.endian()))
     }
 
     /// The blob holding this record (a base's, for a base id looked up
@@ -85,25 +85,25 @@ impl<'a> Type<'a> {
     /// The kind.
     #[inline]
     pub fn kind(&self) -> Kind {
-        decode_info(self.info()).0
+        self.info().kind()
     }
 
     /// `vlen`: the number of trailing elements, or FUNC's linkage.
     #[inline]
     pub fn vlen(&self) -> u32 {
-        decode_info(self.info()).1
+        self.info().vlen()
     }
 
     /// The kind flag (bit 31 of `info`).
     #[inline]
     pub fn kflag(&self) -> bool {
-        self.info() & INFO_KFLAG != 0
+        self.info().kflag()
     }
 
     /// The raw `info` word.
     #[inline]
     pub fn info_word(&self) -> u32 {
-        self.info()
+        self.info().raw()
     }
 
     /// The name's offset in the strings.
@@ -162,7 +162,7 @@ impl<'a> Type<'a> {
     /// The kind's trailing data after the 12-byte header.
     #[inline]
     pub fn data(&self) -> &'a [u8] {
-        self.rec.get(12..).unwrap_or_default()
+        record::tail(self.rec)
     }
 
     fn ctx(&self) -> Ctx<'a> {
@@ -173,9 +173,7 @@ impl<'a> Type<'a> {
     }
 
     fn elements<E: Element<'a>>(&self) -> Elements<'a, E> {
-        let elems = <[E::Wire]>::ref_from_prefix_with_elems(self.data(), self.vlen() as usize)
-            .map(|(s, _)| s)
-            .unwrap_or_default();
+        let elems = record::elements::<E::Wire>(self.data(), self.vlen() as usize);
         Elements {
             ctx: self.ctx(),
             iter: elems.iter(),
@@ -184,7 +182,7 @@ impl<'a> Type<'a> {
     }
 
     fn trailer<T: FromBytes + KnownLayout + Immutable>(&self) -> Option<&'a T> {
-        T::ref_from_prefix(self.data()).ok().map(|(t, _)| t)
+        record::info_part(self.data())
     }
 
     fn word(&self) -> u32 {
@@ -212,11 +210,11 @@ impl<'a> Type<'a> {
         let e = self.btf.endian();
         let st = self.size_or_type();
         let ty = TypeId::new(st);
-        match self.kind().get() {
-            0 => TypeKind::Void,
-            1 => TypeKind::Int(Int::decode(st, self.word())),
-            2 => TypeKind::Ptr(ty),
-            3 => TypeKind::Array(match self.trailer::<BtfArray>() {
+        match self.kind() {
+            Kind::VOID => TypeKind::Void,
+            Kind::INT => TypeKind::Int(Int::decode(st, self.word())),
+            Kind::PTR => TypeKind::Ptr(ty),
+            Kind::ARRAY => TypeKind::Array(match self.trailer::<BtfArray>() {
                 Some(a) => Array {
                     elem: TypeId::new(a.type_.get(e)),
                     index: TypeId::new(a.index_type.get(e)),
@@ -228,39 +226,39 @@ impl<'a> Type<'a> {
                     nelems: 0,
                 },
             }),
-            4 => TypeKind::Struct(Composite { ty: *self }),
-            5 => TypeKind::Union(Composite { ty: *self }),
-            6 => TypeKind::Enum(Enum { ty: *self }),
-            7 => TypeKind::Fwd(Fwd {
+            Kind::STRUCT => TypeKind::Struct(Composite { ty: *self }),
+            Kind::UNION => TypeKind::Union(Composite { ty: *self }),
+            Kind::ENUM => TypeKind::Enum(Enum { ty: *self }),
+            Kind::FWD => TypeKind::Fwd(Fwd {
                 is_union: self.kflag(),
             }),
-            8 => TypeKind::Typedef(ty),
-            9 => TypeKind::Volatile(ty),
-            10 => TypeKind::Const(ty),
-            11 => TypeKind::Restrict(ty),
-            12 => TypeKind::Func(Func {
+            Kind::TYPEDEF => TypeKind::Typedef(ty),
+            Kind::VOLATILE => TypeKind::Volatile(ty),
+            Kind::CONST => TypeKind::Const(ty),
+            Kind::RESTRICT => TypeKind::Restrict(ty),
+            Kind::FUNC => TypeKind::Func(Func {
                 proto: ty,
                 linkage: Linkage(self.vlen()),
             }),
-            13 => TypeKind::FuncProto(FuncProto { ty: *self }),
-            14 => TypeKind::Var(Var {
+            Kind::FUNC_PROTO => TypeKind::FuncProto(FuncProto { ty: *self }),
+            Kind::VAR => TypeKind::Var(Var {
                 ty,
                 linkage: Linkage(self.trailer::<BtfVar>().map_or(0, |v| v.linkage.get(e))),
             }),
-            15 => TypeKind::Datasec(Datasec { ty: *self }),
-            16 => TypeKind::Float(st),
-            17 => TypeKind::DeclTag(DeclTag {
+            Kind::DATASEC => TypeKind::Datasec(Datasec { ty: *self }),
+            Kind::FLOAT => TypeKind::Float(st),
+            Kind::DECL_TAG => TypeKind::DeclTag(DeclTag {
                 ty,
                 component_idx: self
                     .trailer::<BtfDeclTag>()
                     .map_or(-1, |d| d.component_idx.get(e) as i32),
                 attr: self.kflag(),
             }),
-            18 => TypeKind::TypeTag(TypeTag {
+            Kind::TYPE_TAG => TypeKind::TypeTag(TypeTag {
                 ty,
                 attr: self.kflag(),
             }),
-            19 => TypeKind::Enum64(Enum64 { ty: *self }),
+            Kind::ENUM64 => TypeKind::Enum64(Enum64 { ty: *self }),
             _ => TypeKind::Unknown(Unknown { ty: *self }),
         }
     }
@@ -338,11 +336,16 @@ pub struct Int {
 
 impl Int {
     fn decode(size: u32, word: u32) -> Int {
+        let IntWord {
+            encoding,
+            offset,
+            bits,
+        } = IntWord::decode(word);
         Int {
             size,
-            encoding: ((word >> 24) & 0x0f) as u8,
-            offset: ((word >> 16) & 0xff) as u8,
-            bits: (word & 0xff) as u8,
+            encoding,
+            offset,
+            bits,
         }
     }
 
@@ -793,12 +796,7 @@ impl Member<'_> {
     /// honouring the kind flag.
     #[inline]
     pub fn bit_offset(&self) -> u32 {
-        let off = self.raw_offset();
-        if self.ctx.kflag {
-            off & 0x00ff_ffff
-        } else {
-            off
-        }
+        MemberOffset::decode(self.raw_offset(), self.ctx.kflag).bit_offset
     }
 
     /// The bitfield width in bits, or 0 when the member is not a bitfield
@@ -806,11 +804,7 @@ impl Member<'_> {
     /// the member's INT type instead).
     #[inline]
     pub fn bitfield_size(&self) -> u32 {
-        if self.ctx.kflag {
-            self.raw_offset() >> 24
-        } else {
-            0
-        }
+        MemberOffset::decode(self.raw_offset(), self.ctx.kflag).bitfield_size
     }
 }
 

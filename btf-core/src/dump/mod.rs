@@ -93,11 +93,12 @@ pub use c::{C_VISITS_PER_TYPE, CDumpError, CDumper, MAX_C_DEPTH, MAX_C_VISITS, w
 pub use limit::{LimitError, Limited};
 
 use crate::btf::Btf;
+use crate::endian::U32;
 use crate::endian::{Be, Endian, Le, Order};
 use crate::id::{Kind, StrOffset, TypeId};
+use crate::record::{self, Head, IntWord, MemberOffset};
 use crate::types::Type;
-use crate::walk::decode_info;
-use crate::wire::INFO_KFLAG;
+use crate::wire::{BtfArray, BtfEnum, BtfEnum64, BtfMember, BtfParam, BtfVarSecinfo};
 use core::fmt;
 
 /// A destination for raw dump bytes.
@@ -644,7 +645,7 @@ fn linkage_word(linkage: u32) -> Word {
 }
 
 /// bpftool's `btf_int_enc_str`: one encoding bit, or none.
-fn int_encoding_word(encoding: u32) -> Word {
+fn int_encoding_word(encoding: u8) -> Word {
     match encoding {
         0 => Word::new("(none)"),
         1 => Word::new("SIGNED"),
@@ -694,17 +695,6 @@ fn write_blob_in<F: Flush, const N: usize, O: Order>(
     out.flush()
 }
 
-/// The `i`-th 32-bit word of `bytes` in order `O` (0 past the end, which
-/// a record sized by the parser never is).
-#[inline(always)]
-fn word<O: Order>(bytes: &[u8], i: usize) -> u32 {
-    let at = i.saturating_mul(4);
-    bytes
-        .get(at..at.saturating_add(4))
-        .and_then(|b| <[u8; 4]>::try_from(b).ok())
-        .map_or(0, O::u32)
-}
-
 /// Writes the record `rec` of type `id` in `btf`, decoded straight from its
 /// bytes in the compile-time order `O`, without the final newline. The
 /// parser sized `rec` for its kind, so every trailing element is there.
@@ -715,64 +705,72 @@ fn write_record<F: Flush, const N: usize, O: Order>(
     id: u32,
     rec: &[u8],
 ) -> Result<(), F::Error> {
-    let name_off = StrOffset::new(word::<O>(rec, 0));
-    let info = word::<O>(rec, 1);
-    let st = word::<O>(rec, 2);
-    let (kind, vlen) = decode_info(info);
-    let kflag = info & INFO_KFLAG != 0;
-    let data = rec.get(12..).unwrap_or_default();
+    let Some(head) = Head::read::<O>(rec) else {
+        return Ok(());
+    };
+    let (kind, vlen, kflag) = (head.info.kind(), head.info.vlen(), head.info.kflag());
+    let st = head.size_or_type;
+    let tail = record::tail(rec);
     let count = vlen as usize;
     out.put(b"[")?;
     out.u32(id)?;
     out.put(b"] ")?;
     out.word(kind_word(kind))?;
     out.put(b" ")?;
-    out.name(btf, name_off)?;
-    match kind.get() {
-        1 => {
-            // INT: encoding bits 24..=27, offset 16..=23, bits 0..=7.
-            let enc = word::<O>(data, 0);
+    out.name(btf, StrOffset::new(head.name_off))?;
+    match kind {
+        Kind::INT => {
+            let enc = IntWord::decode(info_word::<O>(tail));
             out.field(b" size=", st)?;
-            out.field(b" bits_offset=", (enc >> 16) & 0xff)?;
-            out.field(b" nr_bits=", enc & 0xff)?;
+            out.field(b" bits_offset=", u32::from(enc.offset))?;
+            out.field(b" nr_bits=", u32::from(enc.bits))?;
             out.put(b" encoding=")?;
-            out.word(int_encoding_word((enc >> 24) & 0x0f))?;
+            out.word(int_encoding_word(enc.encoding))?;
         }
-        // PTR, TYPEDEF, VOLATILE, CONST, RESTRICT, TYPE_TAG
-        2 | 8..=11 | 18 => out.field(b" type_id=", st)?,
-        3 => {
-            out.field(b" type_id=", word::<O>(data, 0))?;
-            out.field(b" index_type_id=", word::<O>(data, 1))?;
-            out.field(b" nr_elems=", word::<O>(data, 2))?;
+        Kind::PTR
+        | Kind::TYPEDEF
+        | Kind::VOLATILE
+        | Kind::CONST
+        | Kind::RESTRICT
+        | Kind::TYPE_TAG => {
+            out.field(b" type_id=", st)?;
         }
-        4 | 5 => {
+        Kind::ARRAY => {
+            let (elem, index, nelems) =
+                record::info_part::<BtfArray>(tail).map_or((0, 0, 0), |a| {
+                    (
+                        a.type_.get_in::<O>(),
+                        a.index_type.get_in::<O>(),
+                        a.nelems.get_in::<O>(),
+                    )
+                });
+            out.field(b" type_id=", elem)?;
+            out.field(b" index_type_id=", index)?;
+            out.field(b" nr_elems=", nelems)?;
+        }
+        Kind::STRUCT | Kind::UNION => {
             out.field(b" size=", st)?;
             out.field(b" vlen=", vlen)?;
-            for m in data.chunks_exact(12).take(count) {
-                let offset = word::<O>(m, 2);
+            for m in record::elements::<BtfMember>(tail, count) {
+                let offset = MemberOffset::decode(m.offset.get_in::<O>(), kflag);
                 out.put(b"\n\t")?;
-                out.name(btf, StrOffset::new(word::<O>(m, 0)))?;
-                out.field(b" type_id=", word::<O>(m, 1))?;
-                if kflag {
-                    out.field(b" bits_offset=", offset & 0x00ff_ffff)?;
-                    let bits = offset >> 24;
-                    if bits != 0 {
-                        out.field(b" bitfield_size=", bits)?;
-                    }
-                } else {
-                    out.field(b" bits_offset=", offset)?;
+                out.name(btf, StrOffset::new(m.name_off.get_in::<O>()))?;
+                out.field(b" type_id=", m.type_.get_in::<O>())?;
+                out.field(b" bits_offset=", offset.bit_offset)?;
+                if offset.bitfield_size != 0 {
+                    out.field(b" bitfield_size=", offset.bitfield_size)?;
                 }
             }
         }
-        6 => {
+        Kind::ENUM => {
             out.put(b" encoding=")?;
             out.word(signedness_word(kflag))?;
             out.field(b" size=", st)?;
             out.field(b" vlen=", vlen)?;
-            for v in data.chunks_exact(8).take(count) {
+            for v in record::elements::<BtfEnum>(tail, count) {
                 out.put(b"\n\t")?;
-                out.name(btf, StrOffset::new(word::<O>(v, 0)))?;
-                let val = word::<O>(v, 1);
+                out.name(btf, StrOffset::new(v.name_off.get_in::<O>()))?;
+                let val = v.val.get_in::<O>();
                 if kflag {
                     // `%d` of the stored 32 bits.
                     out.put(b" val=")?;
@@ -782,38 +780,38 @@ fn write_record<F: Flush, const N: usize, O: Order>(
                 }
             }
         }
-        7 => out.put(if kflag {
+        Kind::FWD => out.put(if kflag {
             b" fwd_kind=union"
         } else {
             b" fwd_kind=struct"
         })?,
-        12 => {
+        Kind::FUNC => {
             out.field(b" type_id=", st)?;
             out.put(b" linkage=")?;
             out.word(linkage_word(vlen))?;
         }
-        13 => {
+        Kind::FUNC_PROTO => {
             out.field(b" ret_type_id=", st)?;
             out.field(b" vlen=", vlen)?;
-            for p in data.chunks_exact(8).take(count) {
+            for p in record::elements::<BtfParam>(tail, count) {
                 out.put(b"\n\t")?;
-                out.name(btf, StrOffset::new(word::<O>(p, 0)))?;
-                out.field(b" type_id=", word::<O>(p, 1))?;
+                out.name(btf, StrOffset::new(p.name_off.get_in::<O>()))?;
+                out.field(b" type_id=", p.type_.get_in::<O>())?;
             }
         }
-        14 => {
+        Kind::VAR => {
             out.field(b" type_id=", st)?;
             out.put(b", linkage=")?;
-            out.word(linkage_word(word::<O>(data, 0)))?;
+            out.word(linkage_word(info_word::<O>(tail)))?;
         }
-        15 => {
+        Kind::DATASEC => {
             out.field(b" size=", st)?;
             out.field(b" vlen=", vlen)?;
-            for v in data.chunks_exact(12).take(count) {
-                let target = TypeId::new(word::<O>(v, 0));
+            for v in record::elements::<BtfVarSecinfo>(tail, count) {
+                let target = TypeId::new(v.type_.get_in::<O>());
                 out.field(b"\n\ttype_id=", target.get())?;
-                out.field(b" offset=", word::<O>(v, 1))?;
-                out.field(b" size=", word::<O>(v, 2))?;
+                out.field(b" offset=", v.offset.get_in::<O>())?;
+                out.field(b" size=", v.size.get_in::<O>())?;
                 // bpftool names the entry's type when the id exists
                 // (id 0 is `void`, which its kind table calls UNKNOWN).
                 if let Ok(t) = btf.type_by_id(target) {
@@ -825,23 +823,24 @@ fn write_record<F: Flush, const N: usize, O: Order>(
                 }
             }
         }
-        16 => out.field(b" size=", st)?,
-        17 => {
+        Kind::FLOAT => out.field(b" size=", st)?,
+        Kind::DECL_TAG => {
             out.field(b" type_id=", st)?;
             out.put(b" component_idx=")?;
             // `%d` of the stored 32 bits.
-            out.i64(i64::from(word::<O>(data, 0) as i32))?;
+            out.i64(i64::from(info_word::<O>(tail) as i32))?;
         }
-        19 => {
+        Kind::ENUM64 => {
             out.put(b" encoding=")?;
             out.word(signedness_word(kflag))?;
             out.field(b" size=", st)?;
             out.field(b" vlen=", vlen)?;
-            for v in data.chunks_exact(12).take(count) {
+            for v in record::elements::<BtfEnum64>(tail, count) {
                 out.put(b"\n\t")?;
-                out.name(btf, StrOffset::new(word::<O>(v, 0)))?;
+                out.name(btf, StrOffset::new(v.name_off.get_in::<O>()))?;
                 out.put(b" val=")?;
-                let val = u64::from(word::<O>(v, 2)) << 32 | u64::from(word::<O>(v, 1));
+                let val =
+                    u64::from(v.val_hi32.get_in::<O>()) << 32 | u64::from(v.val_lo32.get_in::<O>());
                 if kflag {
                     // `%lldLL` of the stored 64 bits.
                     out.i64(val as i64)?;
@@ -857,4 +856,11 @@ fn write_record<F: Flush, const N: usize, O: Order>(
         _ => {}
     }
     Ok(())
+}
+
+/// The first word of a record's info part in order `O` (INT's encoding,
+/// VAR's linkage, DECL_TAG's component index); 0 when there is none.
+#[inline(always)]
+fn info_word<O: Order>(tail: &[u8]) -> u32 {
+    record::info_part::<U32>(tail).map_or(0, |w| w.get_in::<O>())
 }

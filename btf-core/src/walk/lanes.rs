@@ -190,7 +190,7 @@ fn step<O: Order>(lane: &mut Lane<'_>) -> bool {
     super::fold_own::<O>(common, kind, &mut f.max_name, &mut f.max_ref);
     if kind == u32::from(Kind::ARRAY.get()) {
         // The record fits, and ARRAY's is 24 bytes: no overflow.
-        let at = off + 12;
+        let at = off + crate::record::COMMON;
         f.max_ref = f
             .max_ref
             .max(super::word::<O>(lane.types, at))

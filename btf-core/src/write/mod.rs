@@ -68,7 +68,7 @@ pub use error::{Place, Problem, WriteError};
 
 /// The largest `vlen` the 2026 encoding holds (24 bits). Kernels before
 /// April 2026 accept at most `0xffff`.
-pub const MAX_VLEN: u32 = crate::wire::INFO_VLEN_MASK;
+pub const MAX_VLEN: u32 = crate::record::Info::MAX_VLEN;
 
 /// The largest `vlen` kernels before April 2026 accept (16 bits); see
 /// [`EncodeOptions::with_max_vlen`].
