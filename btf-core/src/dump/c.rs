@@ -350,7 +350,7 @@ impl<'s, S: ByteSink + ?Sized> Out<'s, S> {
         let mut digits = [0u8; 20];
         let n = v.checked_ilog10().map_or(1, |l| l as usize + 1);
         let dst = digits.get_mut(..n).unwrap_or_default();
-        super::fill_u64(dst, v);
+        super::decimal::fill_u64(dst, v);
         self.bytes(dst);
     }
 
