@@ -11,19 +11,16 @@
 //! The walks are compiled once per byte order (see [`Order`]). To stay close
 //! to the cost of a bare offset walk, range checks are folded into two
 //! running maxima; only if a maximum is out of range does a second, precise
-//! pass run to find the first offending field and report it. [`lanes`]
-//! runs the record walk of many sections at once.
+//! pass run to find the first offending field and report it. The walk of
+//! many sections at once, for [`Btf::parse_splits`](crate::Btf::parse_splits),
+//! is built from the same record step ([`known_record`], [`fold_own`]) in
+//! `btf/splits/lanes.rs`, and concluded by the same code ([`conclude`]).
 
 use crate::endian::{Be, Endian, Le, Order};
 use crate::error::{Error, Result};
 use crate::id::{Kind, TypeId};
 use crate::record::{self, COMMON, Head, Info, Records, Ref, Shape};
 use crate::wire::BtfKindLayout;
-
-#[cfg(feature = "alloc")]
-mod lanes;
-#[cfg(feature = "alloc")]
-pub(crate) use lanes::{Jobs, Walked, walk_lanes};
 
 /// Where the records' offsets go. `Default` lets a walk move the sink into
 /// its loop, where its fields live in registers rather than behind a
@@ -155,7 +152,7 @@ fn run<const ELEMENTS: bool>(
 /// What a fast walk that stopped at `off` with `folded` says of its
 /// section: the record count, or the first fault.
 #[inline(always)]
-fn conclude<O: Order, const ELEMENTS: bool>(
+pub(crate) fn conclude<O: Order, const ELEMENTS: bool>(
     input: &WalkInput<'_, '_>,
     folded: &Folded,
     off: usize,
@@ -242,7 +239,7 @@ const fn units(stride: u8, a_name: bool, a_type: bool, b_type: bool) -> Units {
 
 /// The `u32` at `at` in `bytes`, or 0 past the end.
 #[inline(always)]
-fn word<O: Order>(bytes: &[u8], at: usize) -> u32 {
+pub(crate) fn word<O: Order>(bytes: &[u8], at: usize) -> u32 {
     match bytes.get(at..).and_then(|b| b.first_chunk::<4>()) {
         Some(w) => O::u32(*w),
         None => 0,
@@ -358,7 +355,10 @@ fn record_loop<O: Order, const ELEMENTS: bool>(
 /// compares against what is left, off the chain, so that the caller's
 /// advance is a plain add.
 #[inline(always)]
-fn known_record<O: Order>(types: &[u8], off: usize) -> Option<(&[u8; COMMON], u32, usize)> {
+pub(crate) fn known_record<O: Order>(
+    types: &[u8],
+    off: usize,
+) -> Option<(&[u8; COMMON], u32, usize)> {
     let common = types.get(off..).and_then(|r| r.first_chunk::<COMMON>())?;
     let info = Info::new(word::<O>(common, 4));
     let kind = info.kind_number();
@@ -378,7 +378,12 @@ fn known_record<O: Order>(types: &[u8], off: usize) -> Option<(&[u8; COMMON], u3
 
 /// Folds a known record's name and, when `size_or_type` is a type id, that.
 #[inline(always)]
-fn fold_own<O: Order>(common: &[u8; COMMON], kind: u32, max_name: &mut u32, max_ref: &mut u32) {
+pub(crate) fn fold_own<O: Order>(
+    common: &[u8; COMMON],
+    kind: u32,
+    max_name: &mut u32,
+    max_ref: &mut u32,
+) {
     *max_name = (*max_name).max(word::<O>(common, 0));
     let refers = 0u32.wrapping_sub((SIZE_OR_TYPE_IS_ID >> kind) & 1);
     *max_ref = (*max_ref).max(word::<O>(common, 8) & refers);
@@ -391,7 +396,7 @@ fn fold_own<O: Order>(common: &[u8; COMMON], kind: u32, max_name: &mut u32, max_
 /// element's references are folded too (and ARRAY's, as one unit of the
 /// same loop).
 #[inline(always)]
-fn known_records<O: Order, const ELEMENTS: bool>(
+pub(crate) fn known_records<O: Order, const ELEMENTS: bool>(
     types: &[u8],
     mut off: usize,
     folded: Folded,
@@ -483,11 +488,13 @@ fn fold_id(input: &WalkInput<'_, '_>, count: u32) -> u32 {
     input.first_id.saturating_add(count)
 }
 
+/// What a walk folded so far: the records walked, and the maxima of the
+/// name offsets and type ids it read.
 #[derive(Default)]
-struct Folded {
-    count: u32,
-    max_name: u32,
-    max_ref: u32,
+pub(crate) struct Folded {
+    pub(crate) count: u32,
+    pub(crate) max_name: u32,
+    pub(crate) max_ref: u32,
 }
 
 /// The field checks of the precise walk: each field is checked as it is
