@@ -95,7 +95,6 @@ pub mod ext;
 mod fmt;
 mod header;
 mod id;
-#[cfg(feature = "alloc")]
 mod index;
 #[cfg(feature = "alloc")]
 pub mod kernel_check;
@@ -119,7 +118,7 @@ pub mod testing;
 #[doc = include_str!("../../README.md")]
 struct ReadmeDoctests;
 
-pub use crate::btf::{Btf, MAX_SPLIT_DEPTH, Types};
+pub use crate::btf::{Btf, MAX_SPLIT_DEPTH};
 #[cfg(feature = "alloc")]
 pub use crate::buf::BtfBuf;
 pub use crate::endian::{Endian, U16, U32};
@@ -132,5 +131,6 @@ pub use crate::resolve::{MAX_ALIGN_VISITS, MAX_RESOLVE_DEPTH};
 pub use crate::types::{
     Array, Composite, Ctx, Datasec, DeclTag, Element, Elements, Enum, Enum64, EnumValue,
     Enumerator, Enumerator64, Enumerators, Enumerators64, Func, FuncProto, Fwd, Int, Linkage,
-    Member, Members, Param, Params, Type, TypeKind, TypeTag, Unknown, Var, VarSecinfo, VarSecinfos,
+    Member, Members, Param, Params, Type, TypeKind, TypeTag, Types, Unknown, Var, VarSecinfo,
+    VarSecinfos,
 };
