@@ -566,9 +566,19 @@ impl<'a> Btf<'a> {
         Btf::assemble(&[], header, sections, None, 0, 1, 0, 0, Offsets::Walk)
     }
 
-    /// The blob's bytes, as given.
+    /// The whole blob's bytes, as given (header and every section; see
+    /// [`type_section`](Self::type_section), [`strings`](Self::strings)
+    /// and [`layout`](Self::layout) for the sections).
     #[inline]
-    pub fn data(&self) -> &'a [u8] {
+    pub fn bytes(&self) -> &'a [u8] {
+        self.data
+    }
+
+    /// [`bytes`](Self::bytes), under the name `kernel_check` calls it by
+    /// until it moves to the new one.
+    #[cfg(feature = "alloc")]
+    #[inline]
+    pub(crate) fn data(&self) -> &'a [u8] {
         self.data
     }
 

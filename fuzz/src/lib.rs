@@ -40,7 +40,7 @@ const SCAN_FIRST: usize = 256;
 const SCAN_STRIDED: usize = 16;
 
 /// Walks `btf` (parsed by any constructor) and everything reachable from
-/// it. `btf.data()` and `btf.base()` are reparsed in the other modes.
+/// it. `btf.bytes()` and `btf.base()` are reparsed in the other modes.
 pub fn walk(btf: &Btf<'_>) {
     let count = btf.type_count();
     assert_eq!(btf.type_ids().len(), count as usize);
@@ -253,12 +253,12 @@ fn lookups(btf: &Btf<'_>) {
 fn with_name_index(btf: &Btf<'_>, f: &mut dyn FnMut(&Btf<'_>)) {
     match btf.base() {
         None => {
-            let mut own = Btf::parse(btf.data()).expect("parse agrees");
+            let mut own = Btf::parse(btf.bytes()).expect("parse agrees");
             own.index_names();
             f(&own);
         }
         Some(base) => with_name_index(base, &mut |indexed_base| {
-            let mut own = Btf::parse_split(btf.data(), indexed_base).expect("parse_split agrees");
+            let mut own = Btf::parse_split(btf.bytes(), indexed_base).expect("parse_split agrees");
             own.index_names();
             f(&own);
         }),
@@ -275,7 +275,7 @@ fn finds_without_scan(btf: &Btf<'_>) -> bool {
 fn check_lookups(btf: &Btf<'_>, hashed: &Btf<'_>) {
     assert!(hashed.has_name_index());
     assert_eq!(hashed.first_id(), btf.first_id());
-    let unindexed = Btf::parse_unindexed(btf.data(), btf.base()).expect("parse_unindexed");
+    let unindexed = Btf::parse_unindexed(btf.bytes(), btf.base()).expect("parse_unindexed");
     let every = finds_without_scan(btf);
     let step = (btf.type_count() as usize / SCAN_STRIDED).max(1);
     let mut scanned = 0usize;
@@ -416,7 +416,7 @@ fn c_dumps(btf: &Btf<'_>) {
 
 /// The other parse modes and the index round trip agree with `btf`.
 fn reparse(btf: &Btf<'_>) {
-    let data = btf.data();
+    let data = btf.bytes();
     let base = btf.base();
     let count = btf.type_count();
     let unindexed = Btf::parse_unindexed(data, base).expect("parse_unindexed");
