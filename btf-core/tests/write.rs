@@ -640,7 +640,7 @@ fn unknown_kinds_need_a_layout_section() {
     assert_eq!(btf.layout().len(), 21);
     let t = btf.type_by_id(odd).unwrap();
     assert_eq!(t.kind(), Kind::new(20));
-    assert_eq!(t.data().len(), 12);
+    assert_eq!(t.tail().len(), 12);
     // Copied as is, with the layout entry, and exact.
     let again = Builder::from_btf(&btf).unwrap();
     assert_eq!(again.encode(&EncodeOptions::like(&btf)).unwrap(), bytes);

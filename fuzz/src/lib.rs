@@ -119,7 +119,7 @@ fn view(btf: &Btf<'_>, t: &btf_core::Type<'_>) -> u32 {
         t.referenced_type(),
     );
     assert!(t.record().len() >= 12);
-    assert_eq!(t.data().len() + 12, t.record().len());
+    assert_eq!(t.tail().len() + 12, t.record().len());
     let vlen = t.vlen() as usize;
     let kind = t.as_kind();
     let _ = format!("{t:?} {kind:?} {}", t.kind());

@@ -158,15 +158,16 @@ impl<'a> Type<'a> {
             .then(|| TypeId::new(self.size_or_type()))
     }
 
-    /// The whole record: the 12-byte header and the kind's trailing data.
+    /// The whole record: the 12-byte common part and the [tail](Self::tail).
     #[inline]
     pub fn record(&self) -> &'a [u8] {
         self.rec
     }
 
-    /// The kind's trailing data after the 12-byte header.
+    /// The record's tail: what the kind adds after the 12-byte common part
+    /// (its info part, then its `vlen` elements).
     #[inline]
-    pub fn data(&self) -> &'a [u8] {
+    pub fn tail(&self) -> &'a [u8] {
         record::tail(self.rec)
     }
 
@@ -178,12 +179,12 @@ impl<'a> Type<'a> {
     }
 
     fn elements<E: Element<'a>>(&self) -> Elements<'a, E> {
-        let elems = record::elements::<E::Wire>(self.data(), self.vlen() as usize);
+        let elems = record::elements::<E::Wire>(self.tail(), self.vlen() as usize);
         Elements::new(self.ctx(), elems)
     }
 
     fn trailer<T: FromBytes + KnownLayout + Immutable>(&self) -> Option<&'a T> {
-        record::info_part(self.data())
+        record::info_part(self.tail())
     }
 
     fn word(&self) -> u32 {
@@ -584,7 +585,7 @@ impl<'a> Unknown<'a> {
             .btf()
             .kind_layout(self.kind())
             .map_or(0, |l| l.info_sz);
-        self.ty.data().get(..usize::from(n)).unwrap_or_default()
+        self.ty.tail().get(..usize::from(n)).unwrap_or_default()
     }
 
     /// The `vlen` elements after that, as bytes (`vlen × elem_sz`).
@@ -594,7 +595,7 @@ impl<'a> Unknown<'a> {
             .btf()
             .kind_layout(self.kind())
             .map_or(0, |l| l.info_sz);
-        self.ty.data().get(usize::from(n)..).unwrap_or_default()
+        self.ty.tail().get(usize::from(n)..).unwrap_or_default()
     }
 }
 
