@@ -21,7 +21,7 @@
 use arbitrary::Arbitrary;
 use btf_core::write::{
     Builder, EncodeOptions, EnumeratorDef, HeaderFormat, LEGACY_MAX_VLEN, MemberDef, Name,
-    ParamDef, RawType, SecinfoDef,
+    ParamDef, RawRecord, SecinfoDef,
 };
 use btf_core::{Btf, Endian, Kind, Linkage, TypeId};
 use libfuzzer_sys::fuzz_target;
@@ -395,13 +395,13 @@ fn build(b: &mut Builder<'_>, types: &[Ty]) {
                 data,
             } => {
                 let n = name(n);
-                b.add_raw(&RawType {
+                b.add_raw(&RawRecord {
                     name: nm(&n),
                     kind: Kind::new(*kind),
                     kflag: *kflag,
                     vlen: u32::from(*vlen),
                     size_or_type: *size_or_type,
-                    data,
+                    tail: data,
                 });
             }
             Ty::Layout {

@@ -1,6 +1,6 @@
 //! [`Builder`]: type records and strings under construction.
 
-use super::defs::{EnumeratorDef, MemberDef, Name, ParamDef, RawType, SecinfoDef};
+use super::defs::{EnumeratorDef, MemberDef, Name, ParamDef, RawRecord, SecinfoDef};
 use super::strings::Strings;
 use crate::btf::Btf;
 use crate::id::{Kind, StrOffset, TypeId};
@@ -629,7 +629,7 @@ impl<'a> Builder<'a> {
     /// Adds any record, word by word: the raw mode for records the typed
     /// methods will not produce. [`encode`](Self::encode) still checks it;
     /// [`encode_unchecked`](Self::encode_unchecked) writes it as is.
-    pub fn add_raw(&mut self, raw: &RawType<'_, '_>) -> TypeId {
+    pub fn add_raw(&mut self, raw: &RawRecord<'_, '_>) -> TypeId {
         let name = self.name(raw.name).get();
         let id = self.next_id();
         self.starts.push(self.words.len());
@@ -638,7 +638,7 @@ impl<'a> Builder<'a> {
             Info::encode(raw.kind, raw.kflag, raw.vlen).raw(),
             raw.size_or_type,
         ]);
-        self.words.extend_from_slice(raw.data);
+        self.words.extend_from_slice(raw.tail);
         id
     }
 

@@ -62,7 +62,7 @@ mod validate;
 
 pub use builder::Builder;
 pub use copy::Copier;
-pub use defs::{EnumeratorDef, MemberDef, Name, ParamDef, RawType, SecinfoDef};
+pub use defs::{EnumeratorDef, MemberDef, Name, ParamDef, RawRecord, SecinfoDef};
 pub use encode::{EncodeOptions, HeaderFormat};
 pub use error::{Place, Problem, WriteError};
 
