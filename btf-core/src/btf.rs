@@ -456,7 +456,7 @@ impl<'a> Btf<'a> {
         let (first_id, str_start, depth) = layering(base, &header, &sections)?;
         let layouts = layouts(sections.layout, base);
         let input = walk_input(&sections, first_id, str_start, layouts.as_slice());
-        let count = walk::walk(header.endian, &input, sink)?;
+        let count = walk::frame(header.endian, &input, sink)?;
         Ok(Btf::assemble(
             data,
             header,
@@ -505,7 +505,7 @@ impl<'a> Btf<'a> {
             self.str_start,
             layouts.as_slice(),
         );
-        let count = walk::check_elements(self.endian, &input)?;
+        let count = walk::validate(self.endian, &input)?;
         // An index attached with `with_index` to other bytes of the same
         // length would make lookups disagree with this walk.
         if count != self.count {

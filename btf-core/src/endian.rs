@@ -4,7 +4,7 @@
 //! Wire fields are byte arrays ([`U16`], [`U32`]) that carry no order of their
 //! own: a read names the order, either as a runtime [`Endian`] value (the type
 //! views use this, so one `Btf` type serves both orders) or as a zero-sized
-//! [`Order`] type (the validating walk is monomorphised over it, so a native
+//! [`Order`] type (the framing walk is monomorphised over it, so a native
 //! blob pays nothing for big-endian support).
 
 use zerocopy::{FromBytes, Immutable, IntoBytes, KnownLayout, Unaligned};

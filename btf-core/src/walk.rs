@@ -1,12 +1,13 @@
-//! The validating walks over a type section.
+//! The walks over a type section: framing and validation.
 //!
-//! [`walk`], run by every parse, sizes each record, records its offset, and
-//! checks the record itself: that it fits, that its kind can be sized, and
-//! that its name offset and the type ids in its fixed part (`size_or_type`
-//! for the kinds that refer, ARRAY's element and index types) are in range.
-//! [`check_elements`], run by [`Btf::validate`](crate::Btf::validate), checks
-//! in addition every name offset and type id in the records' elements
-//! (members, parameters, enumerators, DATASEC entries).
+//! [`frame`], run by every parse, sizes each record, records its offset, and
+//! checks the record's framing: that it fits, that its kind can be sized,
+//! and that its name offset and the type ids in its fixed part
+//! (`size_or_type` for the kinds that refer, ARRAY's element and index
+//! types) are in range. [`validate`], run by
+//! [`Btf::validate`](crate::Btf::validate), checks in addition every name
+//! offset and type id in the records' elements (members, parameters,
+//! enumerators, DATASEC entries).
 //!
 //! The walks are compiled once per byte order (see [`Order`]). To stay close
 //! to the cost of a bare offset walk, range checks are folded into two
@@ -120,9 +121,10 @@ pub(crate) struct WalkInput<'a, 'l> {
     pub(crate) layouts: &'l [&'a [BtfKindLayout]],
 }
 
-/// Walks the type section, checking each record (not its elements),
-/// pushing each record's offset into `sink`; returns the number of records.
-pub(crate) fn walk(
+/// Walks the type section, checking each record's framing (not its
+/// elements), pushing each record's offset into `sink`; returns the number
+/// of records.
+pub(crate) fn frame(
     endian: Endian,
     input: &WalkInput<'_, '_>,
     sink: &mut impl OffsetSink,
@@ -130,13 +132,13 @@ pub(crate) fn walk(
     run::<false>(endian, input, sink)
 }
 
-/// Walks the type section checking each record and every element; returns
-/// the number of records.
-pub(crate) fn check_elements(endian: Endian, input: &WalkInput<'_, '_>) -> Result<u32> {
+/// Walks the type section checking each record's framing and every
+/// element; returns the number of records.
+pub(crate) fn validate(endian: Endian, input: &WalkInput<'_, '_>) -> Result<u32> {
     run::<true>(endian, input, &mut NoSink)
 }
 
-/// [`walk`] (`ELEMENTS` false) or [`check_elements`] (true).
+/// [`frame`] (`ELEMENTS` false) or [`validate`] (true).
 #[inline(always)]
 fn run<const ELEMENTS: bool>(
     endian: Endian,

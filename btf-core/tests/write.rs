@@ -849,7 +849,7 @@ fn copy_check_and_encode_all_of_vmlinux_with_timings() {
         }
         let t_copy = t.elapsed();
         let t = Instant::now();
-        b.validate(&EncodeOptions::default()).unwrap();
+        b.check(&EncodeOptions::default()).unwrap();
         let t_check = t.elapsed();
         let t = Instant::now();
         let out = c.encode_unchecked(&EncodeOptions::like(&src)).unwrap();

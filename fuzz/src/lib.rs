@@ -21,7 +21,7 @@
 //! - `parse`, `parse_unindexed`, `parse_with_storage` and an index
 //!   round trip (`into_index` / `with_index`) agree;
 //! - re-encoding a parsed blob ([`Builder::from_btf`]) gives a blob that
-//!   parses to the same dump, and whatever the writer's `validate` accepts
+//!   parses to the same dump, and whatever the writer's `check` accepts
 //!   parses.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
@@ -474,10 +474,11 @@ fn rewrite(btf: &Btf<'_>) {
             dump::write_raw(&again, &mut y).unwrap_or_else(|e| match e {});
             assert!(x == y, "from_btf output dumps differently");
         }
-        let _ = b.validate(&opts);
+        let _ = b.check(&opts);
     }
 
-    // Copy every own type: errors are fine, but what validates must parse.
+    // Copy every own type: errors are fine, but what passes the builder's
+    // check must parse.
     let mut b = match btf.base() {
         Some(base) => Builder::split(base),
         None => Builder::new(),
@@ -503,14 +504,14 @@ fn rewrite(btf: &Btf<'_>) {
 /// O(n).
 const COPY_FAILURES: u32 = 32;
 
-/// If `validate` accepts `b` with `opts`, `encode` succeeds and the blob
+/// If [`Builder::check`] accepts `b` with `opts`, `encode` succeeds and the blob
 /// parses (on `base`) with as many types as the builder holds.
 pub fn check_encoded(b: &Builder<'_>, opts: &EncodeOptions, base: Option<&Btf<'_>>) {
-    if b.validate(opts).is_err() {
+    if b.check(opts).is_err() {
         let _ = b.encode_unchecked(opts);
         return;
     }
-    let bytes = b.encode(opts).expect("validate accepted, encode failed");
+    let bytes = b.encode(opts).expect("check accepted, encode failed");
     let parsed = match base {
         Some(base) => Btf::parse_split(&bytes, base),
         None => Btf::parse(&bytes),

@@ -16,7 +16,7 @@ use std::hint::black_box;
 const OPS: &[(&str, &str)] = &[
     ("bare_walk", "bare offset walk of vmlinux (count only)"),
     ("bare_walk_offsets", "bare offset walk, offsets into a Vec"),
-    ("native_le_parse", "little-endian-only validating parse"),
+    ("native_le_parse", "little-endian-only framing parse"),
     ("ours_parse_unindexed", "ours Btf::parse_unindexed"),
     ("ours_parse", "ours Btf::parse (id index)"),
     ("ours_parse_validate", "ours Btf::parse + validate"),

@@ -57,8 +57,8 @@ mod defs;
 mod encode;
 mod error;
 mod record;
+mod rules;
 mod strings;
-mod validate;
 
 pub use builder::Builder;
 pub use copy::Copier;

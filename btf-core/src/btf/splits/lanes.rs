@@ -13,7 +13,7 @@
 //! Only sections with no layout section to consult (their own or a
 //! base's) walk in lanes: every record of theirs is of a kind this crate
 //! knows, or a fault that ends the walk. A lane checks what
-//! [`walk`](crate::walk::walk) checks, and its section is concluded by the same
+//! [`frame`](crate::walk::frame) checks, and its section is concluded by the same
 //! code, so the result is the same.
 
 use crate::endian::{Be, Endian, Le, Order};
@@ -93,7 +93,7 @@ pub(crate) struct Walked {
 }
 
 impl Walked {
-    /// The record count, or the first fault, as [`walk`](crate::walk::walk)
+    /// The record count, or the first fault, as [`frame`](crate::walk::frame)
     /// reports it for `input` (the section walked, with no layouts).
     pub(crate) fn conclude(&self, endian: Endian, input: &WalkInput<'_, '_>) -> Result<u32> {
         match endian {

@@ -1,4 +1,5 @@
-//! The checks [`Builder::encode`](super::Builder::encode) runs: the kernel
+//! The rules [`Builder::check`](super::Builder::check) (and so
+//! [`Builder::encode`](super::Builder::encode)) holds records to: the kernel
 //! verifier's rules for each record on its own (`btf_check_meta` and the
 //! kind's `check_meta` in `kernel/bpf/btf.c`), references that exist, and
 //! the limits of the format. Graph rules (loops, what a pointer may reach,
@@ -20,7 +21,7 @@ const NATIVE: Endian = Endian::NATIVE;
 
 /// Checks every own record of `b`; `layout_section` says whether the blob
 /// will carry a layout section (which records of unknown kinds need).
-pub(crate) fn validate(
+pub(crate) fn check_rules(
     b: &Builder<'_>,
     layout_section: bool,
     max_vlen: u32,
