@@ -1,4 +1,9 @@
-//! [`Btf`]: one parsed blob, in place, optionally layered on a base.
+//! [`Btf`]: one parsed blob, in place, optionally layered on a base: its
+//! header and sections, the layering of ids and strings on the base, the
+//! framing walk that parses it, its id offsets and strings. Views of its
+//! records ([`Btf::type_by_id`], [`Btf::types`]) are built on this in
+//! `types`, lookups by name in `names`; `splits` parses many splits on
+//! one base at once.
 
 use crate::endian::Endian;
 use crate::error::{Error, Result};

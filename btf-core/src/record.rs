@@ -39,8 +39,8 @@ pub(crate) const COMMON: usize = size_of::<BtfType>();
 pub(crate) struct Info(u32);
 
 impl Info {
-    #[cfg_attr(not(feature = "alloc"), allow(dead_code))] // the writer's
     /// The largest `vlen` the word holds.
+    #[cfg_attr(not(feature = "alloc"), allow(dead_code))] // the writer's
     pub(crate) const MAX_VLEN: u32 = INFO_VLEN_MASK;
 
     /// The word as stored (decoded from the blob's byte order).
@@ -49,10 +49,10 @@ impl Info {
         Info(raw)
     }
 
-    #[cfg_attr(not(feature = "alloc"), allow(dead_code))] // the writer's
     /// The word for `kind`, `kflag` and `vlen`; a `vlen` above
     /// [`MAX_VLEN`](Self::MAX_VLEN) is cut to its low bits, and only the
     /// kind's low 7 bits are kept.
+    #[cfg_attr(not(feature = "alloc"), allow(dead_code))] // the writer's
     #[inline]
     pub(crate) const fn encode(kind: Kind, kflag: bool, vlen: u32) -> Info {
         let kflag = if kflag { INFO_KFLAG } else { 0 };
@@ -163,9 +163,9 @@ impl Shape {
         SHAPES[kind.get() as usize]
     }
 
-    #[cfg_attr(not(feature = "alloc"), allow(dead_code))] // the writer's
     /// How many elements a tail of `tail_len` bytes holds after the info
     /// part (0 for a kind without elements).
+    #[cfg_attr(not(feature = "alloc"), allow(dead_code))] // the writer's
     #[inline]
     pub(crate) const fn elements_in(self, tail_len: usize) -> usize {
         if self.elem_sz == 0 {
@@ -478,8 +478,8 @@ pub(crate) struct IntWord {
 }
 
 impl IntWord {
-    #[cfg_attr(not(feature = "alloc"), allow(dead_code))] // the writer's
     /// The reserved bits.
+    #[cfg_attr(not(feature = "alloc"), allow(dead_code))] // the writer's
     pub(crate) const RESERVED: u32 = 0xf000_0000;
 
     /// Decodes `word` (ignoring the reserved bits).
@@ -492,8 +492,8 @@ impl IntWord {
         }
     }
 
-    #[cfg_attr(not(feature = "alloc"), allow(dead_code))] // the writer's
     /// Encodes the word (the encoding's low 4 bits).
+    #[cfg_attr(not(feature = "alloc"), allow(dead_code))] // the writer's
     #[inline]
     pub(crate) const fn encode(self) -> u32 {
         (self.encoding as u32 & 0x0f) << 24 | (self.offset as u32) << 16 | self.bits as u32
@@ -531,10 +531,10 @@ impl MemberOffset {
         }
     }
 
-    #[cfg_attr(not(feature = "alloc"), allow(dead_code))] // the writer's
     /// Encodes the word for an aggregate with the kind flag (`kflag`) or
     /// without; with it, an offset above 24 bits is cut to them and the
     /// size to 8 bits.
+    #[cfg_attr(not(feature = "alloc"), allow(dead_code))] // the writer's
     #[inline]
     pub(crate) const fn encode(self, kflag: bool) -> u32 {
         if kflag {
