@@ -7,7 +7,7 @@ use crate::endian::{Be, Endian, Le, Order};
 use crate::id::{Kind, TypeId};
 #[cfg(feature = "alloc")]
 use crate::index::{BtfIndex, NameIndex};
-use crate::record::Head;
+use crate::record::{Head, Info};
 use crate::types::Type;
 use core::cmp::Ordering as CmpOrdering;
 use core::sync::atomic::Ordering;
@@ -125,7 +125,7 @@ impl<'a> Btf<'a> {
             Some(rel) => strings.get(rel as usize..).unwrap_or_default(),
             None => self.str_tail(off),
         };
-        let is_kind = |info: crate::record::Info| kind.is_none_or(|k| info.kind() == k);
+        let is_kind = |info: Info| kind.is_none_or(|k| info.kind() == k);
         let order = |i: usize| match head(i) {
             Some((name_off, _)) => cmp_name(tail(name_off), name),
             None => CmpOrdering::Greater,
@@ -233,7 +233,7 @@ impl BtfIndex {
 
 /// Builds the hash index of `btf`'s own names.
 #[cfg(feature = "alloc")]
-pub(crate) fn build_name_index(btf: &Btf<'_>) -> NameIndex {
+fn build_name_index(btf: &Btf<'_>) -> NameIndex {
     // Name offset 0 is the empty name in every blob: counting the others
     // sizes the table without reading any string.
     let mut named = 0usize;
