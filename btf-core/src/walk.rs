@@ -10,8 +10,10 @@
 //! enumerators, DATASEC entries).
 //!
 //! The walks are compiled once per byte order (see [`Order`]). To stay close
-//! to the cost of a bare offset walk, range checks are folded into two
-//! running maxima; only if a maximum is out of range does a second, precise
+//! to the cost of a bare offset walk, records of known kinds are sized and
+//! their references found through tables packed at compile time from the
+//! record decoder's shapes (`record`), which `tests/walk_decoder.rs` holds
+//! the walk to, and range checks are folded into two running maxima; only if a maximum is out of range does a second, precise
 //! pass run to find the first offending field and report it. The walk of
 //! many sections at once, for [`Btf::parse_splits`](crate::Btf::parse_splits),
 //! is built from the same record step ([`known_record`], [`fold_own`]) in
