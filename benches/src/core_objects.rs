@@ -66,26 +66,34 @@ pub fn have_clang() -> bool {
 ///
 /// If clang-19 cannot run or fails.
 pub fn build(dir: &Path) -> Vec<(String, PathBuf)> {
+    ["core", "kernel"]
+        .iter()
+        .map(|name| (name.to_string(), build_program(dir, name)))
+        .collect()
+}
+
+/// Builds `btf-core/tests/ext_progs/<name>.c` into `dir/<name>.o` for the
+/// host's byte order; returns the object's path.
+///
+/// # Panics
+///
+/// If clang-19 cannot run or fails.
+pub fn build_program(dir: &Path, name: &str) -> PathBuf {
     let target = if cfg!(target_endian = "little") {
         "bpfel"
     } else {
         "bpfeb"
     };
-    ["core", "kernel"]
-        .iter()
-        .map(|name| {
-            let out = dir.join(format!("{name}.o"));
-            let status = Command::new("clang-19")
-                .args(["-g", "-O2", "-target", target, "-c"])
-                .arg(Path::new(PROGS).join(format!("{name}.c")))
-                .arg("-o")
-                .arg(&out)
-                .status()
-                .expect("clang-19 runs");
-            assert!(status.success(), "clang-19 {name}.c");
-            (name.to_string(), out)
-        })
-        .collect()
+    let out = dir.join(format!("{name}.o"));
+    let status = Command::new("clang-19")
+        .args(["-g", "-O2", "-target", target, "-c"])
+        .arg(Path::new(PROGS).join(format!("{name}.c")))
+        .arg("-o")
+        .arg(&out)
+        .status()
+        .expect("clang-19 runs");
+    assert!(status.success(), "clang-19 {name}.c");
+    out
 }
 
 /// A clang-19 set up to build the kernel's BPF selftests
