@@ -1,6 +1,7 @@
 //! All of the bench crate's `unsafe` code, in one place: libbpf's BTF API
-//! (through `libbpf-sys`, which builds libbpf from source), glibc's
-//! `mallinfo2()`, and a counting global allocator.
+//! (through `libbpf-sys`, which builds libbpf from source), its object
+//! API (prepare, and for the kernel's CO-RE selftests load, attach, run),
+//! glibc's `mallinfo2()`, and a counting global allocator.
 //!
 //! Everything here is wrapped in safe functions whose invariants are stated
 //! once, on the type that owns the pointer.
