@@ -4,13 +4,17 @@
 //!
 //! [`build`] compiles `btf-core/tests/ext_progs/{core,kernel}.c` with
 //! clang-19 for the host's byte order (libbpf refuses to patch a foreign
-//! object's instructions). [`compare`] relocates an object with
+//! object's instructions); [`build_program`] any one of them, and
+//! [`Kselftests`] the kernel's selftests. [`compare`] relocates an object with
 //! `btf_core::reloc::relocate_object` and with libbpf 1.7
 //! (`bpf_object__prepare`, then `bpf_program__insns`, subprograms
 //! appended) and checks that every instruction is the same. Instructions
 //! libbpf changes for other reasons than CO-RE (helper and subprogram call
 //! immediates, map `ld_imm64`s) are compared without those fields; every
 //! CO-RE-relocated instruction is compared whole, and must be reached.
+//! [`compare_full`] also says where our relocated instructions sit in
+//! each program libbpf prepared, for running them
+//! (`crate::core_selftests`).
 
 use crate::ffi::{Prepared, libbpf_prepare};
 use btf_core::Btf;

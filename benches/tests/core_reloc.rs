@@ -404,12 +404,6 @@ fn corpus_dir() -> PathBuf {
         .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../target/btf-corpus"))
 }
 
-/// One BTF of a split module flattened onto its base: the base's types
-/// then the module's, the base's strings then the module's. A split
-/// blob's ids and string offsets continue its base's, so the result is a
-/// single valid BTF in which every type keeps its id. (libbpf takes one
-/// target file and searches no module then: this is how it gets to see a
-/// module's types.)
 /// A little-endian blob's type and string sections.
 fn btf_sections(b: &[u8]) -> (&[u8], &[u8]) {
     let word = |at: usize| u32::from_le_bytes(b[at..at + 4].try_into().unwrap()) as usize;
@@ -419,6 +413,12 @@ fn btf_sections(b: &[u8]) -> (&[u8], &[u8]) {
     (&b[types..types + word(12)], &b[strings..strings + word(20)])
 }
 
+/// One BTF of a split module flattened onto its base: the base's types
+/// then the module's, the base's strings then the module's. A split
+/// blob's ids and string offsets continue its base's, so the result is a
+/// single valid BTF in which every type keeps its id. (libbpf takes one
+/// target file and searches no module then: this is how it gets to see a
+/// module's types.)
 fn flatten(base: &[u8], split: &[u8]) -> Vec<u8> {
     let sections = btf_sections;
     let ((bt, bs), (st, ss)) = (sections(base), sections(split));
