@@ -83,17 +83,15 @@ fn objects(dir: &std::path::Path) -> Vec<(String, PathBuf)> {
         "btf-benches: the core_reloc bench builds its objects with clang-19, which does not run here"
     );
     let mut objects = core_objects::build(dir);
-    let selftests = std::env::var_os("BTF_KSELFTESTS")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| {
-            PathBuf::from("/tmp/core3-ksrc/linux-source-6.12/tools/testing/selftests/bpf")
-        });
-    match core_objects::build_kselftest(&selftests, "test_core_reloc_kernel.c", dir) {
+    // The kernel's selftests, as the tests fetch them (target/kselftests,
+    // or BTF_KSELFTESTS).
+    let built = btf_benches::core_selftests::selftests_dir().and_then(|selftests| {
+        core_objects::build_kselftest(&selftests, "test_core_reloc_kernel.c", dir)
+            .map_err(|why| format!("{}: {why}", selftests.display()))
+    });
+    match built {
         Ok(path) => objects.push(("test_core_reloc_kernel".into(), path)),
-        Err(why) => eprintln!(
-            "core_reloc: without test_core_reloc_kernel.c ({}): {why}",
-            selftests.display()
-        ),
+        Err(why) => eprintln!("core_reloc: without test_core_reloc_kernel.c: {why}"),
     }
     objects
 }
