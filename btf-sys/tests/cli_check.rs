@@ -291,3 +291,64 @@ fn exit_status_and_reasons() {
     let out = btf_check(&[&f.tracer, &f.tmp.path().join("missing.btf")]);
     assert_eq!(out.status.code(), Some(2));
 }
+
+/// The running kernel's verifier agrees: `bpftool prog loadall` loads
+/// `tracer.o` (one poisoned instruction, guarded) and refuses it built
+/// without its guard, at the poisoned instruction, where `btf check`
+/// says 0 and 1.
+#[test]
+fn the_running_kernels_verifier_agrees() {
+    let Some(f) = fixture("cli-check-verifier") else {
+        return;
+    };
+    let root = std::fs::read_to_string("/proc/self/status").is_ok_and(|s| {
+        s.lines()
+            .find_map(|l| l.strip_prefix("Uid:"))
+            .and_then(|ids| ids.split_whitespace().nth(1))
+            == Some("0")
+    });
+    let bpftool = Command::new("bpftool")
+        .arg("version")
+        .output()
+        .is_ok_and(|o| o.status.success());
+    if !common::require(root, "root (bpftool loads programs)")
+        || !common::require(bpftool, "bpftool")
+        || !common::require(Path::new("/sys/fs/bpf").is_dir(), "bpffs at /sys/fs/bpf")
+    {
+        return;
+    }
+    let unguarded = f.tmp.path().join("tracer-unguarded.o");
+    run(Command::new("clang-19")
+        .args(["-g", "-O2", "-target", "bpfel", "-c", "-w", "-DUNGUARDED"])
+        .arg(Path::new(check_common::PROGS).join("tracer.c"))
+        .arg("-o")
+        .arg(&unguarded));
+    let running = Path::new("/sys/kernel/btf/vmlinux");
+    for (obj, ours, loads) in [(&f.tracer, 0, true), (&unguarded, 1, false)] {
+        let out = btf_check(&[obj, running]);
+        assert_eq!(out.status.code(), Some(ours), "{}", text(&out.stdout));
+        let pin = PathBuf::from(format!("/sys/fs/bpf/btf-check-{}", std::process::id()));
+        let load = Command::new("bpftool")
+            .args(["prog", "loadall"])
+            .arg(obj)
+            .arg(&pin)
+            .output()
+            .expect("run bpftool");
+        let _ = std::fs::remove_dir_all(&pin);
+        let log = text(&load.stderr);
+        assert_eq!(load.status.success(), loads, "{}: {log}", obj.display());
+        if !loads {
+            assert!(log.contains("<invalid CO-RE relocation>"), "{log}");
+            assert!(
+                text(&out.stdout).contains(
+                    ".text insn #3 byte_off struct task_struct___pre514.state (0:0): poisoned \
+                     and reachable"
+                ),
+                "{}",
+                text(&out.stdout)
+            );
+        } else {
+            assert!(text(&out.stdout).contains("guarded"));
+        }
+    }
+}

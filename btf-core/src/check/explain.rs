@@ -65,7 +65,6 @@ pub(super) fn failure(
     relo: &CoreRelo,
     error: &RelocError,
 ) -> String {
-    let _ = relo;
     match *error {
         RelocError::Ambiguous { first, second, why } => {
             let spelled = |c: crate::reloc::Candidate| {

@@ -55,8 +55,12 @@ impl<'t> EssentialIndex<'t> {
         let mut named: Vec<(&'t [u8], TypeId)> = btf
             .types()
             .filter_map(|t| {
+                // `keep` first: it may decide without reading the name.
+                if !keep(&t) {
+                    return None;
+                }
                 let name = t.name_bytes();
-                (!name.is_empty() && keep(&t)).then(|| (essential_name(name), t.id()))
+                (!name.is_empty()).then(|| (essential_name(name), t.id()))
             })
             .collect();
         named.sort_unstable();
