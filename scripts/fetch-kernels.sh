@@ -67,7 +67,14 @@ for pkg in "${pkgs[@]}"; do
         1f8b*) cmd='gzip -dcq' ;;
         *) die "$pkg: unknown kernel compression (payload starts with $magic)" ;;
     esac
-    command -v "${cmd%% *}" >/dev/null 2>&1 || die "${cmd%% *} is missing (apt-get install ${cmd%% *})"
+    tool=${cmd%% *}
+    if ! command -v "$tool" >/dev/null 2>&1 && [[ $(id -u) == 0 ]]; then
+        log "apt-get install $tool"
+        pkgname=$tool
+        [[ $tool == xz ]] && pkgname=xz-utils
+        apt-get install -y -qq --no-install-recommends "$pkgname" >/dev/null 2>&1 || true
+    fi
+    command -v "$tool" >/dev/null 2>&1 || die "$tool is missing (apt-get install $tool)"
     tail -c "+$((start + 1))" "$vmlinuz" | $cmd >"$tmp/vmlinux" 2>/dev/null || true
     objcopy --dump-section ".BTF=$tmp/vmlinux.btf" "$tmp/vmlinux" /dev/null 2>/dev/null \
         && [[ -s $tmp/vmlinux.btf ]] || die "no vmlinux with .BTF found in $pkg"

@@ -235,19 +235,19 @@ impl Matrix {
                     any = true;
                 }
                 writeln!(f, "  {}: {what}", site_label(site))?;
-                let mut names: Vec<String> = kernels
+                let names: Vec<String> = kernels
                     .iter()
                     .take(NAMES)
                     .map(|&i| self.kernel_label(i))
                     .collect();
-                if kernels.len() > NAMES {
-                    names.push(format!("and {} more", kernels.len() - NAMES));
-                }
-                let on = if kernels.len() == self.kernels.len() && kernels.len() > 1 {
+                let mut on = if kernels.len() == self.kernels.len() && kernels.len() > 1 {
                     "on every kernel".to_string()
                 } else {
                     format!("on {}", names.join(", "))
                 };
+                if kernels.len() > NAMES && kernels.len() < self.kernels.len() {
+                    let _ = write!(on, " and {} more", kernels.len() - NAMES);
+                }
                 writeln!(f, "    {on}: {why}")?;
             }
         }
