@@ -352,3 +352,64 @@ fn the_running_kernels_verifier_agrees() {
         }
     }
 }
+
+/// `--base`: each KERNEL is a module's BTF split on it, searched after
+/// vmlinux as libbpf searches modules. `module.c`'s veth relocations
+/// resolve on veth.ko's BTF and its nf_tables ones on nf_tables.ko's.
+#[test]
+fn modules_on_a_base() {
+    let Some(f) = fixture("cli-check-base") else {
+        return;
+    };
+    let corpus = common::corpus_dir();
+    let module = check_common::build(f.tmp.path(), "module", "bpfel");
+    let vmlinux = corpus.join("vmlinux.btf");
+    let (veth, nft) = (
+        corpus.join("modules/veth.btf"),
+        corpus.join("modules/nf_tables.btf"),
+    );
+    let out = btf_check(&[
+        &module,
+        Path::new("--base"),
+        &vmlinux,
+        &veth,
+        &nft,
+        Path::new("--format=json"),
+    ]);
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out.stderr));
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let relocations = v["relocations"].as_array().unwrap();
+    let kernels = v["kernels"].as_array().unwrap();
+    assert_eq!(kernels.len(), 2);
+    let mut seen = 0;
+    for (i, r) in relocations.iter().enumerate() {
+        let section = r["section"].as_str().unwrap();
+        let kind = r["kind"].as_str().unwrap();
+        let cell = |k: usize| &kernels[k]["cells"][i];
+        let resolved = |k: usize| cell(k).get("value").is_some();
+        // Offsets of members that exist resolve in their own module and
+        // are poisoned in the other.
+        if kind == "byte_off" && section == "kprobe/veth" {
+            assert!(resolved(0) && cell(1).get("unguarded").is_some(), "{r}");
+            seen += 1;
+        }
+        if kind == "byte_off" && section == "kprobe/nft" {
+            assert!(resolved(1) && cell(0).get("unguarded").is_some(), "{r}");
+            assert_eq!(
+                cell(0)["unguarded"].as_str(),
+                Some("this kernel has no struct nft_table"),
+                "{r}"
+            );
+            seen += 1;
+        }
+    }
+    assert!(seen >= 8, "{seen} relocations compared");
+    // Without its base a module's BTF cannot be read.
+    let out = btf_check(&[&module, &veth]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        text(&out.stdout).contains("0 ok, 0 failing, 1 unreadable; 30 relocations: 0 resolve"),
+        "{}",
+        text(&out.stdout)
+    );
+}

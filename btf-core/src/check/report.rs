@@ -47,7 +47,8 @@ pub struct Summary {
     pub unreadable: usize,
     /// Relocations (rows).
     pub relocations: usize,
-    /// Relocations resolved on every readable kernel.
+    /// Relocations resolved on every readable kernel (none when no
+    /// kernel could be read).
     pub resolved: usize,
     /// Relocations poisoned but guarded on some kernel, failing on none.
     pub guarded: usize,
@@ -98,6 +99,10 @@ impl Matrix {
         }
         for row in 0..self.sites.len() {
             let cells = self.row(row);
+            if cells.clone().next().is_none() {
+                // No kernel could be read: nothing to say of this row.
+                continue;
+            }
             if cells.clone().any(Cell::is_failure) {
                 s.failing_relocations += 1;
             } else if cells.clone().any(|c| matches!(c, Cell::Guarded { .. })) {
