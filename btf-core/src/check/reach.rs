@@ -235,9 +235,12 @@ fn step(
     }
 }
 
-/// An ALU operation's result, when its operands are known (`op` is the
-/// opcode's operation bits; a non-zero `off` marks the signed division
-/// and sign-extending moves, left unknown).
+/// An ALU operation's result, when its operands are known and the
+/// verifier would know it too (`op` is the opcode's operation bits; a
+/// non-zero `off` marks the signed division and sign-extending moves,
+/// left unknown). Knowing a value the verifier does not could prune a
+/// branch the verifier takes; not knowing one it knows only makes more
+/// instructions reachable.
 fn alu(op: u8, off: i16, a: Val, b: Val, wide: bool) -> Val {
     const MOV: u8 = 0xb0;
     const NEG: u8 = 0x80;
@@ -266,16 +269,16 @@ fn alu(op: u8, off: i16, a: Val, b: Val, wide: bool) -> Val {
         0x00 => a.wrapping_add(b),
         0x10 => a.wrapping_sub(b),
         0x20 => a.wrapping_mul(b),
-        0x30 => a.checked_div(b).unwrap_or(0),
         0x40 => a | b,
         0x50 => a & b,
         0x60 => a.wrapping_shl((b & bits) as u32),
         0x70 => a.wrapping_shr((b & bits) as u32),
-        0x90 => a.checked_rem(b).unwrap_or(a),
         0xa0 => a ^ b,
         0xc0 if wide => ((a as i64) >> (b & bits)) as u64,
         0xc0 => u64::from(((a as u32 as i32) >> (b & bits)) as u32),
-        // Byte swaps and anything newer.
+        // Division and modulo (the verifier does not track their results
+        // either: a branch on one is never pruned), byte swaps, anything
+        // newer.
         _ => return Val::Unknown,
     };
     Val::Known(trunc(v))
@@ -383,6 +386,21 @@ mod tests {
             insn(0x95, 0, 0, 0, 0),
         ]);
         assert!(reachable(&code, Endian::Little, &[0])[4]);
+    }
+
+    /// The verifier does not track division results: neither do we, so a
+    /// branch on one is taken both ways.
+    #[test]
+    fn division_is_not_followed() {
+        // r1 = 4; r1 /= 2; if r1 == 2 goto +1; call; exit
+        let code = prog(&[
+            insn(0xb7, 1, 0, 0, 4),
+            insn(0x37, 1, 0, 0, 2),
+            insn(0x15, 1, 0, 1, 2),
+            insn(0x85, 0, 0, 0, 0xbad2310),
+            insn(0x95, 0, 0, 0, 0),
+        ]);
+        assert!(reachable(&code, Endian::Little, &[0])[3]);
     }
 
     #[test]
