@@ -36,6 +36,7 @@
 //! | `buf` | [`BtfBuf`]: a parsed blob that owns or shares its bytes and base, lending [`Btf`] views (feature `alloc`) |
 //! | [`write`](mod@write) | building and encoding BTF (feature `alloc`) |
 //! | [`reloc`] | CO-RE relocation with libbpf's semantics: candidates by essential name, spec matching, every relocation kind, instruction patching and poisoning (feature `alloc`) |
+//! | [`check`](mod@check) | one BPF object's CO-RE relocations against many kernels: a matrix of what each resolves to, guards found by constant propagation, failures in C terms (feature `alloc`) |
 //! | [`ext`] | `.BTF.ext`: func_info, line_info and CO-RE relocation records, checked against `.BTF`; with `elf`, `ext::BpfObject`: a BPF object's program sections and instructions, each record mapped to its instruction |
 //! | [`kernel_check`] | the verdict `BPF_BTF_LOAD` would give, and why (feature `alloc`) |
 //!
@@ -84,6 +85,8 @@ extern crate std;
 mod btf;
 #[cfg(feature = "alloc")]
 mod buf;
+#[cfg(feature = "alloc")]
+pub mod check;
 #[cfg(feature = "alloc")]
 pub mod diff;
 pub mod dump;

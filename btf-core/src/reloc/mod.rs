@@ -79,3 +79,6 @@ pub use name::essential_name;
 pub use object::{Outcome, RelocFailure, Relocated, RelocatedSection, relocate_object};
 pub use patch::{POISON_IMM, Patched, patch_insn};
 pub use target::{Candidate, ModuleSearch, Target, Targets};
+
+/// The local spec of a relocation, for `check`'s explanations.
+pub(crate) use spec::{Spec, parse_spec};

@@ -50,10 +50,15 @@ struct EssentialIndex<'t> {
 }
 
 impl<'t> EssentialIndex<'t> {
-    fn build(btf: &'t Btf<'t>) -> EssentialIndex<'t> {
+    /// The index of `btf`'s named types that `keep` accepts.
+    fn build(btf: &'t Btf<'t>, mut keep: impl FnMut(&Type<'t>) -> bool) -> EssentialIndex<'t> {
         let mut named: Vec<(&'t [u8], TypeId)> = btf
             .types()
             .filter_map(|t| {
+                // `keep` first: it may decide without reading the name.
+                if !keep(&t) {
+                    return None;
+                }
                 let name = t.name_bytes();
                 (!name.is_empty()).then(|| (essential_name(name), t.id()))
             })
@@ -168,7 +173,24 @@ impl<'t> Target<'t> {
     }
 
     fn index(&self) -> &EssentialIndex<'t> {
-        self.index.get_or_init(|| EssentialIndex::build(self.btf))
+        self.index
+            .get_or_init(|| EssentialIndex::build(self.btf, |_| true))
+    }
+
+    /// A target whose index holds only the named types `keep` accepts,
+    /// built now in one pass: for checking one object against many
+    /// kernels, where the object asks for a few names and the full index
+    /// would cost more than the rest of the check. Candidates are found
+    /// only among kept types, so `keep` must accept every type whose
+    /// essential name and kind a relocation may look for.
+    pub fn with_index_of(
+        name: &'t str,
+        btf: &'t Btf<'t>,
+        keep: impl FnMut(&Type<'t>) -> bool,
+    ) -> Target<'t> {
+        let index = Lazy::new();
+        let _ = index.set(EssentialIndex::build(btf, keep));
+        Target { btf, name, index }
     }
 
     /// This blob's own types whose essential name is `essential` (already
@@ -302,6 +324,17 @@ impl<'t> Targets<'t> {
     pub fn named(name: &'t str, vmlinux: &'t Btf<'t>) -> Targets<'t> {
         Targets {
             vmlinux: Target::new(name, vmlinux),
+            modules: Vec::new(),
+            search: ModuleSearch::default(),
+            in_modules: Lazy::new(),
+        }
+    }
+
+    /// Targets whose vmlinux is `vmlinux`, a [`Target`] built as the
+    /// caller chooses (say, [`Target::with_index_of`]).
+    pub fn from_target(vmlinux: Target<'t>) -> Targets<'t> {
+        Targets {
+            vmlinux,
             modules: Vec::new(),
             search: ModuleSearch::default(),
             in_modules: Lazy::new(),

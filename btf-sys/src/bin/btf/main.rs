@@ -25,6 +25,7 @@
 
 #![forbid(unsafe_code)]
 
+mod check;
 mod diff;
 mod dump;
 mod elf;
@@ -113,6 +114,9 @@ enum Cmd {
         #[arg(long, value_enum, default_value_t = reloc::Format::Text)]
         format: reloc::Format,
     },
+    /// Whether a BPF object's CO-RE relocations resolve on each of many
+    /// kernels (files, directories, BTFHub tar archives): a matrix
+    Check(check::Args),
     /// What changed between two blobs' named types (two kernels, two
     /// builds of a module): sizes, members, enum values, prototypes
     Diff {
@@ -201,6 +205,7 @@ fn main() -> ExitCode {
             strict,
             format,
         }),
+        Cmd::Check(args) => return check::main(&args),
         Cmd::Diff {
             old,
             new,
