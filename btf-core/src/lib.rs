@@ -37,6 +37,7 @@
 //! | [`write`](mod@write) | building and encoding BTF (feature `alloc`) |
 //! | [`reloc`] | CO-RE relocation with libbpf's semantics: candidates by essential name, spec matching, every relocation kind, instruction patching and poisoning (feature `alloc`) |
 //! | [`ext`] | `.BTF.ext`: func_info, line_info and CO-RE relocation records, checked against `.BTF`; with `elf`, `ext::BpfObject`: a BPF object's program sections and instructions, each record mapped to its instruction |
+//! | `min` | the minimal BTF a set of BPF objects' CO-RE relocations need, for vmlinux and split module BTF (`btf min`; feature `elf`) |
 //! | [`kernel_check`] | the verdict `BPF_BTF_LOAD` would give, and why (feature `alloc`) |
 //!
 //! # Features
@@ -99,6 +100,8 @@ mod id;
 mod index;
 #[cfg(feature = "alloc")]
 pub mod kernel_check;
+#[cfg(feature = "elf")]
+pub mod min;
 mod names;
 #[cfg(feature = "alloc")]
 pub mod reloc;
