@@ -22,6 +22,50 @@ pub(crate) fn kinds_compat(a: Kind, b: Kind) -> bool {
     a == b || (any_enum(a) && any_enum(b))
 }
 
+/// The first two bytes of the names wanted, as a set of 65536 bits
+/// (a one-byte name counts its NUL as the second byte).
+struct Prefixes {
+    bits: Vec<u64>,
+}
+
+impl Default for Prefixes {
+    fn default() -> Self {
+        Prefixes {
+            bits: alloc::vec![0; 1024],
+        }
+    }
+}
+
+impl Prefixes {
+    fn key(s: &[u8]) -> usize {
+        let a = s.first().copied().unwrap_or(0);
+        let b = s.get(1).copied().unwrap_or(0);
+        usize::from(a) << 8 | usize::from(b)
+    }
+
+    fn insert(&mut self, name: &[u8]) {
+        let mut set = |k: usize| {
+            if let Some(w) = self.bits.get_mut(k / 64) {
+                *w |= 1 << (k % 64);
+            }
+        };
+        set(Self::key(name));
+        // A flavour of a one-byte name (`a___v2`) has `_` second.
+        if let [a] = name {
+            set(Self::key(&[*a, b'_']));
+        }
+    }
+
+    /// Whether a name whose string section tail is `tail` may be one of
+    /// the names wanted (or a flavour of one).
+    fn may_start(&self, tail: &[u8]) -> bool {
+        let k = Self::key(tail);
+        self.bits
+            .get(k / 64)
+            .is_some_and(|w| w & (1 << (k % 64)) != 0)
+    }
+}
+
 /// Every own type of each target whose essential name is one of the
 /// names asked for, by name.
 pub(crate) struct Found<'n> {
@@ -32,33 +76,43 @@ pub(crate) struct Found<'n> {
 }
 
 impl<'n> Found<'n> {
-    /// Scans `targets` (vmlinux first, then modules) for `names`
-    /// (essential names).
-    pub(crate) fn scan(targets: &[&Btf<'_>], names: impl IntoIterator<Item = &'n [u8]>) -> Self {
+    /// Scans `targets` (vmlinux first, then modules) for types of the
+    /// essential names and kinds in `wanted` (a kind stands for the kinds
+    /// compatible with it).
+    pub(crate) fn scan(
+        targets: &[&Btf<'_>],
+        wanted: impl IntoIterator<Item = (&'n [u8], Kind)>,
+    ) -> Self {
         let mut map: HashMap<&'n [u8], usize> = HashMap::new();
-        for n in names {
+        // Kinds that can be candidates: types of other kinds (FUNCs, most
+        // of vmlinux's named types) are passed over on their record alone.
+        let mut kinds = 0u128;
+        for (n, kind) in wanted {
             let next = map.len();
             map.entry(n).or_insert(next);
+            kinds |= 1 << (kind.get() & 127);
+            if kind == Kind::ENUM || kind == Kind::ENUM64 {
+                kinds |= 1 << Kind::ENUM.get() | 1 << Kind::ENUM64.get();
+            }
         }
         let mut ids = alloc::vec![alloc::vec![Vec::new(); targets.len()]; map.len()];
-        // A name whose first byte starts no wanted name cannot match:
-        // most types are rejected on that byte, before any hashing.
-        let mut first = [false; 256];
-        let mut shortest = usize::MAX;
+        // A name whose first two bytes start no wanted name cannot
+        // match: nearly every type is turned away on those two bytes,
+        // read in place, before its name is measured or hashed.
+        let mut starts = Prefixes::default();
         for n in map.keys() {
-            if let Some(&b) = n.first() {
-                first[usize::from(b)] = true;
-            }
-            shortest = shortest.min(n.len());
+            starts.insert(n);
         }
         for (t, btf) in targets.iter().enumerate() {
             for ty in btf.types() {
-                let name = ty.name_bytes();
-                match name.first() {
-                    Some(&b) if first[usize::from(b)] && name.len() >= shortest => {}
-                    _ => continue,
+                let off = ty.name_offset().get();
+                if off == 0
+                    || kinds & 1 << (ty.kind().get() & 127) == 0
+                    || !starts.may_start(btf.str_tail(off))
+                {
+                    continue;
                 }
-                if let Some(&i) = map.get(essential_name(name))
+                if let Some(&i) = map.get(essential_name(ty.name_bytes()))
                     && let Some(slot) = ids.get_mut(i).and_then(|per| per.get_mut(t))
                 {
                     slot.push(ty.id());

@@ -487,8 +487,9 @@ fn shadowing(marks: &Marks<'_, '_>, g: &Guard, modules: bool) -> Result<Vec<Key>
     Ok(out)
 }
 
-/// The essential names of every relocation's root type in `objects`.
-fn wanted_names<'o>(objects: &'o [BpfObject<'_>]) -> Vec<&'o [u8]> {
+/// The essential names and kinds of every relocation's root type in
+/// `objects`.
+fn wanted_names<'o>(objects: &'o [BpfObject<'_>]) -> Vec<(&'o [u8], Kind)> {
     let mut names = Vec::new();
     for obj in objects {
         for site in obj.core_relos() {
@@ -499,7 +500,7 @@ fn wanted_names<'o>(objects: &'o [BpfObject<'_>]) -> Vec<&'o [u8]> {
                 if let Ok(t) = obj.btf().type_by_id(relo.type_id) {
                     let name = essential_name(t.name_bytes());
                     if !name.is_empty() {
-                        names.push(name);
+                        names.push((name, t.kind()));
                     }
                 }
             }
