@@ -470,3 +470,152 @@ fn compared_with_bpftool() {
         against_bpftool("running", running, &tmp, &objs);
     }
 }
+
+/// Builds C source `src` (written to `name.c`) with clang-19 into an
+/// object for the host's byte order.
+fn build_source(tmp: &TempDir, name: &str, src: &str) -> Vec<u8> {
+    let c = tmp.write(&format!("{name}.c"), src.as_bytes());
+    let out = tmp.0.join(format!("{name}.o"));
+    let target = if cfg!(target_endian = "little") {
+        "bpfel"
+    } else {
+        "bpfeb"
+    };
+    let status = Command::new("clang-19")
+        .args(["-g", "-O2", "-target", target, "-c", "-I", PROGS])
+        .arg(&c)
+        .arg("-o")
+        .arg(&out)
+        .status()
+        .expect("run clang-19");
+    assert!(status.success(), "clang-19 {name}.c");
+    std::fs::read(out).unwrap()
+}
+
+/// The corner cases the real kernels do not reach, on a small target
+/// (a C file's BTF as "vmlinux", and a module split on it written with
+/// `btf_core::write`):
+///
+/// - a `TYPE_MATCHES` candidate that does not match (`void *p` against
+///   `struct foo *p`) but is kept by a field relocation, with `p`'s
+///   pointee dropped (void): it would match; the check finds it and the
+///   output is written again with `struct foo` kept;
+/// - a module `struct module` that a field path keeps, named like
+///   vmlinux's `struct module`, which relocations resolve against: in
+///   the standalone form it would become a candidate (and match
+///   `other`, which vmlinux's lacks), so it is written anonymous; in the
+///   split form vmlinux's `struct module` is kept (empty), so the search
+///   still stops at vmlinux.
+#[test]
+fn corner_cases_on_a_small_target() {
+    use btf_core::write::{Builder, EncodeOptions, MemberDef};
+    let tmp = TempDir::new("min-corners");
+    if !common::require(have("clang-19", "--version"), "clang-19") {
+        return;
+    }
+    let target_obj = build_source(
+        &tmp,
+        "target",
+        "struct foo { int a; };\n\
+         struct holder { int x; struct foo *p; };\n\
+         struct module { int refcnt; };\n\
+         int use(struct holder *h, struct module *m) { return h->x + m->refcnt; }\n",
+    );
+    let prog = build_source(
+        &tmp,
+        "prog",
+        "#include \"core.h\"\n\
+         struct foo;\n\
+         struct holder { struct foo *p; } __core;\n\
+         struct holder___v { void *p; } __core;\n\
+         struct module { long other; } __core;\n\
+         struct ext { struct module m; } __core;\n\
+         SEC(\"kprobe/a\") int a(struct holder *h)\n\
+         { return field_byte_offset(h->p) + type_matches(struct holder___v); }\n\
+         SEC(\"kprobe/b\") int b(struct ext *e)\n\
+         { return field_byte_offset(e->m.other) + field_exists(((struct module *)e)->other); }\n\
+         char _license[] SEC(\"license\") = \"GPL\";\n",
+    );
+    let sections = btf_core::elf::BtfSections::parse(&target_obj).unwrap();
+    let vmlinux = Btf::parse(sections.btf()).unwrap();
+    // The module: its own `struct module { long other; }`, held by value
+    // in `struct ext`.
+    let mut b = Builder::split(&vmlinux);
+    let long = b.add_int("long", 8, btf_core::wire::INT_SIGNED);
+    let module_struct = b.add_struct("module", 8, &[MemberDef::new("other", long, 0)]);
+    b.add_struct("ext", 8, &[MemberDef::new("m", module_struct, 0)]);
+    let module_bytes = b.encode(&EncodeOptions::default()).unwrap();
+    let module = Btf::parse_split(&module_bytes, &vmlinux).unwrap();
+    let objects = [BpfObject::parse(&prog).unwrap()];
+    let full = Targets::new(&vmlinux).with_module("mod", &module);
+    // What the full BTF says: no match for holder___v, `other` poisoned
+    // (vmlinux has struct module, so the module is not searched).
+    let reference = relocate_object(&full, &objects[0]).unwrap();
+    let kinds: Vec<(CoreReloKind, bool, u64)> = reference
+        .outcomes
+        .iter()
+        .map(|o| (o.relo.kind, o.resolution.poison, o.resolution.new_val))
+        .collect();
+    assert!(
+        kinds.contains(&(CoreReloKind::TypeMatches, false, 0)),
+        "{kinds:?}"
+    );
+    assert!(
+        kinds.contains(&(CoreReloKind::FieldExists, false, 0)),
+        "{kinds:?}"
+    );
+    let named = |min: &Minimized, btf: &Btf<'_>, name: &str| {
+        btf.types()
+            .filter(|t| t.name().is_ok_and(|n| n == name))
+            .map(|t| min.origin(Some(0), t.id()).unwrap())
+            .collect::<Vec<_>>()
+    };
+    for form in [Form::Standalone, Form::Split] {
+        let label = format!("{form:?}");
+        let min = Minimizer::new(&vmlinux)
+            .with_module("mod", &module)
+            .form(form)
+            .run(&objects)
+            .unwrap_or_else(|e| panic!("{label}: {e}"));
+        let base = Btf::parse(&min.btf).unwrap();
+        let splits: Vec<Btf<'_>> = min
+            .splits
+            .iter()
+            .map(|s| Btf::parse_split(s, &base).unwrap())
+            .collect();
+        let mut min_targets = Targets::named("minimal", &base);
+        for s in &splits {
+            min_targets = min_targets.with_module("minimal split", s);
+        }
+        assert_same(&label, &objects[0], &full, &min_targets, &min);
+        // struct foo kept after the check found holder___v matching.
+        assert_eq!(named(&min, &base, "foo").len(), 1, "{label}");
+        let all: Vec<Origin> = match splits.first() {
+            Some(s) => named(&min, &base, "module")
+                .into_iter()
+                .chain(named(&min, s, "module"))
+                .collect(),
+            None => named(&min, &base, "module"),
+        };
+        match form {
+            // Only vmlinux's name is left; the module's struct is there,
+            // anonymous.
+            Form::Standalone => {
+                assert!(all.iter().all(|o| o.target == 0), "{label}: {all:?}");
+                assert!(
+                    base.types().any(|t| t.name_bytes().is_empty()
+                        && min
+                            .origin(None, t.id())
+                            .is_some_and(|o| o.id == module_struct)),
+                    "{label}"
+                );
+            }
+            // Both: vmlinux's (empty) stops the search at vmlinux.
+            _ => assert_eq!(
+                all.iter().map(|o| o.target).collect::<Vec<_>>(),
+                [0, 1],
+                "{label}: {all:?}"
+            ),
+        }
+    }
+}

@@ -249,12 +249,10 @@ impl<'a, 't> Marks<'a, 't> {
                         mark.all = true;
                     }
                 }
-                TypeKind::Struct(c) | TypeKind::Union(c) => {
-                    if front {
-                        mark.all = true;
-                        for m in c.members() {
-                            work.push((child(m.ty()), mode));
-                        }
+                TypeKind::Struct(c) | TypeKind::Union(c) if front => {
+                    mark.all = true;
+                    for m in c.members() {
+                        work.push((child(m.ty()), mode));
                     }
                 }
                 TypeKind::Ptr(to) => match mode {

@@ -32,24 +32,27 @@
 //! | field (offset, size, existence, signedness, shifts) | the candidate, each member of the access path (others dropped, offsets and bitfield sizes unchanged), each one's type with what its size needs | a zero-length array member keeps its struct's last member, so it stays non-flexible |
 //! | enumerator (existence, value) | the enum | only the matched enumerator |
 //! | type (existence, size, target id) | the candidate and what it reaches, through pointers; structs and unions without members | — |
-//! | `TYPE_MATCHES` | the candidate, every member reached other than through a pointer, every enumerator | — |
+//! | `TYPE_MATCHES` | the candidate, every member and enumerator reached other than through a pointer | only what the comparison read: for each local member the target member it matched, for each local enumerator the one of its name |
 //!
 //! Where this writes less than bpftool, the full BTF is provably not
 //! read. Every reference points past typedefs and modifiers, which every
 //! CO-RE check skips (libbpf's `skip_mods_and_typedefs`): a typedef is
 //! kept only as a candidate itself (`pid_t` for `bpf_core_type_exists`).
 //! Enumerators other than the matched ones are read by no field or
-//! enumerator relocation: field checks compare enum names and sizes,
-//! enumerator matching takes the first of the name (kept), and
-//! `TYPE_MATCHES` keeps whole enums. As bpftool does, a pointer whose
-//! target is not kept points to void, and ids are renumbered in their
-//! original order (so candidates keep their order, and a
-//! `TYPE_ID_TARGET` relocation gives the minimal BTF's id).
+//! enumerator relocation: field checks compare enum names and sizes, and
+//! enumerator matching takes the first of the name (kept). As bpftool
+//! does, a pointer whose target is not kept points to void, and ids are
+//! renumbered in their original order (so candidates keep their order,
+//! and a `TYPE_ID_TARGET` relocation gives the minimal BTF's id).
 //!
-//! A candidate that did not match a type-based relocation but is kept
-//! for another reason is kept as that relocation reads it, so it still
-//! does not match; field and enumerator relocations cannot start
-//! matching a candidate that lost members.
+//! Dropping is safe for a candidate that matched: its path is kept. A
+//! candidate that did not match a field or enumerator relocation cannot
+//! start matching with fewer members or enumerators. One that did not
+//! match a type-based relocation could, through a pointer turned to void
+//! (`void *` is compatible with `void *`, not with `struct foo *`): when
+//! the check below finds a relocation resolving differently, the kept
+//! candidates it tried without a match are kept as it reads them, and
+//! the output is written again.
 //!
 //! # Modules
 //!
