@@ -242,8 +242,12 @@ impl<'t> Minimizer<'t> {
         let mut references: Vec<Vec<Reference>> = Vec::with_capacity(objects.len());
         for (i, obj) in objects.iter().enumerate() {
             let mut session = Session::new(&reference, obj.btf(), obj.endian());
+            let mut seeded = hashbrown::HashSet::new();
             for site in obj.core_relos() {
                 for (_, _, relo) in site.iter() {
+                    if !seeded.insert(relo.type_id) {
+                        continue;
+                    }
                     if let Ok(t) = obj.btf().type_by_id(relo.type_id) {
                         let cands = found.candidates(&btfs, t.name_bytes(), t.kind());
                         session.set_candidates(relo.type_id, cands);

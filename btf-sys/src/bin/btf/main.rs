@@ -550,6 +550,10 @@ fn summary(out: &mut impl Write, sysfs: bool, every_module: bool) -> Result<(), 
             "validate FILE.btf",
             "whether this kernel would load it, and why not",
         ),
+        (
+            "min PROG.bpf.o -o PROG.min.btf",
+            "the little BTF its CO-RE relocations need",
+        ),
     ] {
         writeln!(out, "  {:<50} {what}", format!("{tool} {command}"))?;
     }
