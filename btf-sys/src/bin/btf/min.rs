@@ -37,6 +37,18 @@ fn btf_of<'b>(what: &str, bytes: &'b [u8]) -> Result<&'b [u8], Failure> {
     }
 }
 
+/// A target BTF's bytes: the running kernel's vmlinux mapped, not copied,
+/// where the kernel allows it (6.16+); any other file read.
+fn read_target(path: &Path) -> Result<Box<dyn std::ops::Deref<Target = [u8]>>, Failure> {
+    if path == Path::new(RUNNING) {
+        let bytes = Linux
+            .sysfs_vmlinux()
+            .map_err(|e| Failure::Message(format!("{RUNNING}: {e}")))?;
+        return Ok(Box::new(bytes));
+    }
+    Ok(Box::new(source::read_file(path)?))
+}
+
 fn write(path: &Path, bytes: &[u8]) -> Result<(), Failure> {
     std::fs::write(path, bytes).map_err(|e| Failure::Message(format!("{}: {e}", path.display())))
 }
@@ -44,7 +56,8 @@ fn write(path: &Path, bytes: &[u8]) -> Result<(), Failure> {
 /// Minimises the target BTF for the objects, writes it, and says what was
 /// written.
 pub(crate) fn run(args: &Args<'_>) -> Result<(), Failure> {
-    if args.split.is_some() && args.base.is_none() {
+    let sysfs_module = args.btf.is_some_and(source::is_sysfs_module);
+    if args.split.is_some() && args.base.is_none() && !sysfs_module {
         return Err(Failure::Message(
             "--split writes a minimal base and a minimal split: it needs --base (the vmlinux --btf is split on)".into(),
         ));
@@ -60,17 +73,7 @@ pub(crate) fn run(args: &Args<'_>) -> Result<(), Failure> {
     }
     let btf_path = args.btf.unwrap_or(Path::new(RUNNING));
     let btf_name = btf_path.display().to_string();
-    // The running kernel's vmlinux is mapped, not copied, where the
-    // kernel allows it (6.16+).
-    let btf_bytes: Box<dyn std::ops::Deref<Target = [u8]>> = if btf_path == Path::new(RUNNING) {
-        Box::new(
-            Linux
-                .sysfs_vmlinux()
-                .map_err(|e| Failure::Message(format!("{RUNNING}: {e}")))?,
-        )
-    } else {
-        Box::new(source::read_file(btf_path)?)
-    };
+    let btf_bytes = read_target(btf_path)?;
     let named = |e: MinError| match e {
         MinError::Reloc { object, failure } => {
             let name = files.get(object).map_or("?", |(n, _)| n.as_str());
@@ -78,7 +81,12 @@ pub(crate) fn run(args: &Args<'_>) -> Result<(), Failure> {
         }
         other => Failure::Message(other.to_string()),
     };
-    let min = match args.base {
+    // A module from /sys/kernel/btf is split on the running vmlinux, as
+    // `btf dump` takes it.
+    let base = args
+        .base
+        .or_else(|| (args.btf.is_some_and(source::is_sysfs_module)).then_some(Path::new(RUNNING)));
+    let min = match base {
         None => {
             let vmlinux = Btf::parse(btf_of(&btf_name, &btf_bytes)?).map_err(|e| {
                 Failure::Message(format!(
@@ -94,7 +102,7 @@ pub(crate) fn run(args: &Args<'_>) -> Result<(), Failure> {
         }
         Some(base_path) => {
             let base_name = base_path.display().to_string();
-            let base_bytes = source::read_file(base_path)?;
+            let base_bytes = read_target(base_path)?;
             let vmlinux = Btf::parse(btf_of(&base_name, &base_bytes)?)
                 .map_err(|e| Failure::Message(format!("{base_name} (the base): {e}")))?;
             let module = Btf::parse_split(btf_of(&btf_name, &btf_bytes)?, &vmlinux)
@@ -143,7 +151,7 @@ pub(crate) fn run(args: &Args<'_>) -> Result<(), Failure> {
         min.relocations(),
         objects.len(),
         if objects.len() == 1 { "" } else { "s" },
-        match args.base {
+        match base {
             Some(base) => format!("{} then {}", base.display(), btf_name),
             None => btf_name,
         }
