@@ -100,7 +100,7 @@ mod id;
 mod index;
 #[cfg(feature = "alloc")]
 pub mod kernel_check;
-#[cfg(feature = "elf")]
+#[cfg(all(feature = "alloc", feature = "elf"))]
 pub mod min;
 mod names;
 #[cfg(feature = "alloc")]

@@ -79,6 +79,6 @@ pub use name::essential_name;
 pub use object::{Outcome, RelocFailure, Relocated, RelocatedSection, relocate_object};
 pub use patch::{POISON_IMM, Patched, patch_insn};
 /// `TYPE_MATCHES`' comparison, for `min` to keep what it reads.
-#[cfg(feature = "elf")]
+#[cfg(all(feature = "alloc", feature = "elf"))]
 pub(crate) use spec::types_match;
 pub use target::{Candidate, ModuleSearch, Target, Targets};
