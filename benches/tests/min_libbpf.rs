@@ -16,7 +16,7 @@
 #[path = "../../btf-core/tests/common/skip.rs"]
 mod skip;
 
-use btf_benches::core_objects::{PROGS, TempDir, build, compare, have_clang};
+use btf_benches::core_objects::{Kselftests, PROGS, TempDir, build, compare, have_clang};
 use btf_benches::ffi::{Prepared, libbpf_prepare};
 use btf_core::Btf;
 use btf_core::ext::BpfObject;
@@ -195,5 +195,83 @@ fn libbpf_relocates_against_a_module_min_as_our_engine() {
             let (compared, relos, _) = compare(&label, path, file, &min_path, &min_btf);
             eprintln!("{label}: {relos} relocations, {compared} instructions as libbpf");
         }
+    }
+}
+
+/// As the first test, on eight of the kernel's BPF selftests with CO-RE
+/// relocations (558 of them), from a kernel source tree named by
+/// `BTF_KSELFTESTS` (see `tests/core_reloc.rs`): `BTF_KSELFTESTS=…
+/// cargo test -p btf-benches --test min_libbpf -- --ignored` (as root).
+#[test]
+#[ignore = "needs a kernel source tree: BTF_KSELFTESTS=<linux>/tools/testing/selftests/bpf"]
+fn libbpf_relocates_kernel_selftests_against_the_minimal_btf_as_against_the_full() {
+    let Some(dir) = std::env::var_os("BTF_KSELFTESTS").map(PathBuf::from) else {
+        skip::skipped("BTF_KSELFTESTS is not set");
+        return;
+    };
+    if !require(
+        is_root(),
+        "root (libbpf's bpf_object__prepare probes bpf(2))",
+    ) {
+        return;
+    }
+    let tmp = TempDir::new("min-libbpf-kself");
+    let ks = match Kselftests::new(&dir, tmp.path()) {
+        Ok(ks) => ks,
+        Err(why) => {
+            require(false, &why);
+            return;
+        }
+    };
+    let objs: Vec<(String, PathBuf)> = [
+        "bpf_iter_bpf_map",
+        "bpf_iter_task_vmas",
+        "bpf_iter_udp4",
+        "bpf_iter_unix",
+        "core_kern",
+        "netif_receive_skb",
+        "test_core_autosize",
+        "test_core_reloc_kernel",
+    ]
+    .iter()
+    .map(|p| {
+        let out = tmp.path().join(format!("{p}.o"));
+        assert!(
+            ks.compile(&ks.progs().join(format!("{p}.c")), &out),
+            "clang-19 {p}.c"
+        );
+        (p.to_string(), out)
+    })
+    .collect();
+    let files: Vec<Vec<u8>> = objs
+        .iter()
+        .map(|(_, p)| std::fs::read(p).unwrap())
+        .collect();
+    let parsed: Vec<BpfObject<'_>> = files.iter().map(|f| BpfObject::parse(f).unwrap()).collect();
+    let mut targets = vec![("running", PathBuf::from("/sys/kernel/btf/vmlinux"))];
+    let debian = corpus().join("vmlinux.btf");
+    if require(
+        debian.is_file(),
+        "Debian's vmlinux BTF (BTF_CORPUS or target/btf-corpus)",
+    ) {
+        targets.push(("debian", debian));
+    }
+    for (tname, tpath) in targets {
+        let bytes = std::fs::read(&tpath).unwrap();
+        let vmlinux = Btf::parse(&bytes).unwrap();
+        let min = Minimizer::new(&vmlinux).run(&parsed).unwrap();
+        let min_path = tmp.path().join(format!("{tname}.min.btf"));
+        std::fs::write(&min_path, &min.btf).unwrap();
+        let mut total = 0;
+        for (name, path) in &objs {
+            let label = format!("{name}.o against {tname}");
+            let full = libbpf_prepare(path, &tpath).unwrap_or_else(|(e, l)| panic!("{e}\n{l}"));
+            let small = libbpf_prepare(path, &min_path).unwrap_or_else(|(e, l)| panic!("{e}\n{l}"));
+            let insns: usize = full.programs.iter().map(|p| p.insns.len()).sum();
+            let ids = same_instructions(&label, &full, &small, &min);
+            eprintln!("{label}: {insns} instructions the same ({ids} type ids mapped)");
+            total += insns;
+        }
+        assert!(total > 1000, "{tname}: {total}");
     }
 }
