@@ -38,6 +38,7 @@
 //! | [`reloc`] | CO-RE relocation with libbpf's semantics: candidates by essential name, spec matching, every relocation kind, instruction patching and poisoning (feature `alloc`) |
 //! | [`check`](mod@check) | one BPF object's CO-RE relocations against many kernels: a matrix of what each resolves to, guards found by constant propagation, failures in C terms (feature `alloc`) |
 //! | [`ext`] | `.BTF.ext`: func_info, line_info and CO-RE relocation records, checked against `.BTF`; with `elf`, `ext::BpfObject`: a BPF object's program sections and instructions, each record mapped to its instruction |
+//! | `min` | the minimal BTF a set of BPF objects' CO-RE relocations need, for vmlinux and split module BTF (`btf min`; feature `elf`) |
 //! | [`kernel_check`] | the verdict `BPF_BTF_LOAD` would give, and why (feature `alloc`) |
 //!
 //! # Features
@@ -102,6 +103,8 @@ mod id;
 mod index;
 #[cfg(feature = "alloc")]
 pub mod kernel_check;
+#[cfg(all(feature = "alloc", feature = "elf"))]
+pub mod min;
 mod names;
 #[cfg(feature = "alloc")]
 pub mod reloc;
