@@ -4,13 +4,17 @@
 //!
 //! [`build`] compiles `btf-core/tests/ext_progs/{core,kernel}.c` with
 //! clang-19 for the host's byte order (libbpf refuses to patch a foreign
-//! object's instructions). [`compare`] relocates an object with
+//! object's instructions); [`build_program`] any one of them, and
+//! [`Kselftests`] the kernel's selftests. [`compare`] relocates an object with
 //! `btf_core::reloc::relocate_object` and with libbpf 1.7
 //! (`bpf_object__prepare`, then `bpf_program__insns`, subprograms
 //! appended) and checks that every instruction is the same. Instructions
 //! libbpf changes for other reasons than CO-RE (helper and subprogram call
 //! immediates, map `ld_imm64`s) are compared without those fields; every
 //! CO-RE-relocated instruction is compared whole, and must be reached.
+//! [`compare_full`] also says where our relocated instructions sit in
+//! each program libbpf prepared, for running them
+//! (`crate::core_selftests`).
 
 use crate::ffi::{Prepared, libbpf_prepare};
 use btf_core::Btf;
@@ -66,26 +70,34 @@ pub fn have_clang() -> bool {
 ///
 /// If clang-19 cannot run or fails.
 pub fn build(dir: &Path) -> Vec<(String, PathBuf)> {
+    ["core", "kernel"]
+        .iter()
+        .map(|name| (name.to_string(), build_program(dir, name)))
+        .collect()
+}
+
+/// Builds `btf-core/tests/ext_progs/<name>.c` into `dir/<name>.o` for the
+/// host's byte order; returns the object's path.
+///
+/// # Panics
+///
+/// If clang-19 cannot run or fails.
+pub fn build_program(dir: &Path, name: &str) -> PathBuf {
     let target = if cfg!(target_endian = "little") {
         "bpfel"
     } else {
         "bpfeb"
     };
-    ["core", "kernel"]
-        .iter()
-        .map(|name| {
-            let out = dir.join(format!("{name}.o"));
-            let status = Command::new("clang-19")
-                .args(["-g", "-O2", "-target", target, "-c"])
-                .arg(Path::new(PROGS).join(format!("{name}.c")))
-                .arg("-o")
-                .arg(&out)
-                .status()
-                .expect("clang-19 runs");
-            assert!(status.success(), "clang-19 {name}.c");
-            (name.to_string(), out)
-        })
-        .collect()
+    let out = dir.join(format!("{name}.o"));
+    let status = Command::new("clang-19")
+        .args(["-g", "-O2", "-target", target, "-c"])
+        .arg(Path::new(PROGS).join(format!("{name}.c")))
+        .arg("-o")
+        .arg(&out)
+        .status()
+        .expect("clang-19 runs");
+    assert!(status.success(), "clang-19 {name}.c");
+    out
 }
 
 /// A clang-19 set up to build the kernel's BPF selftests
@@ -134,7 +146,12 @@ impl Kselftests {
                     .ok_or("no libbpf-sys 1.7.0 sources in the cargo registry")?
             }
         };
-        std::os::unix::fs::symlink(&headers, inc.join("bpf")).map_err(io)?;
+        // A directory used before keeps its link: make it point here.
+        let link = inc.join("bpf");
+        if link.symlink_metadata().is_ok() {
+            std::fs::remove_file(&link).map_err(io)?;
+        }
+        std::os::unix::fs::symlink(&headers, &link).map_err(io)?;
         let vmlinux_h = Command::new("bpftool")
             .args([
                 "btf",
@@ -148,7 +165,12 @@ impl Kselftests {
             .ok()
             .filter(|o| o.status.success())
             .ok_or("needs bpftool and /sys/kernel/btf/vmlinux (for vmlinux.h)")?;
-        std::fs::write(inc.join("vmlinux.h"), vmlinux_h.stdout).map_err(io)?;
+        // Rewritten only when it changed (the object cache of
+        // `core_selftests` hashes it anyway).
+        let vmlinux_h_path = inc.join("vmlinux.h");
+        if std::fs::read(&vmlinux_h_path).ok().as_deref() != Some(&vmlinux_h.stdout[..]) {
+            std::fs::write(&vmlinux_h_path, vmlinux_h.stdout).map_err(io)?;
+        }
         Ok(Kselftests {
             selftests: selftests.to_path_buf(),
             progs,
@@ -163,8 +185,13 @@ impl Kselftests {
 
     /// Compiles `src` into `out`; whether clang-19 succeeded.
     pub fn compile(&self, src: &Path, out: &Path) -> bool {
-        Command::new("clang-19")
-            .args(["-g", "-O2", "-target", "bpfel", "-D__TARGET_ARCH_x86", "-c"])
+        self.command(src, out).status().is_ok_and(|s| s.success())
+    }
+
+    /// The clang-19 command [`compile`](Self::compile) runs.
+    pub fn command(&self, src: &Path, out: &Path) -> Command {
+        let mut cmd = Command::new("clang-19");
+        cmd.args(["-g", "-O2", "-target", "bpfel", "-D__TARGET_ARCH_x86", "-c"])
             .arg("-I")
             .arg(&self.inc)
             .arg("-idirafter")
@@ -175,9 +202,13 @@ impl Kselftests {
             .arg(&self.selftests)
             .arg(src)
             .arg("-o")
-            .arg(out)
-            .status()
-            .is_ok_and(|s| s.success())
+            .arg(out);
+        cmd
+    }
+
+    /// The selftests' directory.
+    pub fn selftests(&self) -> &Path {
+        &self.selftests
     }
 }
 
@@ -236,6 +267,21 @@ fn functions(obj: &BpfObject<'_>) -> Vec<Func> {
 const CALL: u8 = 0x85;
 const LD_IMM64: u8 = 0x18;
 
+/// Whether CO-RE relocated instruction `index` of `section` (whose code
+/// is `ours`): it is relocated, or it is the second half of a relocated
+/// `ld_imm64`.
+fn is_core(
+    relocated: &BTreeSet<(usize, usize)>,
+    section: usize,
+    ours: &[u8],
+    index: usize,
+) -> bool {
+    relocated.contains(&(section, index))
+        || (index > 0
+            && relocated.contains(&(section, index - 1))
+            && ours[(index - 1) * 8] == LD_IMM64)
+}
+
 /// How many instructions differ between libbpf's `theirs` (from
 /// position `at`) and our `ours` (`func`'s), masking what libbpf changes
 /// besides CO-RE: call immediates and map `ld_imm64`s, unless CO-RE
@@ -256,10 +302,7 @@ fn diffs(
             continue;
         };
         let o: [u8; 8] = ours[index * 8..index * 8 + 8].try_into().unwrap();
-        let core = relocated.contains(&(func.section, index))
-            || (index > 0
-                && relocated.contains(&(func.section, index - 1))
-                && ours[(index - 1) * 8] == LD_IMM64);
+        let core = is_core(relocated, func.section, ours, index);
         // A map `ld_imm64` gets its source register and both immediates
         // from libbpf (the object has an ELF relocation there instead).
         let same = if core {
@@ -288,18 +331,31 @@ fn hex(b: &[u8]) -> String {
         .join(" ")
 }
 
-/// Relocates the object at `obj_path` (whose bytes are `file`) against
-/// `target` (the BTF at `target_path`) with our engine and with libbpf
-/// (`bpf_object__prepare`), and checks that every instruction of every
-/// program libbpf prepared equals ours (see the module's docs); returns
-/// how many relocated instructions were compared, the relocation count,
-/// and the relocations by kind and patch. When both engines fail, they
-/// must fail at the same relocation, and the counts are 0.
+/// What [`compare_full`] found, both engines agreeing.
+#[derive(Clone, Debug, Default)]
+pub struct Comparison {
+    /// How many CO-RE-relocated instructions were compared.
+    pub compared: usize,
+    /// How many relocations the object has.
+    pub relos: usize,
+    /// The relocations by kind and patch.
+    pub patches: BTreeMap<String, usize>,
+    /// When both engines failed (at the same relocation): our error.
+    pub failed: Option<String>,
+    /// For each program libbpf prepared (by name): our CO-RE-relocated
+    /// instructions, each at its position in libbpf's instruction array
+    /// for the program (its function, then the subprograms libbpf
+    /// appended).
+    pub ours: BTreeMap<String, Vec<(usize, [u8; 8])>>,
+}
+
+/// As [`compare_full`]; returns how many relocated instructions were
+/// compared, the relocation count, and the relocations by kind and patch
+/// (all 0 when both engines fail at the same relocation).
 ///
 /// # Panics
 ///
-/// On any difference, when only one engine fails, or when libbpf cannot
-/// open the object (prepare needs root: it probes bpf(2)).
+/// As [`compare_full`].
 pub fn compare(
     label: &str,
     obj_path: &Path,
@@ -307,6 +363,28 @@ pub fn compare(
     target_path: &Path,
     target: &Btf<'_>,
 ) -> (usize, usize, BTreeMap<String, usize>) {
+    let c = compare_full(label, obj_path, file, target_path, target);
+    (c.compared, c.relos, c.patches)
+}
+
+/// Relocates the object at `obj_path` (whose bytes are `file`) against
+/// `target` (the BTF at `target_path`) with our engine and with libbpf
+/// (`bpf_object__prepare`), and checks that every instruction of every
+/// program libbpf prepared equals ours (see the module's docs). When both
+/// engines fail, they must fail at the same relocation
+/// ([`Comparison::failed`]; the counts are 0).
+///
+/// # Panics
+///
+/// On any difference, when only one engine fails, or when libbpf cannot
+/// open the object (prepare needs root: it probes bpf(2)).
+pub fn compare_full(
+    label: &str,
+    obj_path: &Path,
+    file: &[u8],
+    target_path: &Path,
+    target: &Btf<'_>,
+) -> Comparison {
     let prepared: Prepared = libbpf_prepare(obj_path, target_path)
         .unwrap_or_else(|(e, log)| panic!("{label}: open: errno {e}\n{log}"));
     let obj = BpfObject::parse(file).unwrap();
@@ -328,7 +406,10 @@ pub fn compare(
                 "{label}: we fail with\n{e}\nlibbpf: {line}"
             );
             eprintln!("{label}: both fail:\n{e}\nlibbpf: {line}");
-            return (0, 0, BTreeMap::new());
+            return Comparison {
+                failed: Some(e.to_string()),
+                ..Comparison::default()
+            };
         }
         (Ok(_), Some(line)) => panic!("{label}: libbpf fails, we do not: {line}\n{}", prepared.log),
         (Err(e), None) => panic!("{label}: we fail, libbpf does not:\n{e}\n{}", prepared.log),
@@ -348,7 +429,19 @@ pub fn compare(
         }
     };
     let mut covered: BTreeSet<(usize, usize)> = BTreeSet::new();
+    let mut ours_at = BTreeMap::new();
     for prog in &prepared.programs {
+        let mut at_positions = Vec::new();
+        // Our CO-RE-relocated instructions of `f`, placed from `at`.
+        let mut take = |at: usize, f: &Func, code: &[u8]| {
+            for k in 0..f.len {
+                let index = f.start + k;
+                if is_core(&relocated, f.section, code, index) {
+                    let insn: [u8; 8] = code[index * 8..index * 8 + 8].try_into().unwrap();
+                    at_positions.push((at + k, insn));
+                }
+            }
+        };
         let main = funcs
             .iter()
             .find(|f| f.name == prog.name)
@@ -365,6 +458,7 @@ pub fn compare(
                 .map_or(String::new(), |&i| hex(&code[i * 8..i * 8 + 8])),
         );
         covered.extend((main.start..main.start + main.len).map(|i| (main.section, i)));
+        take(0, main, &code);
         // Subprograms appended by libbpf: found through pseudo-calls.
         let mut starts = BTreeSet::new();
         for (i, insn) in prog.insns.iter().enumerate() {
@@ -396,7 +490,9 @@ pub fn compare(
             );
             let f = best.1;
             covered.extend((f.start..f.start + f.len).map(|i| (f.section, i)));
+            take(at, f, &code_of(f.section));
         }
+        ours_at.insert(prog.name.clone(), at_positions);
     }
     let mut patches = BTreeMap::new();
     for o in &ours.outcomes {
@@ -416,5 +512,11 @@ pub fn compare(
         };
         *patches.entry(format!("{} {key}", o.relo.kind)).or_default() += 1;
     }
-    (relocated.len(), ours.outcomes.len(), patches)
+    Comparison {
+        compared: relocated.len(),
+        relos: ours.outcomes.len(),
+        patches,
+        failed: None,
+        ours: ours_at,
+    }
 }

@@ -1,6 +1,7 @@
 //! All of the bench crate's `unsafe` code, in one place: libbpf's BTF API
-//! (through `libbpf-sys`, which builds libbpf from source), glibc's
-//! `mallinfo2()`, and a counting global allocator.
+//! (through `libbpf-sys`, which builds libbpf from source), its object
+//! API (prepare, and for the kernel's CO-RE selftests load, attach, run),
+//! glibc's `mallinfo2()`, and a counting global allocator.
 //!
 //! Everything here is wrapped in safe functions whose invariants are stated
 //! once, on the type that owns the pointer.
@@ -378,6 +379,82 @@ unsafe extern "C" fn log_print(
     n
 }
 
+/// Serialises the functions that install [`log_print`] (libbpf's print
+/// callback is global).
+static SERIAL: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
+/// Takes what [`LOG`] holds.
+fn take_log() -> String {
+    String::from_utf8_lossy(&std::mem::take(
+        &mut *LOG.lock().unwrap_or_else(|e| e.into_inner()),
+    ))
+    .into_owned()
+}
+
+fn path_cstring(p: &std::path::Path) -> std::ffi::CString {
+    use std::os::unix::ffi::OsStrExt;
+    std::ffi::CString::new(p.as_os_str().as_bytes()).expect("path without NUL")
+}
+
+/// Every program of `obj` with its instructions as libbpf holds them now.
+///
+/// # Safety
+///
+/// `obj` is a live `bpf_object`, not used by anything else meanwhile.
+unsafe fn read_programs(obj: *mut libbpf_sys::bpf_object) -> Vec<PreparedProgram> {
+    let mut programs = Vec::new();
+    let mut prog = core::ptr::null_mut();
+    loop {
+        // SAFETY: `obj` is live (caller); `prog` is null or the previous
+        // program of `obj`.
+        prog = unsafe { libbpf_sys::bpf_object__next_program(obj, prog) };
+        if prog.is_null() {
+            break;
+        }
+        // SAFETY: `prog` is a live program of `obj`; the strings it
+        // returns are NUL-terminated and live as long as `obj`.
+        let text = |p: *const core::ffi::c_char| unsafe {
+            if p.is_null() {
+                String::new()
+            } else {
+                CStr::from_ptr(p).to_string_lossy().into_owned()
+            }
+        };
+        // SAFETY: as above.
+        let (name, section) = unsafe {
+            (
+                text(libbpf_sys::bpf_program__name(prog)),
+                text(libbpf_sys::bpf_program__section_name(prog)),
+            )
+        };
+        // SAFETY: `prog` is live; libbpf returns its instruction array
+        // and count (null and 0 when it has none).
+        let (ptr, cnt) = unsafe {
+            (
+                libbpf_sys::bpf_program__insns(prog),
+                libbpf_sys::bpf_program__insn_cnt(prog) as usize,
+            )
+        };
+        let insns = if ptr.is_null() || cnt == 0 {
+            Vec::new()
+        } else {
+            // SAFETY: `ptr` points at `cnt` 8-byte `struct bpf_insn`s
+            // owned by `obj`, copied at once.
+            let bytes = unsafe { core::slice::from_raw_parts(ptr.cast::<u8>(), cnt * 8) };
+            bytes
+                .chunks_exact(8)
+                .map(|c| <[u8; 8]>::try_from(c).expect("8 bytes"))
+                .collect()
+        };
+        programs.push(PreparedProgram {
+            name,
+            section,
+            insns,
+        });
+    }
+    programs
+}
+
 /// Opens the BPF object at `object` with libbpf (`bpf_object__open_file`,
 /// `btf_custom_path` = `target`), runs `bpf_object__prepare` (which
 /// applies the CO-RE relocations against `target`; it needs bpf(2), so
@@ -429,20 +506,9 @@ pub fn libbpf_prepare(
     object: &std::path::Path,
     target: &std::path::Path,
 ) -> Result<Prepared, (i32, String)> {
-    use std::os::unix::ffi::OsStrExt;
-    static ONE_AT_A_TIME: std::sync::Mutex<()> = std::sync::Mutex::new(());
-    let _serial = ONE_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner());
-    let cstr = |p: &std::path::Path| {
-        std::ffi::CString::new(p.as_os_str().as_bytes()).expect("path without NUL")
-    };
-    let (object, target) = (cstr(object), cstr(target));
-    let take = || {
-        String::from_utf8_lossy(&std::mem::take(
-            &mut *LOG.lock().unwrap_or_else(|e| e.into_inner()),
-        ))
-        .into_owned()
-    };
-    take();
+    let _serial = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
+    let (object, target) = (path_cstring(object), path_cstring(target));
+    take_log();
     let opts = libbpf_sys::bpf_object_open_opts {
         sz: size_of::<libbpf_sys::bpf_object_open_opts>() as libbpf_sys::size_t,
         btf_custom_path: target.as_ptr(),
@@ -459,67 +525,218 @@ pub fn libbpf_prepare(
     } else {
         // SAFETY: `obj` is live until closed, once, below.
         let r = unsafe { libbpf_sys::bpf_object__prepare(obj) };
-        let mut programs = Vec::new();
-        let mut prog = core::ptr::null_mut();
-        loop {
-            // SAFETY: `obj` is live; `prog` is null or the previous
-            // program of `obj`.
-            prog = unsafe { libbpf_sys::bpf_object__next_program(obj, prog) };
-            if prog.is_null() {
-                break;
-            }
-            // SAFETY: `prog` is a live program of `obj`; the strings it
-            // returns are NUL-terminated and live as long as `obj`.
-            let text = |p: *const core::ffi::c_char| unsafe {
-                if p.is_null() {
-                    String::new()
-                } else {
-                    CStr::from_ptr(p).to_string_lossy().into_owned()
-                }
-            };
-            // SAFETY: as above.
-            let (name, section) = unsafe {
-                (
-                    text(libbpf_sys::bpf_program__name(prog)),
-                    text(libbpf_sys::bpf_program__section_name(prog)),
-                )
-            };
-            // SAFETY: `prog` is live; libbpf returns its instruction array
-            // and count (null and 0 when it has none).
-            let (ptr, cnt) = unsafe {
-                (
-                    libbpf_sys::bpf_program__insns(prog),
-                    libbpf_sys::bpf_program__insn_cnt(prog) as usize,
-                )
-            };
-            let insns = if ptr.is_null() || cnt == 0 {
-                Vec::new()
-            } else {
-                // SAFETY: `ptr` points at `cnt` 8-byte `struct bpf_insn`s
-                // owned by `obj`, read before it is closed.
-                let bytes = unsafe { core::slice::from_raw_parts(ptr.cast::<u8>(), cnt * 8) };
-                bytes
-                    .chunks_exact(8)
-                    .map(|c| <[u8; 8]>::try_from(c).expect("8 bytes"))
-                    .collect()
-            };
-            programs.push(PreparedProgram {
-                name,
-                section,
-                insns,
-            });
-        }
+        // SAFETY: `obj` is live; it is closed after this.
+        let programs = unsafe { read_programs(obj) };
         // SAFETY: as above; nothing of `obj` is used after this.
         unsafe { libbpf_sys::bpf_object__close(obj) };
         Ok((-r, programs))
     };
     // SAFETY: restores what was there before.
     unsafe { libbpf_sys::libbpf_set_print(previous) };
-    let log = take();
+    let log = take_log();
     match result {
         Ok((err, programs)) => Ok(Prepared { err, log, programs }),
         Err(e) => Err((e, log)),
     }
+}
+
+/// The current thread's ids as `bpf_get_current_pid_tgid()` gives them to
+/// a BPF program: the process id (tgid) in the high half, the thread id
+/// in the low half (as seen from the initial pid namespace; this process
+/// must not be in another).
+pub fn current_pid_tgid() -> u64 {
+    // SAFETY: `gettid` takes no arguments and cannot fail.
+    let tid = unsafe { libc::gettid() };
+    (u64::from(std::process::id()) << 32) | u64::from(tid as u32)
+}
+
+/// What [`libbpf_load_and_run`] saw. Each stage runs only when the one
+/// before succeeded: a non-zero errno ends the run.
+#[derive(Clone, Debug, Default)]
+pub struct LoadRun {
+    /// `-bpf_object__prepare()`: 0 or an errno.
+    pub prepare_err: i32,
+    /// `-bpf_object__load()`: 0 or an errno (a verifier rejection is
+    /// `EACCES` or `EINVAL`, with the verifier's log in `log`).
+    pub load_err: i32,
+    /// The errno of attaching the program, or 0.
+    pub attach_err: i32,
+    /// Everything libbpf logged, at every level.
+    pub log: String,
+    /// The object's `.bss` after the program ran.
+    pub bss: Option<Vec<u8>>,
+}
+
+/// Runs a program of a BPF object as the kernel's CO-RE selftests do
+/// (`prog_tests/core_reloc.c`): opens `object` with `btf_custom_path` =
+/// `target`, runs `bpf_object__prepare` (CO-RE relocation, maps created),
+/// hands each program's prepared instructions to `patch` (program name,
+/// instructions) and installs what it leaves (`bpf_program__set_insns`),
+/// loads the object into the kernel, writes `bss` (offset, bytes) into the
+/// `.bss` map through `mmap`, attaches program `prog` (to raw tracepoint
+/// `raw_tp`, or where its section says), makes a syscall from this thread
+/// (a `nanosleep`, which fires `sys_enter`), detaches and reads `.bss`
+/// back. Calls are serialised with [`libbpf_prepare`]'s. Needs root.
+///
+/// # Errors
+///
+/// The errno of a failed open, with the log.
+///
+/// # Panics
+///
+/// When the object has no program `prog` or no `.bss` map, or a write
+/// falls outside the map.
+pub fn libbpf_load_and_run(
+    object: &std::path::Path,
+    target: &std::path::Path,
+    patch: &mut dyn FnMut(&str, &mut Vec<[u8; 8]>),
+    prog: &str,
+    raw_tp: Option<&str>,
+    bss: &[(usize, &[u8])],
+) -> Result<LoadRun, (i32, String)> {
+    let _serial = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
+    let (object, target) = (path_cstring(object), path_cstring(target));
+    let prog_name = std::ffi::CString::new(prog).expect("a name without NUL");
+    let raw_tp = raw_tp.map(|t| std::ffi::CString::new(t).expect("a name without NUL"));
+    take_log();
+    let opts = libbpf_sys::bpf_object_open_opts {
+        sz: size_of::<libbpf_sys::bpf_object_open_opts>() as libbpf_sys::size_t,
+        btf_custom_path: target.as_ptr(),
+        ..Default::default()
+    };
+    // SAFETY: as in `libbpf_prepare`; restored below.
+    let previous = unsafe { libbpf_sys::libbpf_set_print(Some(log_print)) };
+    // SAFETY: as in `libbpf_prepare`.
+    let obj = unsafe { libbpf_sys::bpf_object__open_file(object.as_ptr(), &opts) };
+    let result = if obj.is_null() {
+        Err(std::io::Error::last_os_error().raw_os_error().unwrap_or(-1))
+    } else {
+        // SAFETY: `obj` is live, used by this thread only, and closed once,
+        // after the run.
+        let run = unsafe { run_prepared(obj, patch, &prog_name, raw_tp.as_deref(), bss) };
+        // SAFETY: as above; nothing of `obj` is used after this.
+        unsafe { libbpf_sys::bpf_object__close(obj) };
+        Ok(run)
+    };
+    // SAFETY: restores what was there before.
+    unsafe { libbpf_sys::libbpf_set_print(previous) };
+    let log = take_log();
+    match result {
+        Ok(run) => Ok(LoadRun { log, ..run }),
+        Err(e) => Err((e, log)),
+    }
+}
+
+/// [`libbpf_load_and_run`] on an opened object.
+///
+/// # Safety
+///
+/// `obj` is a live, opened and not yet prepared `bpf_object`, used by
+/// nothing else meanwhile; the caller closes it.
+unsafe fn run_prepared(
+    obj: *mut libbpf_sys::bpf_object,
+    patch: &mut dyn FnMut(&str, &mut Vec<[u8; 8]>),
+    prog_name: &CStr,
+    raw_tp: Option<&CStr>,
+    bss: &[(usize, &[u8])],
+) -> LoadRun {
+    let mut run = LoadRun::default();
+    let errno = |r: i32| if r < 0 { -r } else { 0 };
+    // SAFETY: `obj` is live (caller).
+    run.prepare_err = errno(unsafe { libbpf_sys::bpf_object__prepare(obj) });
+    if run.prepare_err != 0 {
+        return run;
+    }
+    // SAFETY: as above.
+    let programs = unsafe { read_programs(obj) };
+    for p in programs {
+        let mut insns = p.insns;
+        patch(&p.name, &mut insns);
+        let name = std::ffi::CString::new(p.name).expect("a name without NUL");
+        // SAFETY: `obj` is live; `name` is NUL-terminated.
+        let prog = unsafe { libbpf_sys::bpf_object__find_program_by_name(obj, name.as_ptr()) };
+        assert!(!prog.is_null(), "program {name:?} vanished");
+        // SAFETY: `prog` is a live program of `obj`, not loaded yet;
+        // `insns` holds `len` 8-byte instructions, which libbpf copies.
+        let r = unsafe {
+            libbpf_sys::bpf_program__set_insns(prog, insns.as_mut_ptr().cast(), insns.len() as _)
+        };
+        assert_eq!(r, 0, "bpf_program__set_insns({name:?})");
+    }
+    // SAFETY: `obj` is live and prepared.
+    run.load_err = errno(unsafe { libbpf_sys::bpf_object__load(obj) });
+    if run.load_err != 0 {
+        return run;
+    }
+    // SAFETY: `obj` is live; the name is NUL-terminated.
+    let map = unsafe { libbpf_sys::bpf_object__find_map_by_name(obj, c".bss".as_ptr()) };
+    assert!(!map.is_null(), "the object has no .bss map");
+    // SAFETY: `map` is a live map of the loaded `obj`.
+    let (fd, size) = unsafe {
+        (
+            libbpf_sys::bpf_map__fd(map),
+            libbpf_sys::bpf_map__value_size(map),
+        )
+    };
+    let size = size as usize;
+    // SAFETY: `sysconf` only reads a constant.
+    let page = usize::try_from(unsafe { libc::sysconf(libc::_SC_PAGESIZE) }).unwrap_or(4096);
+    let len = size.div_ceil(page) * page;
+    // SAFETY: maps `len` bytes of the map's value area (an mmapable array
+    // of one element, page-rounded), shared with the kernel; unmapped below.
+    let mem = unsafe {
+        libc::mmap(
+            core::ptr::null_mut(),
+            len,
+            libc::PROT_READ | libc::PROT_WRITE,
+            libc::MAP_SHARED,
+            fd,
+            0,
+        )
+    };
+    assert!(
+        mem != libc::MAP_FAILED,
+        ".bss mmap: {}",
+        std::io::Error::last_os_error()
+    );
+    let mem = mem.cast::<u8>();
+    // SAFETY: `mem` is `len` writable bytes; no program runs yet.
+    unsafe { core::ptr::write_bytes(mem, 0, len) };
+    for (at, bytes) in bss {
+        assert!(at + bytes.len() <= len, ".bss write at {at} past {len}");
+        // SAFETY: checked to lie inside the mapping; the source is a
+        // separate Rust slice.
+        unsafe { core::ptr::copy_nonoverlapping(bytes.as_ptr(), mem.add(*at), bytes.len()) };
+    }
+    // SAFETY: `obj` is live; the name is NUL-terminated.
+    let prog = unsafe { libbpf_sys::bpf_object__find_program_by_name(obj, prog_name.as_ptr()) };
+    assert!(!prog.is_null(), "no program {prog_name:?}");
+    // SAFETY: `prog` is a loaded program of `obj`; the name is
+    // NUL-terminated. A NULL result sets errno.
+    let link = unsafe {
+        match raw_tp {
+            Some(tp) => libbpf_sys::bpf_program__attach_raw_tracepoint(prog, tp.as_ptr()),
+            None => libbpf_sys::bpf_program__attach(prog),
+        }
+    };
+    if link.is_null() {
+        run.attach_err = std::io::Error::last_os_error().raw_os_error().unwrap_or(-1);
+    } else {
+        // The trigger: a syscall from this thread.
+        std::thread::sleep(std::time::Duration::from_micros(1));
+        // Volatile reads: the kernel may still write this memory (other
+        // processes' syscalls fire the program too, writing the same values).
+        let out = (0..size)
+            // SAFETY: `mem` holds `len` >= `size` readable bytes.
+            .map(|i| unsafe { mem.add(i).read_volatile() })
+            .collect();
+        run.bss = Some(out);
+        // SAFETY: `link` is live and destroyed once.
+        unsafe { libbpf_sys::bpf_link__destroy(link) };
+    }
+    // SAFETY: `mem` is the mapping made above, `len` long, unmapped once.
+    unsafe { libc::munmap(mem.cast(), len) };
+    run
 }
 
 /// Turns libbpf's printing off (`libbpf_set_print(NULL)`), for the

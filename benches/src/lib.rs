@@ -6,6 +6,7 @@
 //! | module | concern |
 //! |---|---|
 //! | [`core_objects`] | the CO-RE test objects (built with clang-19) and the check of our relocations against libbpf's |
+//! | [`core_selftests`] | the kernel's CO-RE selftests: sources, a build cache, libbpf's table of cases, running a case |
 //! | [`data`] | inputs: running kernel, Debian corpus, queries, sorted and big-endian copies |
 //! | [`walks`] | reference walks: the bare offset walk, a little-endian-only framing parse (the record checks of `Btf::parse`) |
 //! | [`ffi`] | all `unsafe`: libbpf's API, glibc `mallinfo2`, a counting allocator |
@@ -15,6 +16,7 @@
 //! See `benches/README.md` for what each bench measures and the results.
 
 pub mod core_objects;
+pub mod core_selftests;
 pub mod data;
 pub mod ffi;
 pub mod ids;

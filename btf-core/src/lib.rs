@@ -45,6 +45,8 @@
 //! | **objects, CO-RE, kernel, diff** | `elf` | `.BTF` and `.BTF.ext` found in ELF files (feature `elf`) |
 //! | | [`ext`] | `.BTF.ext`: func_info, line_info and CO-RE relocation records, checked against `.BTF`; with `elf`, `ext::BpfObject`: a BPF object's programs and instructions, each record mapped to its instruction |
 //! | | [`reloc`] | CO-RE relocation with libbpf's semantics: candidates by essential name, spec matching, every relocation kind, instruction patching and poisoning (feature `alloc`) |
+//! | | [`check`](mod@check) | one BPF object's CO-RE relocations against many kernels: a matrix of what each resolves to, guards found by constant propagation, failures in C terms (feature `alloc`) |
+//! | | `min` | the minimal BTF a set of BPF objects' CO-RE relocations need, for vmlinux and split module BTF (`btf min`; feature `elf`) |
 //! | | [`kernel_check`] | the verdict `BPF_BTF_LOAD` would give, and why (feature `alloc`) |
 //! | | [`diff`](mod@diff) | what changed between two blobs' named types, matched by kind and name (feature `alloc`) |
 //!
@@ -100,6 +102,8 @@ mod btf;
 #[cfg(feature = "alloc")]
 mod buf;
 #[cfg(feature = "alloc")]
+pub mod check;
+#[cfg(feature = "alloc")]
 pub mod diff;
 pub mod dump;
 #[cfg(feature = "elf")]
@@ -113,6 +117,8 @@ mod id;
 mod index;
 #[cfg(feature = "alloc")]
 pub mod kernel_check;
+#[cfg(all(feature = "alloc", feature = "elf"))]
+pub mod min;
 mod names;
 mod record;
 #[cfg(feature = "alloc")]

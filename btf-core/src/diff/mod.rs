@@ -33,7 +33,7 @@
 //! ```
 
 mod report;
-mod spell;
+pub(crate) mod spell;
 
 use alloc::collections::BTreeMap;
 use alloc::string::{String, ToString};

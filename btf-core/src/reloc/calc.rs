@@ -350,6 +350,43 @@ impl<'r, 't, 'l> Session<'r, 't, 'l> {
         self.local
     }
 
+    /// Uses `cands` as the candidates of local type `type_id` from now
+    /// on, instead of asking the targets (for a caller that found them
+    /// another way, say by one scan of the targets for the few names it
+    /// needs). They must be what [`Targets::candidates`] would give for
+    /// that type — the same targets and ids, in the same order — for the
+    /// results to be libbpf's.
+    pub fn set_candidates(&mut self, type_id: TypeId, cands: Vec<Candidate>) {
+        self.cands.insert(type_id, cands);
+    }
+
+    /// The path `relo` takes in candidate `cand`, if `cand` matches it:
+    /// libbpf's target spec `raw_spec` — for a field, the index of each
+    /// member (anonymous members included) or array element from the
+    /// candidate down to the field; for an enumerator, its index; empty
+    /// for the type-based kinds. `None` when `cand` does not match (the
+    /// reason is in [`Resolution::tried`]).
+    ///
+    /// # Errors
+    ///
+    /// [`RelocError`]: a bad access string or local type, or a target
+    /// BTF that cannot be read.
+    pub fn target_access(
+        &self,
+        relo: &CoreRelo,
+        cand: Candidate,
+    ) -> Result<Option<Vec<u32>>, RelocError> {
+        let access = relo.access_spec(self.local).map_err(RelocError::Access)?;
+        let local = parse_spec(self.local, relo.type_id, relo.kind, &access)?;
+        let Some(btf) = self.targets.btf_of(cand) else {
+            return Ok(None);
+        };
+        Ok(match spec_match(&local, btf, cand.id)? {
+            Matched::Yes(spec) => Some(spec.raw),
+            Matched::No(_) => None,
+        })
+    }
+
     /// Resolves `relo` (libbpf's `bpf_core_resolve_relo` and
     /// `bpf_core_calc_relo_insn`): parses its access string against the
     /// local BTF, finds the candidates of its root type (once per root

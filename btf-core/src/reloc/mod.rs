@@ -78,4 +78,10 @@ pub use name::essential_name;
 #[cfg(feature = "elf")]
 pub use object::{Outcome, RelocFailure, Relocated, RelocatedSection, relocate_object};
 pub use patch::{POISON_IMM, Patched, patch_insn};
+/// `TYPE_MATCHES`' comparison, for `min` to keep what it reads.
+#[cfg(all(feature = "alloc", feature = "elf"))]
+pub(crate) use spec::types_match;
 pub use target::{Candidate, ModuleSearch, Target, Targets};
+
+/// The local spec of a relocation, for `check`'s explanations.
+pub(crate) use spec::{Spec, parse_spec};

@@ -7,7 +7,7 @@ use crate::id::{Kind, TypeId};
 use crate::types::Type;
 use alloc::vec::Vec;
 use core::fmt;
-use hashbrown::HashMap;
+use hashbrown::HashTable;
 
 /// A value built once, on first use: thread-safe with `std` (so
 /// [`Targets`] can be shared between threads relocating objects), a
@@ -46,61 +46,102 @@ impl fmt::Debug for Target<'_> {
 /// types builds this one.
 struct EssentialIndex<'t> {
     ids: Vec<TypeId>,
-    ranges: HashMap<&'t [u8], (u32, u32)>,
+    runs: Runs<'t>,
 }
 
 impl<'t> EssentialIndex<'t> {
-    fn build(btf: &'t Btf<'t>) -> EssentialIndex<'t> {
+    /// The index of `btf`'s named types that `keep` accepts.
+    fn build(btf: &'t Btf<'t>, mut keep: impl FnMut(&Type<'t>) -> bool) -> EssentialIndex<'t> {
         let mut named: Vec<(&'t [u8], TypeId)> = btf
             .types()
             .filter_map(|t| {
+                // `keep` first: it may decide without reading the name.
+                if !keep(&t) {
+                    return None;
+                }
                 let name = t.name_bytes();
                 (!name.is_empty()).then(|| (essential_name(name), t.id()))
             })
             .collect();
         named.sort_unstable();
-        let ranges = runs(&named, |&(name, _)| name);
+        let hasher = hashbrown::DefaultHashBuilder::default();
+        let mut runs = Runs::new(hasher);
+        let mut start = 0usize;
+        while let Some(&(name, _)) = named.get(start) {
+            let len = run_len(named.get(start..).unwrap_or_default(), |&(n, _)| n == name);
+            runs.insert(name, start, len);
+            start += len;
+        }
         EssentialIndex {
             ids: named.into_iter().map(|(_, id)| id).collect(),
-            ranges,
+            runs,
         }
     }
 
-    fn get(&self, essential: &[u8]) -> &[TypeId] {
-        slice_of(&self.ids, self.ranges.get(essential))
+    fn get(&self, essential: &[u8], hash: u64) -> &[TypeId] {
+        self.runs.get(&self.ids, essential, hash)
     }
 }
 
-/// The runs of equal keys in `sorted` (a slice sorted by `key`), each as
-/// (start, length), by key.
-fn runs<T, K: Eq + core::hash::Hash + Copy>(
-    sorted: &[T],
-    key: impl Fn(&T) -> K,
-) -> HashMap<K, (u32, u32)> {
-    let mut ranges = HashMap::new();
-    let mut start = 0usize;
-    while let Some(first) = sorted.get(start) {
-        let k = key(first);
-        let len = sorted
-            .get(start..)
+/// Where each essential name's run of ids is in a sorted list: a table
+/// keyed by the name, probed with a hash computed once per search (the
+/// same hasher serves vmlinux's index and the modules').
+struct Runs<'t, S = hashbrown::DefaultHashBuilder> {
+    table: HashTable<Run<'t>>,
+    hasher: S,
+}
+
+/// One run: the items `start..start + len` all have essential name `name`.
+struct Run<'t> {
+    hash: u64,
+    name: &'t [u8],
+    start: u32,
+    len: u32,
+}
+
+impl<'t, S: core::hash::BuildHasher> Runs<'t, S> {
+    fn new(hasher: S) -> Runs<'t, S> {
+        Runs {
+            table: HashTable::new(),
+            hasher,
+        }
+    }
+
+    fn hash(&self, name: &[u8]) -> u64 {
+        self.hasher.hash_one(name)
+    }
+
+    fn insert(&mut self, name: &'t [u8], start: usize, len: usize) {
+        let hash = self.hash(name);
+        self.insert_hashed(hash, name, start, len);
+    }
+
+    fn insert_hashed(&mut self, hash: u64, name: &'t [u8], start: usize, len: usize) {
+        let run = Run {
+            hash,
+            name,
+            start: u32::try_from(start).unwrap_or(u32::MAX),
+            len: u32::try_from(len).unwrap_or(0),
+        };
+        self.table.insert_unique(hash, run, |r| r.hash);
+    }
+
+    /// The items of `name`'s run (`hash` is `self.hash(name)`), empty when
+    /// there is none.
+    fn get<'i, T>(&self, items: &'i [T], name: &[u8], hash: u64) -> &'i [T] {
+        self.table
+            .find(hash, |r| r.hash == hash && r.name == name)
+            .and_then(|r| {
+                items.get(r.start as usize..(r.start as usize).saturating_add(r.len as usize))
+            })
             .unwrap_or_default()
-            .iter()
-            .take_while(|x| key(x) == k)
-            .count();
-        ranges.insert(k, (start as u32, len as u32));
-        start += len.max(1);
     }
-    ranges
 }
 
-/// The items of `range` (start, length) in `items`, empty when out of
-/// bounds.
-fn slice_of<'i, T>(items: &'i [T], range: Option<&(u32, u32)>) -> &'i [T] {
-    range
-        .and_then(|&(start, len)| {
-            items.get(start as usize..(start as usize).saturating_add(len as usize))
-        })
-        .unwrap_or_default()
+/// How many items at the start of `items` satisfy `same` (at least one
+/// when `items` is not empty, so a caller's loop always advances).
+fn run_len<T>(items: &[T], same: impl Fn(&T) -> bool) -> usize {
+    items.iter().take_while(|x| same(x)).count().max(1)
 }
 
 impl<'t> Target<'t> {
@@ -132,13 +173,31 @@ impl<'t> Target<'t> {
     }
 
     fn index(&self) -> &EssentialIndex<'t> {
-        self.index.get_or_init(|| EssentialIndex::build(self.btf))
+        self.index
+            .get_or_init(|| EssentialIndex::build(self.btf, |_| true))
+    }
+
+    /// A target whose index holds only the named types `keep` accepts,
+    /// built now in one pass: for checking one object against many
+    /// kernels, where the object asks for a few names and the full index
+    /// would cost more than the rest of the check. Candidates are found
+    /// only among kept types, so `keep` must accept every type whose
+    /// essential name and kind a relocation may look for.
+    pub fn with_index_of(
+        name: &'t str,
+        btf: &'t Btf<'t>,
+        keep: impl FnMut(&Type<'t>) -> bool,
+    ) -> Target<'t> {
+        let index = Lazy::new();
+        let _ = index.set(EssentialIndex::build(btf, keep));
+        Target { btf, name, index }
     }
 
     /// This blob's own types whose essential name is `essential` (already
     /// stripped of its flavour), in id order, of any kind.
     pub fn ids_by_essential_name(&self, essential: &[u8]) -> &[TypeId] {
-        self.index().get(essential)
+        let index = self.index();
+        index.get(essential, index.runs.hash(essential))
     }
 }
 
@@ -175,7 +234,7 @@ pub struct Targets<'t> {
     search: ModuleSearch,
     /// Every module's types by essential name, in one index (built on the
     /// first search of the modules): one probe instead of one per module.
-    in_modules: Lazy<ModulesIndex>,
+    in_modules: Lazy<ModulesIndex<'t>>,
 }
 
 impl fmt::Debug for Targets<'_> {
@@ -188,54 +247,69 @@ impl fmt::Debug for Targets<'_> {
     }
 }
 
-/// Every module's named types by the hash of their essential name, sorted
-/// by (hash, module, id), with each hash's range in a table: one probe
+/// Every module's named types by essential name, in one index: one probe
 /// finds a name's candidates in the order libbpf adds them (module order,
-/// then id order). Hashes are only a filter: the caller compares each
-/// candidate's name. Sorting
-/// fixed-size keys keeps the build cheap (one pass and one sort over a
-/// million types), where a table keyed by the names themselves would
-/// miss the cache on every insertion.
-struct ModulesIndex {
-    entries: Vec<(u64, Candidate)>,
-    /// Each hash's range of `entries`.
-    ranges: HashMap<u64, (u32, u32)>,
-    hasher: hashbrown::DefaultHashBuilder,
+/// then id order), each with its kind, so that no candidate is looked up
+/// again to be filtered. Built by sorting fixed-size keys (the name's
+/// hash, module, id) rather than inserting a million names into a table;
+/// equal hashes of different names (a 64-bit collision) are split into
+/// one run per name, so a probe compares the name once, not per
+/// candidate.
+struct ModulesIndex<'t, S = hashbrown::DefaultHashBuilder> {
+    entries: Vec<(Candidate, Kind)>,
+    runs: Runs<'t, S>,
 }
 
-impl ModulesIndex {
-    fn build(modules: &[Target<'_>]) -> ModulesIndex {
-        use core::hash::BuildHasher;
-        let hasher = hashbrown::DefaultHashBuilder::default();
-        let mut entries = Vec::new();
+impl<'t, S: core::hash::BuildHasher> ModulesIndex<'t, S> {
+    fn build(modules: &[Target<'t>], hasher: S) -> ModulesIndex<'t, S> {
+        let mut runs = Runs::new(hasher);
+        let mut keyed: Vec<(u64, &'t [u8], Candidate, Kind)> = Vec::new();
         for (i, m) in (1u32..).zip(modules) {
-            entries.extend(m.btf.types().filter_map(|t| {
+            keyed.extend(m.btf.types().filter_map(|t| {
                 let name = t.name_bytes();
                 (!name.is_empty()).then(|| {
-                    (
-                        hasher.hash_one(essential_name(name)),
-                        Candidate {
-                            target: i,
-                            id: t.id(),
-                        },
-                    )
+                    let essential = essential_name(name);
+                    let cand = Candidate {
+                        target: i,
+                        id: t.id(),
+                    };
+                    (runs.hash(essential), essential, cand, t.kind())
                 })
             }));
         }
-        entries.sort_unstable_by_key(|&(hash, c)| (hash, c.target, c.id.get()));
-        let ranges = runs(&entries, |&(hash, _)| hash);
+        keyed.sort_unstable_by_key(|&(hash, _, c, _)| (hash, c.target, c.id.get()));
+        let mut start = 0usize;
+        while let Some(&(hash, name, _, _)) = keyed.get(start) {
+            let rest = keyed.get_mut(start..).unwrap_or_default();
+            let len = run_len(rest, |&(h, ..)| h == hash);
+            let same_hash = rest.get_mut(..len).unwrap_or_default();
+            if same_hash.iter().any(|&(_, n, ..)| n != name) {
+                // A collision: one run per name, each in (module, id) order.
+                same_hash.sort_unstable_by(|a, b| {
+                    (a.1, a.2.target, a.2.id.get()).cmp(&(b.1, b.2.target, b.2.id.get()))
+                });
+                let mut at = 0usize;
+                while let Some(&(_, n, ..)) = same_hash.get(at) {
+                    let k = run_len(same_hash.get(at..).unwrap_or_default(), |&(_, m, ..)| {
+                        m == n
+                    });
+                    runs.insert_hashed(hash, n, start + at, k);
+                    at += k;
+                }
+            } else {
+                runs.insert_hashed(hash, name, start, len);
+            }
+            start += len;
+        }
         ModulesIndex {
-            entries,
-            ranges,
-            hasher,
+            entries: keyed.into_iter().map(|(_, _, c, k)| (c, k)).collect(),
+            runs,
         }
     }
 
-    /// The candidates whose essential name may be `essential` (same hash).
-    fn get(&self, essential: &[u8]) -> &[(u64, Candidate)] {
-        use core::hash::BuildHasher;
-        let hash = self.hasher.hash_one(essential);
-        slice_of(&self.entries, self.ranges.get(&hash))
+    /// The candidates whose essential name is `essential`, of any kind.
+    fn get(&self, essential: &[u8], hash: u64) -> &[(Candidate, Kind)] {
+        self.runs.get(&self.entries, essential, hash)
     }
 }
 
@@ -250,6 +324,17 @@ impl<'t> Targets<'t> {
     pub fn named(name: &'t str, vmlinux: &'t Btf<'t>) -> Targets<'t> {
         Targets {
             vmlinux: Target::new(name, vmlinux),
+            modules: Vec::new(),
+            search: ModuleSearch::default(),
+            in_modules: Lazy::new(),
+        }
+    }
+
+    /// Targets whose vmlinux is `vmlinux`, a [`Target`] built as the
+    /// caller chooses (say, [`Target::with_index_of`]).
+    pub fn from_target(vmlinux: Target<'t>) -> Targets<'t> {
+        Targets {
+            vmlinux,
             modules: Vec::new(),
             search: ModuleSearch::default(),
             in_modules: Lazy::new(),
@@ -307,37 +392,32 @@ impl<'t> Targets<'t> {
         }
         let essential = essential_name(name);
         let kind = local.kind();
-        let add = |out: &mut Vec<Candidate>, i: u32, target: &Target<'t>| {
-            for &id in target.ids_by_essential_name(essential) {
-                if let Ok(t) = target.btf.type_by_id(id)
-                    && kinds_core_compat(t.kind(), kind)
-                {
-                    out.push(Candidate { target: i, id });
-                }
+        // One hash of the name serves vmlinux's index and the modules'.
+        let vmlinux = self.vmlinux.index();
+        let hash = vmlinux.runs.hash(essential);
+        for &id in vmlinux.get(essential, hash) {
+            if let Ok(t) = self.vmlinux.btf.type_by_id(id)
+                && kinds_core_compat(t.kind(), kind)
+            {
+                out.push(Candidate { target: 0, id });
             }
-        };
-        add(&mut out, 0, &self.vmlinux);
+        }
         let modules = match self.search {
             ModuleSearch::Never => false,
             ModuleSearch::Always => true,
             ModuleSearch::WhenVmlinuxHasNone => out.is_empty(),
         };
-        if modules {
+        if modules && !self.modules.is_empty() {
             let index = self
                 .in_modules
-                .get_or_init(|| ModulesIndex::build(&self.modules));
-            for &(_, cand) in index.get(essential) {
-                if self
-                    .btf_of(cand)
-                    .and_then(|btf| btf.type_by_id(cand.id).ok())
-                    .is_some_and(|t| {
-                        kinds_core_compat(t.kind(), kind)
-                            && essential_name(t.name_bytes()) == essential
-                    })
-                {
-                    out.push(cand);
-                }
-            }
+                .get_or_init(|| ModulesIndex::build(&self.modules, vmlinux.runs.hasher.clone()));
+            out.extend(
+                index
+                    .get(essential, hash)
+                    .iter()
+                    .filter(|&&(_, k)| kinds_core_compat(k, kind))
+                    .map(|&(cand, _)| cand),
+            );
         }
         out
     }
@@ -350,4 +430,70 @@ pub(crate) fn kinds_core_compat(a: Kind, b: Kind) -> bool {
 
 pub(crate) fn is_any_enum(k: Kind) -> bool {
     k == Kind::ENUM || k == Kind::ENUM64
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::Endian;
+    use crate::testing::RawBlob;
+
+    /// A hasher under which every name collides.
+    #[derive(Clone, Default)]
+    struct Constant;
+    struct ConstantHasher;
+    impl core::hash::Hasher for ConstantHasher {
+        fn finish(&self) -> u64 {
+            7
+        }
+        fn write(&mut self, _: &[u8]) {}
+    }
+    impl core::hash::BuildHasher for Constant {
+        type Hasher = ConstantHasher;
+        fn build_hasher(&self) -> ConstantHasher {
+            ConstantHasher
+        }
+    }
+
+    /// Names that share a hash still get a run each, in (module, id)
+    /// order, so a probe compares the name once and finds only its own.
+    #[test]
+    fn colliding_names_get_a_run_each() {
+        let base_bytes = crate::testing::tiny_blob();
+        let vmlinux = Btf::parse(&base_bytes).expect("base");
+        let str_base = u32::try_from(vmlinux.strings().len()).expect("small");
+        let module = |names: &[&str]| {
+            let mut m = RawBlob::split(Endian::Little, str_base);
+            for n in names {
+                let off = m.str(n);
+                m.ty(off, 4, false, 0, 4); // an empty struct of 4 bytes
+            }
+            m.build()
+        };
+        let (a, b) = (
+            module(&["zeta", "alpha___v1", "zeta___2"]),
+            module(&["alpha", "zeta"]),
+        );
+        let (a, b) = (
+            Btf::parse_split(&a, &vmlinux).expect("a"),
+            Btf::parse_split(&b, &vmlinux).expect("b"),
+        );
+        let modules = [Target::new("a", &a), Target::new("b", &b)];
+        let index = ModulesIndex::build(&modules, Constant);
+        let ids = |name: &[u8]| -> Vec<(u32, u32)> {
+            index
+                .get(name, 7)
+                .iter()
+                .map(|(c, _)| (c.target, c.id.get()))
+                .collect()
+        };
+        let first = 6; // after the base's five types
+        assert_eq!(ids(b"zeta"), [(1, first), (1, first + 2), (2, first + 1)]);
+        assert_eq!(ids(b"alpha"), [(1, first + 1), (2, first)]);
+        assert!(ids(b"beta").is_empty());
+        assert!(
+            index.get(b"zeta", 8).is_empty(),
+            "another hash finds nothing"
+        );
+    }
 }

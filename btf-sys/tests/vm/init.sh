@@ -42,6 +42,14 @@ done
     echo "VMCHECK-DUMP id $name $(/bin/btf dump "id:${id%:}" | sha256sum | cut -d' ' -f1)"
 done
 
+# CO-RE on module types: `btf reloc` of module.o against the running
+# kernel and its modules (by id as root, through sysfs as nobody), each
+# output line prefixed for run.sh.
+reloc_start=$(date +%s)
+/bin/btf reloc /lib/core/module.o 2>&1 | sed 's/^/VMCHECK-RELOC root /'
+su -s /bin/sh nobody -c "/bin/btf reloc /lib/core/module.o" 2>&1 | sed 's/^/VMCHECK-RELOC user /'
+echo "VMCHECK-INIT reloc took $(($(date +%s) - reloc_start))s"
+
 echo "VMCHECK-INIT done"
 sync
 poweroff -f

@@ -8,12 +8,19 @@
 # `btf dump /sys/kernel/btf/<name>` (modules on the default vmlinux base) and
 # as `btf dump id:N`; each dump's sha256 must equal that of bpftool's dump of
 # the same module's .ko on the host (`bpftool -B vmlinux.btf`).
+# Last, CO-RE on module types: `btf reloc module.o` inside the VM (the
+# running kernel's BTF, its modules' read by id as root, through sysfs as
+# nobody) relocates btf-core/tests/ext_progs/module.c, whose types only
+# veth and nf_tables have; every line must equal what the host's
+# `btf reloc` prints against the corpus's vmlinux.btf and split module
+# blobs, and two offsets are checked against bpftool's dump.
 #
 # Usage (as root, from anywhere): btf-sys/tests/vm/run.sh
 #
 # Environment:
 #   VM_MODULES   modules to insert, dependencies are added
-#                (default: "bridge nf_tables veth")
+#                (default: "bridge nf_tables veth"; veth and nf_tables are
+#                always added, for the CO-RE check)
 #   VM_TIMEOUT   seconds the VM may run (default 900)
 #   VM_VERBOSE=1 print the whole console, not only failures
 #   CARGO_TARGET_DIR is honoured for the vm_check build.
@@ -52,6 +59,8 @@ REPO_ROOT=$(cd -- "$SCRIPT_DIR/../../.." && pwd)
 CORPUS=$REPO_ROOT/target/btf-corpus
 CACHE=$REPO_ROOT/target/vm
 MODULES=${VM_MODULES:-bridge nf_tables veth}
+# The CO-RE check's program reads types of these two.
+for m in veth nf_tables; do [[ " $MODULES " == *" $m "* ]] || MODULES+=" $m"; done
 VM_TIMEOUT=${VM_TIMEOUT:-900}
 export DEBIAN_FRONTEND=noninteractive
 [[ $(id -u) == 0 ]] || die "run as root (apt-get, and the VM's files are owned by root)"
@@ -61,7 +70,7 @@ mkdir -p -- "$CACHE"
 # command:package (busybox must be the static one: it is the VM's userland)
 NEEDED=(qemu-system-x86_64:qemu-system-x86 cpio:cpio gzip:gzip objcopy:binutils
     readelf:binutils apt-get:apt dpkg-deb:dpkg timeout:coreutils musl-gcc:musl-tools
-    bpftool:bpftool sha256sum:coreutils)
+    bpftool:bpftool sha256sum:coreutils clang-19:clang-19)
 missing=()
 for pair in "${NEEDED[@]}"; do
     command -v "${pair%%:*}" >/dev/null 2>&1 || missing+=("${pair#*:}")
@@ -187,6 +196,24 @@ BTF_TOOL=$TARGET_DIR/x86_64-unknown-linux-musl/release/btf
 [[ -x $BTF_TOOL ]] || die "no $BTF_TOOL after the build"
 is_dynamic "$BTF_TOOL" && die "$BTF_TOOL is not statically linked"
 
+# ---------------------------------------------------------------- CO-RE on module types (1/2)
+# module.o, and what the host's btf reloc prints for it against the
+# corpus: the modules are given as files named like the modules (the name
+# a target is printed with), so that each line can equal the VM's.
+log "building btf-core/tests/ext_progs/module.c (clang-19) and relocating it on the host"
+RELOC_DIR=$CACHE/reloc
+rm -rf -- "$RELOC_DIR"
+mkdir -p -- "$RELOC_DIR/modules"
+clang-19 -g -O2 -target bpfel -c "$REPO_ROOT/btf-core/tests/ext_progs/module.c" \
+    -o "$RELOC_DIR/module.o" 2>"$RELOC_DIR/clang.log" \
+    || { cat "$RELOC_DIR/clang.log" >&2; die "clang-19 module.c failed"; }
+for m in veth nf_tables; do
+    ln -s -- "$CORPUS/modules/$m.btf" "$RELOC_DIR/modules/$m"
+done
+(cd "$RELOC_DIR/modules" && "$BTF_TOOL" reloc --btf "$CORPUS/vmlinux.btf" \
+    --module veth --module nf_tables "$RELOC_DIR/module.o") >"$RELOC_DIR/host.txt" \
+    || die "btf reloc on the host failed"
+
 # ---------------------------------------------------------------- initramfs
 ROOT=$CACHE/initramfs
 rm -rf -- "$ROOT"
@@ -195,6 +222,7 @@ cp -- "$BUSYBOX" "$ROOT/bin/busybox"
 ln -s busybox "$ROOT/bin/sh"
 cp -- "$VM_CHECK" "$ROOT/bin/vm_check"
 cp -- "$BTF_TOOL" "$ROOT/bin/btf"
+mkdir -p -- "$ROOT/lib/core" && cp -- "$RELOC_DIR/module.o" "$ROOT/lib/core/module.o"
 install -m 0755 -- "$SCRIPT_DIR/init.sh" "$ROOT/init"
 printf 'root:x:0:0:root:/:/bin/sh\nnobody:x:65534:65534:nobody:/:/bin/sh\n' >"$ROOT/etc/passwd"
 printf 'root:x:0:\nnogroup:x:65534:\n' >"$ROOT/etc/group"
@@ -306,3 +334,41 @@ for how in sysfs id user; do
     done
     log "btf dump ($how): $dumped of $((${#NAMES[@]} + 1)) objects equal bpftool's dumps"
 done
+
+# ---------------------------------------------------------------- CO-RE on module types (2/2)
+# Each VM run (root: module BTF by id; user: through sysfs) printed every
+# line of `btf reloc` as `VMCHECK-RELOC <who> <line>`: all must equal the
+# host's, and say where they found the types.
+reloc_lines=$(grep -c '' "$RELOC_DIR/host.txt")
+for who in root user; do
+    got=$(line "^VMCHECK-RELOC $who " | sed "s/^VMCHECK-RELOC $who //")
+    if [[ $got == "$(cat "$RELOC_DIR/host.txt")" ]]; then
+        pass "btf reloc module.o ($who) equals the host's $reloc_lines lines"
+    else
+        fail "btf reloc module.o ($who) differs from the host's:"
+        diff <(printf '%s\n' "$got") "$RELOC_DIR/host.txt" | head -n 20
+    fi
+done
+took=$(line '^VMCHECK-INIT reloc took ' | tail -n1)
+log "btf reloc module.o in the VM (${took#VMCHECK-INIT reloc took }): $(tail -n1 "$RELOC_DIR/host.txt")"
+# Types found in the modules, not vmlinux (nor nowhere).
+for m in veth nf_tables; do
+    n=$(grep -c " in $m: " "$RELOC_DIR/host.txt" || true)
+    check "$( ((n >= 5)); echo $?)" "btf reloc module.o: $n relocations resolved in $m"
+done
+check "$(grep -qx '30 relocations, 1 poisoned .*' "$RELOC_DIR/host.txt"; echo $?)" \
+    "btf reloc module.o: 30 relocations, 1 poisoned (the guarded veth_priv___future member)"
+# Two offsets, by bpftool: a member of veth_priv, and one three structs deep
+# in veth_rq (stats.vs.peer_tq_xdp_xmit_err).
+raw=$(bpftool -B "$CORPUS/vmlinux.btf" btf dump file "$CORPUS/modules/veth.btf" format raw)
+member_bits() { # STRUCT MEMBER: bits_offset in veth's dump
+    awk -v s="'$1'" -v m="'$2'" '/^\[/ { here = ($2 == "STRUCT" && $3 == s); next }
+        here && $1 == m { sub("bits_offset=", "", $3); print $3; exit }' <<<"$raw"
+}
+want=$(($(member_bits veth_priv requested_headroom) / 8))
+check "$(grep -q "struct veth_priv.requested_headroom (0:2) → .*: 16 → $want (" "$RELOC_DIR/host.txt"; echo $?)" \
+    "veth_priv.requested_headroom at byte $want, as bpftool says"
+want=$((($(member_bits veth_rq stats) + $(member_bits veth_rq_stats vs) \
+    + $(member_bits veth_stats peer_tq_xdp_xmit_err)) / 8))
+check "$(grep -q "struct veth_rq.stats.vs.peer_tq_xdp_xmit_err (0:1:0:1) → .*: 16 → $want (" "$RELOC_DIR/host.txt"; echo $?)" \
+    "veth_rq.stats.vs.peer_tq_xdp_xmit_err at byte $want, as bpftool says"

@@ -20,14 +20,19 @@
 //!   json`, `--type NAME`, `--layout-only`).
 //! - `btf validate FILE [--base FILE] [--kernel PROFILE] [--all]`: whether
 //!   the kernel would load the blob with `BPF_BTF_LOAD`, and why not.
+//! - `btf min OBJ.o... [--btf FILE [--base FILE]] -o OUT [--split BASE_OUT]`:
+//!   the minimal BTF the objects' CO-RE relocations need
+//!   (`bpftool gen min_core_btf`), for vmlinux or a module split on it.
 //!
 //! Errors are one line on stderr and exit status 1.
 
 #![forbid(unsafe_code)]
 
+mod check;
 mod diff;
 mod dump;
 mod elf;
+mod min;
 mod reloc;
 mod source;
 mod validate;
@@ -113,6 +118,9 @@ enum Cmd {
         #[arg(long, value_enum, default_value_t = reloc::Format::Text)]
         format: reloc::Format,
     },
+    /// Whether a BPF object's CO-RE relocations resolve on each of many
+    /// kernels (files, directories, BTFHub tar archives): a matrix
+    Check(check::Args),
     /// What changed between two blobs' named types (two kernels, two
     /// builds of a module): sizes, members, enum values, prototypes
     Diff {
@@ -139,6 +147,29 @@ enum Cmd {
         /// Output format
         #[arg(long, value_enum, default_value_t = diff::Format::Text)]
         format: diff::Format,
+    },
+    /// Write the minimal BTF that BPF objects' CO-RE relocations need, as
+    /// `bpftool gen min_core_btf` does (for libbpf's btf_custom_path)
+    Min {
+        /// BPF objects (clang -target bpf)
+        #[arg(required = true)]
+        objects: Vec<PathBuf>,
+        /// The kernel's BTF (raw or ELF): vmlinux, or a module's split BTF
+        /// with --base; default: the running kernel's vmlinux
+        #[arg(long, value_name = "FILE")]
+        btf: Option<PathBuf>,
+        /// The vmlinux --btf is split on (then relocations resolve as on a
+        /// kernel with that module loaded: vmlinux first)
+        #[arg(long, value_name = "FILE")]
+        base: Option<PathBuf>,
+        /// Where to write the minimal BTF (one standalone blob, or with
+        /// --split the module's minimal split)
+        #[arg(short = 'o', long = "output", value_name = "OUT")]
+        out: PathBuf,
+        /// With --base: write a minimal base here and, to OUT, a minimal
+        /// split on it, instead of one standalone blob
+        #[arg(long, value_name = "BASE_OUT")]
+        split: Option<PathBuf>,
     },
     /// Tell whether the kernel would load a blob (BPF_BTF_LOAD), and why not
     Validate {
@@ -201,6 +232,7 @@ fn main() -> ExitCode {
             strict,
             format,
         }),
+        Cmd::Check(args) => return check::main(&args),
         Cmd::Diff {
             old,
             new,
@@ -237,6 +269,19 @@ fn main() -> ExitCode {
             kernel,
             all,
         } => validate::run(&file, base.as_deref(), kernel.as_deref(), all),
+        Cmd::Min {
+            objects,
+            btf,
+            base,
+            out,
+            split,
+        } => min::run(&min::Args {
+            objects: &objects,
+            btf: btf.as_deref(),
+            base: base.as_deref(),
+            out: &out,
+            split: split.as_deref(),
+        }),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -509,6 +554,10 @@ fn summary(out: &mut impl Write, sysfs: bool, every_module: bool) -> Result<(), 
         (
             "validate FILE.btf",
             "whether this kernel would load it, and why not",
+        ),
+        (
+            "min PROG.bpf.o -o PROG.min.btf",
+            "the little BTF its CO-RE relocations need",
         ),
     ] {
         writeln!(out, "  {:<50} {what}", format!("{tool} {command}"))?;

@@ -34,7 +34,7 @@ pub(crate) struct Args<'a> {
 }
 
 /// The `.BTF` of a raw BTF or ELF file's bytes.
-fn btf_of<'b>(what: &str, bytes: &'b [u8]) -> Result<&'b [u8], Failure> {
+pub(crate) fn btf_of<'b>(what: &str, bytes: &'b [u8]) -> Result<&'b [u8], Failure> {
     if bytes.starts_with(b"\x7fELF") {
         Ok(btf_core::elf::BtfSections::parse(bytes)
             .map_err(|e| Failure::Message(format!("{what}: {e}")))?

@@ -1,0 +1,162 @@
+//! Candidates for the few names an object set needs, found in one scan of
+//! each target instead of an index of every name.
+//!
+//! [`Targets::candidates`](crate::reloc::Targets::candidates) builds an
+//! essential-name index of the whole target on first use: right for a
+//! loader relocating many objects against one kernel, but for one run
+//! over a handful of names one pass that looks at each type's name once
+//! costs a fraction of it. The result is the same list: the target's own
+//! types whose essential name is the local type's and whose kind is
+//! compatible, vmlinux's in id order, then (when vmlinux has none) each
+//! module's in order — libbpf's rule.
+
+use crate::btf::Btf;
+use crate::id::{Kind, TypeId};
+use crate::reloc::{Candidate, essential_name};
+use alloc::vec::Vec;
+use hashbrown::HashMap;
+
+/// libbpf's `btf_kind_core_compat`: the same kind, or both enums.
+pub(crate) fn kinds_compat(a: Kind, b: Kind) -> bool {
+    let any_enum = |k: Kind| k == Kind::ENUM || k == Kind::ENUM64;
+    a == b || (any_enum(a) && any_enum(b))
+}
+
+/// The first two bytes of the names wanted, as a set of 65536 bits
+/// (a one-byte name counts its NUL as the second byte).
+struct Prefixes {
+    bits: Vec<u64>,
+}
+
+impl Default for Prefixes {
+    fn default() -> Self {
+        Prefixes {
+            bits: alloc::vec![0; 1024],
+        }
+    }
+}
+
+impl Prefixes {
+    fn key(s: &[u8]) -> usize {
+        let a = s.first().copied().unwrap_or(0);
+        let b = s.get(1).copied().unwrap_or(0);
+        usize::from(a) << 8 | usize::from(b)
+    }
+
+    fn insert(&mut self, name: &[u8]) {
+        let mut set = |k: usize| {
+            if let Some(w) = self.bits.get_mut(k / 64) {
+                *w |= 1 << (k % 64);
+            }
+        };
+        set(Self::key(name));
+        // A flavour of a one-byte name (`a___v2`) has `_` second.
+        if let [a] = name {
+            set(Self::key(&[*a, b'_']));
+        }
+    }
+
+    /// Whether a name whose string section tail is `tail` may be one of
+    /// the names wanted (or a flavour of one).
+    fn may_start(&self, tail: &[u8]) -> bool {
+        let k = Self::key(tail);
+        self.bits
+            .get(k / 64)
+            .is_some_and(|w| w & (1 << (k % 64)) != 0)
+    }
+}
+
+/// Every own type of each target whose essential name is one of the
+/// names asked for, by name.
+pub(crate) struct Found<'n> {
+    /// Name → index into `ids`.
+    names: HashMap<&'n [u8], usize>,
+    /// Per name, per target (0 = vmlinux), the ids in order.
+    ids: Vec<Vec<Vec<TypeId>>>,
+}
+
+impl<'n> Found<'n> {
+    /// Scans `targets` (vmlinux first, then modules) for types of the
+    /// essential names and kinds in `wanted` (a kind stands for the kinds
+    /// compatible with it).
+    pub(crate) fn scan(
+        targets: &[&Btf<'_>],
+        wanted: impl IntoIterator<Item = (&'n [u8], Kind)>,
+    ) -> Self {
+        let mut map: HashMap<&'n [u8], usize> = HashMap::new();
+        // Kinds that can be candidates: types of other kinds (FUNCs, most
+        // of vmlinux's named types) are passed over on their record alone.
+        let mut kinds = 0u128;
+        for (n, kind) in wanted {
+            let next = map.len();
+            map.entry(n).or_insert(next);
+            kinds |= 1 << (kind.get() & 127);
+            if kind == Kind::ENUM || kind == Kind::ENUM64 {
+                kinds |= 1 << Kind::ENUM.get() | 1 << Kind::ENUM64.get();
+            }
+        }
+        let mut ids = alloc::vec![alloc::vec![Vec::new(); targets.len()]; map.len()];
+        // A name whose first two bytes start no wanted name cannot
+        // match: nearly every type is turned away on those two bytes,
+        // read in place, before its name is measured or hashed.
+        let mut starts = Prefixes::default();
+        for n in map.keys() {
+            starts.insert(n);
+        }
+        for (t, btf) in targets.iter().enumerate() {
+            for ty in btf.types() {
+                let off = ty.name_offset().get();
+                if off == 0
+                    || kinds & 1 << (ty.kind().get() & 127) == 0
+                    || !starts.may_start(btf.str_tail(off))
+                {
+                    continue;
+                }
+                if let Some(&i) = map.get(essential_name(ty.name_bytes()))
+                    && let Some(slot) = ids.get_mut(i).and_then(|per| per.get_mut(t))
+                {
+                    slot.push(ty.id());
+                }
+            }
+        }
+        Found { names: map, ids }
+    }
+
+    /// The candidates for a local type named `name` (not yet stripped)
+    /// of kind `kind`, as libbpf lists them: vmlinux's, else every
+    /// module's in order. Empty for a name not scanned for.
+    pub(crate) fn candidates(
+        &self,
+        targets: &[&Btf<'_>],
+        name: &[u8],
+        kind: Kind,
+    ) -> Vec<Candidate> {
+        let mut out = Vec::new();
+        let Some(per) = self
+            .names
+            .get(essential_name(name))
+            .and_then(|&i| self.ids.get(i))
+        else {
+            return out;
+        };
+        for (t, ids) in per.iter().enumerate() {
+            // Modules only when vmlinux has none.
+            if t == 1 && !out.is_empty() {
+                break;
+            }
+            let Some(btf) = targets.get(t) else { break };
+            for &id in ids {
+                if btf
+                    .type_by_id(id)
+                    .is_ok_and(|ty| kinds_compat(ty.kind(), kind))
+                {
+                    out.push(Candidate {
+                        target: t as u32,
+                        id,
+                    });
+                }
+            }
+        }
+        out
+    }
+}

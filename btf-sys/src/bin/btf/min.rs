@@ -1,0 +1,160 @@
+//! `btf min OBJ.o... [--btf FILE [--base FILE]] -o OUT [--split BASE_OUT]`:
+//! the minimal BTF the objects' CO-RE relocations need, as
+//! `bpftool gen min_core_btf` writes it, for vmlinux or for a module's BTF
+//! split on it (see `btf_core::min`).
+
+use std::path::{Path, PathBuf};
+
+use btf_core::Btf;
+use btf_core::ext::BpfObject;
+use btf_core::min::{Form, MinError, Minimizer};
+use btf_sys::{Kernel, Linux};
+
+use crate::Failure;
+use crate::source;
+
+/// What `btf min` was asked.
+pub(crate) struct Args<'a> {
+    pub(crate) objects: &'a [PathBuf],
+    pub(crate) btf: Option<&'a Path>,
+    pub(crate) base: Option<&'a Path>,
+    pub(crate) out: &'a Path,
+    pub(crate) split: Option<&'a Path>,
+}
+
+/// The running kernel's vmlinux, the default target.
+const RUNNING: &str = "/sys/kernel/btf/vmlinux";
+
+/// The `.BTF` of a raw BTF or ELF file's bytes.
+fn btf_of<'b>(what: &str, bytes: &'b [u8]) -> Result<&'b [u8], Failure> {
+    if bytes.starts_with(b"\x7fELF") {
+        Ok(btf_core::elf::BtfSections::parse(bytes)
+            .map_err(|e| Failure::Message(format!("{what}: {e}")))?
+            .btf())
+    } else {
+        source::check_btf_magic(what, bytes)?;
+        Ok(bytes)
+    }
+}
+
+/// A target BTF's bytes: the running kernel's vmlinux mapped, not copied,
+/// where the kernel allows it (6.16+); any other file read.
+fn read_target(path: &Path) -> Result<Box<dyn std::ops::Deref<Target = [u8]>>, Failure> {
+    if path == Path::new(RUNNING) {
+        let bytes = Linux
+            .sysfs_vmlinux()
+            .map_err(|e| Failure::Message(format!("{RUNNING}: {e}")))?;
+        return Ok(Box::new(bytes));
+    }
+    Ok(Box::new(source::read_file(path)?))
+}
+
+fn write(path: &Path, bytes: &[u8]) -> Result<(), Failure> {
+    std::fs::write(path, bytes).map_err(|e| Failure::Message(format!("{}: {e}", path.display())))
+}
+
+/// Minimises the target BTF for the objects, writes it, and says what was
+/// written.
+pub(crate) fn run(args: &Args<'_>) -> Result<(), Failure> {
+    let sysfs_module = args.btf.is_some_and(source::is_sysfs_module);
+    if args.split.is_some() && args.base.is_none() && !sysfs_module {
+        return Err(Failure::Message(
+            "--split writes a minimal base and a minimal split: it needs --base (the vmlinux --btf is split on)".into(),
+        ));
+    }
+    let mut files = Vec::with_capacity(args.objects.len());
+    for path in args.objects {
+        files.push((path.display().to_string(), source::read_file(path)?));
+    }
+    let mut objects = Vec::with_capacity(files.len());
+    for (name, bytes) in &files {
+        objects
+            .push(BpfObject::parse(bytes).map_err(|e| Failure::Message(format!("{name}: {e}")))?);
+    }
+    let btf_path = args.btf.unwrap_or(Path::new(RUNNING));
+    let btf_name = btf_path.display().to_string();
+    let btf_bytes = read_target(btf_path)?;
+    let named = |e: MinError| match e {
+        MinError::Reloc { object, failure } => {
+            let name = files.get(object).map_or("?", |(n, _)| n.as_str());
+            Failure::Message(format!("{name}: {failure}").replace('\n', "; "))
+        }
+        other => Failure::Message(other.to_string()),
+    };
+    // A module from /sys/kernel/btf is split on the running vmlinux, as
+    // `btf dump` takes it.
+    let base = args
+        .base
+        .or_else(|| (args.btf.is_some_and(source::is_sysfs_module)).then_some(Path::new(RUNNING)));
+    let min = match base {
+        None => {
+            let vmlinux = Btf::parse(btf_of(&btf_name, &btf_bytes)?).map_err(|e| {
+                Failure::Message(format!(
+                    "{btf_name}: {e} (a module's split BTF needs its vmlinux: --base FILE)"
+                ))
+            })?;
+            if vmlinux.is_split() {
+                return Err(Failure::Message(format!(
+                    "{btf_name}: split BTF needs --base"
+                )));
+            }
+            Minimizer::new(&vmlinux).run(&objects).map_err(named)?
+        }
+        Some(base_path) => {
+            let base_name = base_path.display().to_string();
+            let base_bytes = read_target(base_path)?;
+            let vmlinux = Btf::parse(btf_of(&base_name, &base_bytes)?)
+                .map_err(|e| Failure::Message(format!("{base_name} (the base): {e}")))?;
+            let module = Btf::parse_split(btf_of(&btf_name, &btf_bytes)?, &vmlinux)
+                .map_err(|e| Failure::Message(format!("{btf_name} (split on {base_name}): {e}")))?;
+            let form = if args.split.is_some() {
+                Form::Split
+            } else {
+                Form::Standalone
+            };
+            let name = btf_path
+                .file_stem()
+                .and_then(|s| s.to_str())
+                .unwrap_or("module");
+            Minimizer::new(&vmlinux)
+                .with_module(name, &module)
+                .form(form)
+                .run(&objects)
+                .map_err(named)?
+        }
+    };
+    match (args.split, min.splits.first()) {
+        (Some(base_out), Some(split)) => {
+            write(base_out, &min.btf)?;
+            write(args.out, split)?;
+            println!(
+                "wrote {} ({} bytes) split on {} ({} bytes): {} types",
+                args.out.display(),
+                split.len(),
+                base_out.display(),
+                min.btf.len(),
+                min.type_count()
+            );
+        }
+        _ => {
+            write(args.out, &min.btf)?;
+            println!(
+                "wrote {}: {} types, {} bytes",
+                args.out.display(),
+                min.type_count(),
+                min.btf.len()
+            );
+        }
+    }
+    println!(
+        "{} relocations of {} object{} resolve against it as against {}",
+        min.relocations(),
+        objects.len(),
+        if objects.len() == 1 { "" } else { "s" },
+        match base {
+            Some(base) => format!("{} then {}", base.display(), btf_name),
+            None => btf_name,
+        }
+    );
+    Ok(())
+}
