@@ -84,7 +84,7 @@ fn main() {
 
     let (kept, peak, btf) = counted(|| Btf::parse(&bytes).expect("parse"));
     assert!(
-        std::ptr::eq(btf.data(), bytes.as_slice()),
+        std::ptr::eq(btf.bytes(), bytes.as_slice()),
         "Btf::parse must not copy its input"
     );
     let types = u64::from(btf.type_count());

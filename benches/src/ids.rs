@@ -4,7 +4,7 @@
 
 /// Parse (and index) `/sys/kernel/btf/vmlinux`.
 pub const PARSE: &str = "parse_vmlinux";
-/// Little-endian-only validating walk vs btf-core's two-order walk.
+/// Little-endian-only framing walk vs btf-core's two-order walk.
 pub const NATIVE: &str = "native_vs_both_orders";
 /// Every id, one lookup each.
 pub const BY_ID: &str = "type_by_id_all";
@@ -29,7 +29,7 @@ pub const BARE: &str = "bare_walk";
 pub const BARE_OFFSETS: &str = "bare_walk+offsets";
 /// [`crate::walks::framing_walk`]: every record checked, no element.
 pub const FRAMING: &str = "framing_walk";
-/// The little-endian-only validating parse.
+/// The little-endian-only framing parse.
 pub const NATIVE_LE: &str = "native_le_parse";
 
 /// `Btf::parse`.

@@ -8,7 +8,7 @@
 //! | [`core_objects`] | the CO-RE test objects (built with clang-19) and the check of our relocations against libbpf's |
 //! | [`core_selftests`] | the kernel's CO-RE selftests: sources, a build cache, libbpf's table of cases, running a case |
 //! | [`data`] | inputs: running kernel, Debian corpus, queries, sorted and big-endian copies |
-//! | [`walks`] | reference walks: the bare offset walk, a little-endian-only validating parse |
+//! | [`walks`] | reference walks: the bare offset walk, a little-endian-only framing parse (the record checks of `Btf::parse`) |
 //! | [`ffi`] | all `unsafe`: libbpf's API, glibc `mallinfo2`, a counting allocator |
 //! | [`peers`] | `btf-rs` helpers |
 //! | [`ids`] | benchmark names, shared by `benches/compare.rs` and the `report` tool |

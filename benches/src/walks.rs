@@ -9,7 +9,7 @@
 //! - [`framing_walk`]: the checks of each record itself (known kind, fits,
 //!   name and fixed-part references in range), the checks `Btf::parse`
 //!   makes, written plainly.
-//! - [`native_parse`]: a little-endian-only validating parse that does the
+//! - [`native_parse`]: a little-endian-only framing parse that does the
 //!   same work as `Btf::parse_unindexed`; see its documentation for how the
 //!   comparison is kept fair.
 
@@ -180,7 +180,7 @@ pub enum NativeError {
     TooMany,
 }
 
-/// A little-endian-only validating parse of a base blob: the same checks as
+/// A little-endian-only framing parse of a base blob: the same checks as
 /// `btf_core::Btf::parse_unindexed(data, None)`, with the byte order fixed
 /// in the source rather than chosen at run time. Returns the type count.
 ///

@@ -1,13 +1,20 @@
-//! [`Btf`]: one parsed blob, in place, optionally layered on a base.
+//! [`Btf`]: one parsed blob, in place, optionally layered on a base: its
+//! header and sections, the layering of ids and strings on the base, the
+//! framing walk that parses it, its id offsets and strings. Views of its
+//! records ([`Btf::type_by_id`], [`Btf::types`]) are built on this in
+//! `types`, lookups by name in `names`; `splits` parses many splits on
+//! one base at once.
 
 use crate::endian::Endian;
 use crate::error::{Error, Result};
 use crate::header::{Header, Sections};
 use crate::id::{Kind, StrOffset, TypeId};
-use crate::types::Type;
+#[cfg(feature = "alloc")]
+use crate::index::{BtfIndex, NameIndex};
+use crate::index::{Cache, Kept};
+use crate::record::{self, Info};
 use crate::walk::{self, NoSink, OffsetSink, SliceSink, WalkInput};
 use crate::wire::{BtfKindLayout, BtfType};
-use core::sync::atomic::{AtomicU8, Ordering};
 use zerocopy::FromBytes;
 
 #[cfg(feature = "alloc")]
@@ -107,56 +114,7 @@ pub struct Btf<'a> {
     /// Boxed when owned: a view stays small to move (a batch of parses is
     /// a vector of them).
     #[cfg(feature = "alloc")]
-    names: Option<Kept<'a, alloc::boxed::Box<crate::names::NameIndex>>>,
-}
-
-/// What a blob learns about itself on first use and remembers: whether
-/// its names are sorted, its pointer size. Kept by the view, or by the
-/// [`BtfIndex`](crate::BtfIndex) a view was attached to, so that every view
-/// of an owned blob shares what one of them found.
-#[derive(Debug, Default)]
-pub(crate) struct Cache {
-    /// 0 not yet known, 1 sorted by name, 2 not sorted.
-    pub(crate) sorted: AtomicU8,
-    /// 0 not yet known, else the pointer size in bytes.
-    pub(crate) ptr_size: AtomicU8,
-}
-
-impl Clone for Cache {
-    fn clone(&self) -> Self {
-        Cache {
-            sorted: AtomicU8::new(self.sorted.load(Ordering::Relaxed)),
-            ptr_size: AtomicU8::new(self.ptr_size.load(Ordering::Relaxed)),
-        }
-    }
-}
-
-/// A part of a parse that a view holds itself or borrows from where it is
-/// kept (a [`BtfIndex`](crate::BtfIndex)).
-#[derive(Debug)]
-enum Kept<'a, T> {
-    Own(T),
-    #[cfg_attr(not(feature = "alloc"), allow(dead_code))]
-    Borrowed(&'a T),
-}
-
-impl<T> Kept<'_, T> {
-    #[inline]
-    fn get(&self) -> &T {
-        match self {
-            Kept::Own(value) => value,
-            Kept::Borrowed(value) => value,
-        }
-    }
-}
-
-impl<T: Clone> Clone for Kept<'_, T> {
-    fn clone(&self) -> Self {
-        match self {
-            Kept::Own(value) => Kept::Own(value.clone()),
-            Kept::Borrowed(value) => Kept::Borrowed(value),
-        }
-    }
+    names: Option<Kept<'a, alloc::boxed::Box<NameIndex>>>,
 }
 
 /// The base a split is layered on: borrowed from the caller, or (for an
@@ -408,7 +366,7 @@ impl<'a> Btf<'a> {
     pub fn with_index(
         data: &'a [u8],
         base: Option<&'a Btf<'a>>,
-        index: &'a crate::BtfIndex,
+        index: &'a BtfIndex,
     ) -> Result<Btf<'a>> {
         Self::attach(data, base.map(BaseRef::Borrowed), index)
     }
@@ -419,7 +377,7 @@ impl<'a> Btf<'a> {
     pub(crate) fn with_index_on_view(
         data: &'a [u8],
         base: Option<Btf<'a>>,
-        index: &'a crate::BtfIndex,
+        index: &'a BtfIndex,
     ) -> Result<Btf<'a>> {
         Self::attach(
             data,
@@ -431,11 +389,7 @@ impl<'a> Btf<'a> {
     /// The view of `data` on `base` with the parts `index` keeps: its id
     /// offsets, its name index when built, and what views have learnt.
     #[cfg(feature = "alloc")]
-    fn attach(
-        data: &'a [u8],
-        base: Option<BaseRef<'a>>,
-        index: &'a crate::BtfIndex,
-    ) -> Result<Btf<'a>> {
+    fn attach(data: &'a [u8], base: Option<BaseRef<'a>>, index: &'a BtfIndex) -> Result<Btf<'a>> {
         let header = Header::parse(data)?;
         let sections = header.sections(data, base.is_some())?;
         let (first_id, str_start, depth) =
@@ -467,19 +421,19 @@ impl<'a> Btf<'a> {
     /// ([`index_names`](Self::index_names)) and what it has learnt (whether
     /// its names are sorted, its pointer size).
     #[cfg(feature = "alloc")]
-    pub fn into_index(mut self) -> crate::BtfIndex {
+    pub fn into_index(mut self) -> BtfIndex {
         let offsets = match core::mem::replace(&mut self.offsets, Offsets::Walk) {
             Offsets::Owned(v) => v,
             Offsets::Borrowed(s) => s.to_vec(),
             Offsets::Walk => {
-                let mut off = 0u32;
-                self.types()
-                    .map(|t| {
-                        let at = off;
-                        // Records lie in the type section, whose length is a u32.
-                        off = off.saturating_add(t.record().len() as u32);
-                        at
-                    })
+                // Sized again by the record decoder, as the walk that
+                // parsed the blob sized them.
+                let layouts = layouts(self.sections.layout, self.base());
+                record::Records::new(self.sections.types, self.endian, layouts.as_slice())
+                    .map_while(core::result::Result::ok)
+                    .take(self.count as usize)
+                    // Records lie in the type section, whose length is a u32.
+                    .map(|(at, _)| at as u32)
                     .collect()
             }
         };
@@ -487,7 +441,7 @@ impl<'a> Btf<'a> {
             Kept::Own(index) => index,
             Kept::Borrowed(index) => index.clone(),
         });
-        crate::BtfIndex::from_parts(
+        BtfIndex::from_parts(
             offsets,
             self.data.len(),
             self.first_id,
@@ -507,7 +461,7 @@ impl<'a> Btf<'a> {
         let (first_id, str_start, depth) = layering(base, &header, &sections)?;
         let layouts = layouts(sections.layout, base);
         let input = walk_input(&sections, first_id, str_start, layouts.as_slice());
-        let count = walk::walk(header.endian, &input, sink)?;
+        let count = walk::frame(header.endian, &input, sink)?;
         Ok(Btf::assemble(
             data,
             header,
@@ -556,7 +510,7 @@ impl<'a> Btf<'a> {
             self.str_start,
             layouts.as_slice(),
         );
-        let count = walk::check_elements(self.endian, &input)?;
+        let count = walk::validate(self.endian, &input)?;
         // An index attached with `with_index` to other bytes of the same
         // length would make lookups disagree with this walk.
         if count != self.count {
@@ -617,9 +571,19 @@ impl<'a> Btf<'a> {
         Btf::assemble(&[], header, sections, None, 0, 1, 0, 0, Offsets::Walk)
     }
 
-    /// The blob's bytes, as given.
+    /// The whole blob's bytes, as given (header and every section; see
+    /// [`type_section`](Self::type_section), [`strings`](Self::strings)
+    /// and [`layout`](Self::layout) for the sections).
     #[inline]
-    pub fn data(&self) -> &'a [u8] {
+    pub fn bytes(&self) -> &'a [u8] {
+        self.data
+    }
+
+    /// [`bytes`](Self::bytes), under the name `kernel_check` calls it by
+    /// until it moves to the new one.
+    #[cfg(feature = "alloc")]
+    #[inline]
+    pub(crate) fn data(&self) -> &'a [u8] {
         self.data
     }
 
@@ -651,13 +615,13 @@ impl<'a> Btf<'a> {
     /// The hash index of own names, when built.
     #[cfg(feature = "alloc")]
     #[inline]
-    pub(crate) fn name_index(&self) -> Option<&crate::names::NameIndex> {
+    pub(crate) fn name_index(&self) -> Option<&NameIndex> {
         self.names.as_ref().map(|names| &**names.get())
     }
 
     /// Keeps `index` as this blob's own hash index of names.
     #[cfg(feature = "alloc")]
-    pub(crate) fn set_name_index(&mut self, index: crate::names::NameIndex) {
+    pub(crate) fn set_name_index(&mut self, index: NameIndex) {
         self.names = Some(Kept::Own(alloc::boxed::Box::new(index)));
     }
 
@@ -777,100 +741,30 @@ impl<'a> Btf<'a> {
         Some((self.offsets.as_slice()?, self.sections.types))
     }
 
-    /// The type with `id`, from this blob or, for lower ids, its bases.
-    /// Id 0 gives the `void` view.
-    ///
-    /// # Errors
-    ///
-    /// [`Error::NoSuchType`] when no blob in the chain holds `id`.
-    // Always inlined: the own-id path is a few loads and compares, and
-    // lookups by name call it in their innermost loop.
-    #[inline(always)]
-    pub fn type_by_id(&self, id: TypeId) -> Result<Type<'_>> {
-        let raw = id.get();
-        if raw < self.first_id {
-            return self.type_by_id_below(id);
-        }
-        let idx = raw.wrapping_sub(self.first_id);
-        if idx >= self.count {
-            return Err(Error::NoSuchType { id });
-        }
-        let Some(offsets) = self.offsets.as_slice() else {
-            return self
-                .types()
-                .nth(idx as usize)
-                .ok_or(Error::NoSuchType { id });
-        };
-        // Records lie end to end: this one ends where the next begins (the
-        // index was made by the walk that sized them).
-        let types = self.sections.types;
-        let start = offsets.get(idx as usize).map(|&o| o as usize);
-        let end = offsets
-            .get(idx as usize + 1)
-            .map_or(types.len(), |&o| o as usize);
-        start
-            .and_then(|start| types.get(start..end))
-            .filter(|rec| rec.len() >= 12)
-            .map(|rec| Type::new(self, id, rec))
-            .ok_or(Error::IndexMismatch)
-    }
-
-    /// [`type_by_id`](Self::type_by_id) of an id below this blob's own: the
-    /// base's, or `void`. Kept out of line so that the own-id path stays
-    /// small enough to inline.
-    #[inline(never)]
-    fn type_by_id_below(&self, id: TypeId) -> Result<Type<'_>> {
-        match self.base() {
-            Some(base) => base.type_by_id(id),
-            None if id.get() == 0 => Ok(Type::void(self)),
-            None => Err(Error::NoSuchType { id }),
-        }
-    }
-
-    /// The record of `id` at `off` in the type section, sized from its own
-    /// header.
+    /// The record at `off` in the type section, sized from its own
+    /// common part; `None` past the end or for a record that does not fit.
     #[inline]
-    fn record_at(&self, id: TypeId, off: usize) -> Option<Type<'_>> {
+    pub(crate) fn record_at(&self, off: usize) -> Option<&'a [u8]> {
         let rest = self.sections.types.get(off..)?;
         let (rec, _) = BtfType::ref_from_prefix(rest).ok()?;
-        let (kind, vlen) = walk::decode_info(rec.info.get(self.endian));
-        let len = self.record_len(kind, vlen)?;
-        Some(Type::new(self, id, rest.get(..len)?))
+        let info = Info::new(rec.info.get(self.endian));
+        let len = self.record_len(info.kind(), info.vlen())?;
+        rest.get(..len)
     }
 
     /// Size of a record of `kind` with `vlen` in this blob.
     #[inline]
     pub(crate) fn record_len(&self, kind: Kind, vlen: u32) -> Option<usize> {
         let size = if kind.is_known() {
-            walk::record_size(kind, vlen, &[])
+            record::size(kind, vlen, &[])
         } else {
-            walk::record_size(
+            record::size(
                 kind,
                 vlen,
                 layouts(self.sections.layout, self.base()).as_slice(),
             )
         };
         size.and_then(|n| usize::try_from(n).ok())
-    }
-
-    /// Iterates this blob's own types, in id order. Allocates nothing.
-    ///
-    /// ```
-    /// # let blob = btf_core::testing::tiny_blob();
-    /// let btf = btf_core::Btf::parse(&blob)?;
-    /// for ty in btf.types() {
-    ///     println!("[{}] {} '{}'", ty.id(), ty.kind(), ty.name()?);
-    /// }
-    /// # Ok::<(), btf_core::Error>(())
-    /// ```
-    pub fn types(&self) -> Types<'_> {
-        Types {
-            btf: self,
-            off: 0,
-            next_id: self.first_id,
-            left: self.count,
-            offsets: self.offsets.as_slice().unwrap_or_default(),
-        }
     }
 
     /// The range of this blob's own ids.
@@ -942,64 +836,23 @@ fn layering(
     Ok((first, strs, depth))
 }
 
-/// Iterator over a blob's own types, from [`Btf::types`].
-#[derive(Clone)]
-pub struct Types<'b> {
-    btf: &'b Btf<'b>,
-    off: usize,
-    next_id: u32,
-    left: u32,
-    /// The id index's offsets still to visit (empty without an index):
-    /// each record is then found without sizing the one before, so
-    /// iterations do not wait on each other.
-    offsets: &'b [u32],
-}
-
-impl<'b> Iterator for Types<'b> {
-    type Item = Type<'b>;
-
-    #[inline]
-    fn next(&mut self) -> Option<Type<'b>> {
-        if self.left == 0 {
-            return None;
-        }
-        if let [start, rest @ ..] = self.offsets {
-            // Records lie end to end: this one ends where the next begins.
-            let types = self.btf.sections.types;
-            let end = rest.first().map_or(types.len(), |&o| o as usize);
-            let rec = types.get(*start as usize..end).filter(|r| r.len() >= 12);
-            self.offsets = rest;
-            if let Some(rec) = rec {
-                let ty = Type::new(self.btf, TypeId::new(self.next_id), rec);
-                self.next_id = self.next_id.wrapping_add(1);
-                self.left -= 1;
-                return Some(ty);
-            }
-            self.left = 0;
-            return None;
-        }
-        let ty = self.btf.record_at(TypeId::new(self.next_id), self.off);
-        match ty {
-            Some(ty) => {
-                self.off = self.off.saturating_add(ty.record().len());
-                self.next_id = self.next_id.wrapping_add(1);
-                self.left -= 1;
-                Some(ty)
-            }
-            None => {
-                self.left = 0;
-                None
-            }
-        }
-    }
-
-    fn size_hint(&self) -> (usize, Option<usize>) {
-        (self.left as usize, Some(self.left as usize))
+#[cfg(feature = "alloc")]
+impl BtfIndex {
+    /// Parses `data` (on `base`, if given) and keeps its index.
+    ///
+    /// # Errors
+    ///
+    /// As [`Btf::parse`], and with a base as [`Btf::parse_split`] (the
+    /// split in its base's byte order, at most
+    /// [`MAX_SPLIT_DEPTH`](crate::MAX_SPLIT_DEPTH) levels deep).
+    pub fn build(data: &[u8], base: Option<&Btf<'_>>) -> Result<BtfIndex> {
+        let btf = match base {
+            Some(base) => Btf::parse_split(data, base)?,
+            None => Btf::parse(data)?,
+        };
+        Ok(btf.into_index())
     }
 }
-
-impl ExactSizeIterator for Types<'_> {}
-impl core::iter::FusedIterator for Types<'_> {}
 
 #[cfg(all(test, feature = "alloc"))]
 mod tests {

@@ -4,7 +4,7 @@
 //! Wire fields are byte arrays ([`U16`], [`U32`]) that carry no order of their
 //! own: a read names the order, either as a runtime [`Endian`] value (the type
 //! views use this, so one `Btf` type serves both orders) or as a zero-sized
-//! [`Order`] type (the validating walk is monomorphised over it, so a native
+//! [`Order`] type (the framing walk is monomorphised over it, so a native
 //! blob pays nothing for big-endian support).
 
 use zerocopy::{FromBytes, Immutable, IntoBytes, KnownLayout, Unaligned};
@@ -74,6 +74,9 @@ impl Endian {
 /// Implemented by the zero-sized [`Le`] and [`Be`]; [`Endian`] picks one at
 /// run time and the loop is compiled once for each.
 pub(crate) trait Order: Copy {
+    /// The same order as a run-time value.
+    const ENDIAN: Endian;
+
     /// Decodes a `u32` in this order.
     fn u32(bytes: [u8; 4]) -> u32;
 }
@@ -87,6 +90,8 @@ pub(crate) struct Le;
 pub(crate) struct Be;
 
 impl Order for Le {
+    const ENDIAN: Endian = Endian::Little;
+
     #[inline(always)]
     fn u32(bytes: [u8; 4]) -> u32 {
         u32::from_le_bytes(bytes)
@@ -94,6 +99,8 @@ impl Order for Le {
 }
 
 impl Order for Be {
+    const ENDIAN: Endian = Endian::Big;
+
     #[inline(always)]
     fn u32(bytes: [u8; 4]) -> u32 {
         u32::from_be_bytes(bytes)

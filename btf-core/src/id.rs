@@ -1,5 +1,8 @@
 //! Newtypes for the numbers BTF uses as references: type ids, string
 //! offsets and kinds.
+//!
+//! What a kind's records hold ([`Kind::record_layout`], [`Kind::has_size`],
+//! [`Kind::has_type`]) is the record decoder's knowledge, in `record`.
 
 use core::fmt;
 
@@ -188,57 +191,7 @@ impl Kind {
             _ => return None,
         })
     }
-
-    /// Fixed bytes after the 12-byte common record, and bytes per `vlen`
-    /// element, for a known kind; `None` for an unknown one.
-    ///
-    /// FUNC's `vlen` holds its linkage, not a count, so its element size is 0.
-    #[inline(always)]
-    pub const fn record_layout(self) -> Option<(u8, u8)> {
-        // A table lookup. The mask keeps the index below the table's 128
-        // entries.
-        #[allow(clippy::indexing_slicing)]
-        let (info_sz, elem_sz, known) = RECORD_LAYOUTS[(self.0 & 0x7f) as usize];
-        if known && self.0 < 0x80 {
-            Some((info_sz, elem_sz))
-        } else {
-            None
-        }
-    }
-
-    /// Whether `size_or_type` holds a size for this kind.
-    #[inline]
-    pub const fn has_size(self) -> bool {
-        matches!(self.0, 1 | 4 | 5 | 6 | 15 | 16 | 19)
-    }
-
-    /// Whether `size_or_type` holds a type id for this kind.
-    #[inline]
-    pub const fn has_type(self) -> bool {
-        matches!(self.0, 2 | 8..=14 | 17 | 18)
-    }
 }
-
-/// `(info_sz, elem_sz, known)` for every 7-bit kind.
-#[allow(clippy::indexing_slicing)] // evaluated at compile time
-const RECORD_LAYOUTS: [(u8, u8, bool); 128] = {
-    let mut table = [(0, 0, false); 128];
-    let mut k = 1;
-    while k <= Kind::MAX_KNOWN.0 as usize {
-        let (info_sz, elem_sz) = match k {
-            1 => (4, 0),        // INT: encoding word
-            3 => (12, 0),       // ARRAY
-            4 | 5 => (0, 12),   // STRUCT, UNION: members
-            6 | 13 => (0, 8),   // ENUM values, FUNC_PROTO params
-            14 | 17 => (4, 0),  // VAR linkage, DECL_TAG component_idx
-            15 | 19 => (0, 12), // DATASEC entries, ENUM64 values
-            _ => (0, 0),        // PTR, FWD, TYPEDEF, modifiers, FUNC, FLOAT, TYPE_TAG
-        };
-        table[k] = (info_sz, elem_sz, true);
-        k += 1;
-    }
-    table
-};
 
 impl fmt::Display for Kind {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {

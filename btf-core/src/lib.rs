@@ -19,27 +19,42 @@
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 //!
-//! # Layout of the crate
+//! # Architecture
 //!
-//! | module | concern |
-//! |---|---|
-//! | [`wire`] | the kernel's on-disk structs, alignment 1 |
-//! | `endian` | byte order: [`Endian`], [`U16`], [`U32`] |
-//! | `header` | [`Header`] and section bounds |
-//! | `walk` | the validating walks over the type section (records; elements; many sections at once for [`Btf::parse_splits`]) |
-//! | `btf` | [`Btf`]: one blob, split layering, ids, strings, iteration |
-//! | `types` | [`Type`] and [`TypeKind`] views, element iterators |
-//! | `names` | lookups by name: hash index, binary search, scan |
-//! | `resolve` | sizes, alignments, skipping modifiers and typedefs |
-//! | `index` | [`BtfIndex`]: the parts of a parse worth keeping (id and name indexes, what lookups learnt), re-attachable in O(1) |
-//! | [`diff`](mod@diff) | what changed between two blobs' named types, matched by kind and name (feature `alloc`) |
-//! | `buf` | [`BtfBuf`]: a parsed blob that owns or shares its bytes and base, lending [`Btf`] views (feature `alloc`) |
-//! | [`write`](mod@write) | building and encoding BTF (feature `alloc`) |
-//! | [`reloc`] | CO-RE relocation with libbpf's semantics: candidates by essential name, spec matching, every relocation kind, instruction patching and poisoning (feature `alloc`) |
-//! | [`check`](mod@check) | one BPF object's CO-RE relocations against many kernels: a matrix of what each resolves to, guards found by constant propagation, failures in C terms (feature `alloc`) |
-//! | [`ext`] | `.BTF.ext`: func_info, line_info and CO-RE relocation records, checked against `.BTF`; with `elf`, `ext::BpfObject`: a BPF object's program sections and instructions, each record mapped to its instruction |
-//! | `min` | the minimal BTF a set of BPF objects' CO-RE relocations need, for vmlinux and split module BTF (`btf min`; feature `elf`) |
-//! | [`kernel_check`] | the verdict `BPF_BTF_LOAD` would give, and why (feature `alloc`) |
+//! The crate is built in layers, from the bytes up; each module uses only
+//! the layers below it (the module graph has no cycle). Private modules are
+//! named for orientation; their items are re-exported at the root.
+//!
+//! | layer | module | concern |
+//! |---|---|---|
+//! | **wire format** | [`wire`] | the kernel's on-disk structs and constants, one per C struct of `btf.h`, alignment 1 |
+//! | | `endian` | byte order: [`Endian`], the wire fields [`U16`] and [`U32`], and the compile-time orders the hot loops are built for |
+//! | | `id` | the numbers BTF refers by: [`TypeId`], [`StrOffset`], [`Kind`] |
+//! | | `error` | [`Error`]: what is wrong with the input, and where (byte offset, type id, section) |
+//! | **records** | `record` | the one decoder of a type record: the `info` word (kind, `vlen`, kind flag), the 12-byte common part, each kind's tail (its size, also for kinds sized by a layout section; which of its words are names and type ids; INT's encoding word and a member's bitfield offset). [`Kind::record_layout`], [`Kind::has_size`] and [`Kind::has_type`] are its answers |
+//! | **blob** | `header` | [`Header`]: the header and the sections' bounds, order, alignment and overlap |
+//! | | `walk` | the walks over a type section: *framing*, run by every parse (each record fits, its kind is sized, its name and fixed-part type ids exist), and *validation*, run by [`Btf::validate`] (every element too); compiled once per byte order, with a packed form of `record`'s tables that tests hold to the decoder |
+//! | | `btf` | [`Btf`]: one blob read in place, layered on its base for a split; ids, strings, sections. `btf/splits`: [`Btf::parse_splits`], many splits on one base, walked in lanes |
+//! | | `index` | the parts of a parse worth keeping: [`BtfIndex`] (id offsets, the table of names, what lookups learnt), re-attachable to its bytes in O(1) |
+//! | | `buf` | [`BtfBuf`]: a parsed blob that owns or shares its bytes, its base and its index, and lends [`Btf`] views (feature `alloc`) |
+//! | **views** | `types` | [`Type`] and [`TypeKind`], the element iterators ([`Members`], [`Params`], …), all read in place; [`Btf::type_by_id`] and [`Btf::types`] |
+//! | **lookups** | `names` | [`Btf::find_by_name`] and friends: hash index ([`Btf::index_names`]), binary search when the blob is sorted by name, scan |
+//! | | `resolve` | [`Btf::size_of`], [`Btf::align_of`], skipping modifiers and typedefs |
+//! | **formatting and writing** | [`dump`] | bpftool's `format raw` (`dump/raw.rs`) and libbpf's C declarations, a `vmlinux.h` (`dump/c/`: ordering, naming, layout and padding, declarators) |
+//! | | [`write`](mod@write) | building and encoding BTF, with the kernel's per-record rules checked first (feature `alloc`) |
+//! | **objects, CO-RE, kernel, diff** | `elf` | `.BTF` and `.BTF.ext` found in ELF files (feature `elf`) |
+//! | | [`ext`] | `.BTF.ext`: func_info, line_info and CO-RE relocation records, checked against `.BTF`; with `elf`, `ext::BpfObject`: a BPF object's programs and instructions, each record mapped to its instruction |
+//! | | [`reloc`] | CO-RE relocation with libbpf's semantics: candidates by essential name, spec matching, every relocation kind, instruction patching and poisoning (feature `alloc`) |
+//! | | [`check`](mod@check) | one BPF object's CO-RE relocations against many kernels: a matrix of what each resolves to, guards found by constant propagation, failures in C terms (feature `alloc`) |
+//! | | `min` | the minimal BTF a set of BPF objects' CO-RE relocations need, for vmlinux and split module BTF (`btf min`; feature `elf`) |
+//! | | [`kernel_check`] | the verdict `BPF_BTF_LOAD` would give, and why (feature `alloc`) |
+//! | | [`diff`](mod@diff) | what changed between two blobs' named types, matched by kind and name (feature `alloc`) |
+//!
+//! One word, one meaning: a blob's [`bytes`](Btf::bytes) are all of it, a
+//! record's [`tail`](Type::tail) is what its kind adds after the common
+//! part; *framing* is what every parse checks of each record, *validation*
+//! ([`Btf::validate`]) checks every element as well, and the writer's
+//! [`check`](write::Builder::check) holds records to the kernel's rules.
 //!
 //! # Features
 //!
@@ -99,13 +114,13 @@ pub mod ext;
 mod fmt;
 mod header;
 mod id;
-#[cfg(feature = "alloc")]
 mod index;
 #[cfg(feature = "alloc")]
 pub mod kernel_check;
 #[cfg(all(feature = "alloc", feature = "elf"))]
 pub mod min;
 mod names;
+mod record;
 #[cfg(feature = "alloc")]
 pub mod reloc;
 mod resolve;
@@ -124,7 +139,7 @@ pub mod testing;
 #[doc = include_str!("../../README.md")]
 struct ReadmeDoctests;
 
-pub use crate::btf::{Btf, MAX_SPLIT_DEPTH, Types};
+pub use crate::btf::{Btf, MAX_SPLIT_DEPTH};
 #[cfg(feature = "alloc")]
 pub use crate::buf::BtfBuf;
 pub use crate::endian::{Endian, U16, U32};
@@ -137,5 +152,6 @@ pub use crate::resolve::{MAX_ALIGN_VISITS, MAX_RESOLVE_DEPTH};
 pub use crate::types::{
     Array, Composite, Ctx, Datasec, DeclTag, Element, Elements, Enum, Enum64, EnumValue,
     Enumerator, Enumerator64, Enumerators, Enumerators64, Func, FuncProto, Fwd, Int, Linkage,
-    Member, Members, Param, Params, Type, TypeKind, TypeTag, Unknown, Var, VarSecinfo, VarSecinfos,
+    Member, Members, Param, Params, Type, TypeKind, TypeTag, Types, Unknown, Var, VarSecinfo,
+    VarSecinfos,
 };

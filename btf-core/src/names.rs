@@ -5,8 +5,10 @@
 use crate::btf::Btf;
 use crate::endian::{Be, Endian, Le, Order};
 use crate::id::{Kind, TypeId};
+#[cfg(feature = "alloc")]
+use crate::index::{BtfIndex, NameIndex};
+use crate::record::{Head, Info};
 use crate::types::Type;
-use crate::walk::decode_info;
 use core::cmp::Ordering as CmpOrdering;
 use core::sync::atomic::Ordering;
 
@@ -84,7 +86,7 @@ impl<'a> Btf<'a> {
     fn find_own(&self, name: &[u8], kind: Option<Kind>) -> Option<Type<'_>> {
         #[cfg(feature = "alloc")]
         if let Some(index) = self.name_index() {
-            return index.find(self, name, kind);
+            return find_indexed(index, self, name, kind);
         }
         let index = match self.endian() {
             Endian::Little => self.search_in::<Le>(name, kind),
@@ -114,10 +116,8 @@ impl<'a> Btf<'a> {
         // The name offset and info word of record `i`.
         let head = |i: usize| {
             let off = *offsets.get(i)? as usize;
-            let rec = types.get(off..)?.first_chunk::<8>()?;
-            let (name_off, info) = rec.split_first_chunk::<4>()?;
-            let info = info.first_chunk::<4>()?;
-            Some((O::u32(*name_off), O::u32(*info)))
+            let head = Head::read::<O>(types.get(off..)?)?;
+            Some((head.name_off, head.info))
         };
         // A name in this blob's own strings without walking the bases.
         let (strings, str_start) = (self.strings(), self.str_start());
@@ -125,7 +125,7 @@ impl<'a> Btf<'a> {
             Some(rel) => strings.get(rel as usize..).unwrap_or_default(),
             None => self.str_tail(off),
         };
-        let is_kind = |info: u32| kind.is_none_or(|k| decode_info(info).0 == k);
+        let is_kind = |info: Info| kind.is_none_or(|k| info.kind() == k);
         let order = |i: usize| match head(i) {
             Some((name_off, _)) => cmp_name(tail(name_off), name),
             None => CmpOrdering::Greater,
@@ -194,7 +194,7 @@ impl<'a> Btf<'a> {
     /// ```
     #[cfg(feature = "alloc")]
     pub fn index_names(&mut self) {
-        let index = NameIndex::build(self);
+        let index = build_name_index(self);
         self.set_name_index(index);
     }
 
@@ -211,101 +211,88 @@ impl<'a> Btf<'a> {
     }
 }
 
-/// A hash table of own type ids keyed by name: one entry per distinct name
-/// (its lowest id), and the other ids of repeated names, sorted, beside it.
-/// Each name is hashed and compared once on insertion, however often it
-/// repeats, so building is linear even when thousands of types share a
-/// name.
 #[cfg(feature = "alloc")]
-#[derive(Clone)]
-pub(crate) struct NameIndex {
-    table: hashbrown::HashTable<u32>,
-    /// `(lowest id of the name, another id of the name)`, sorted.
-    repeats: alloc::vec::Vec<(u32, u32)>,
-    hasher: hashbrown::DefaultHashBuilder,
+impl BtfIndex {
+    /// Builds and keeps the hash index of the blob's own names (see
+    /// [`Btf::index_names`]), so that every view attached to this index
+    /// finds its types by name in O(1). `data` and `base` are the blob and
+    /// base this index was built for.
+    ///
+    /// # Errors
+    ///
+    /// As [`Btf::with_index`], when `data` or `base` are not the ones this
+    /// index was built for.
+    pub fn index_names(&mut self, data: &[u8], base: Option<&Btf<'_>>) -> crate::Result<()> {
+        if !self.has_name_index() {
+            let names = build_name_index(&Btf::with_index(data, base, self)?);
+            self.set_names(names);
+        }
+        Ok(())
+    }
 }
 
+/// Builds the hash index of `btf`'s own names.
 #[cfg(feature = "alloc")]
-impl NameIndex {
-    pub(crate) fn build(btf: &Btf<'_>) -> NameIndex {
-        use core::hash::BuildHasher;
-        use hashbrown::hash_table::Entry;
-        let hasher = hashbrown::DefaultHashBuilder::default();
-        // Name offset 0 is the empty name in every blob: counting the
-        // others sizes the table without reading any string.
-        let mut named = 0usize;
-        for_each_name_off(btf, |_, off| named += usize::from(off != 0));
-        let mut table = hashbrown::HashTable::with_capacity(named);
-        let mut repeats = alloc::vec::Vec::new();
-        // The name offsets seen so far, by own index: the names of the
-        // table's entries without a lookup by id (which would walk the
-        // records of an unindexed blob).
-        let mut offs = alloc::vec::Vec::new();
-        let name_at = |off: u32| {
-            let tail = btf.str_tail(off);
-            tail.get(..memchr::memchr(0, tail).unwrap_or(tail.len()))
-                .unwrap_or_default()
-        };
-        let first = btf.first_id().get();
-        for_each_name_off(btf, |index, off| {
-            offs.push(off);
-            if off == 0 {
-                return;
-            }
-            let name = name_at(off);
-            if name.is_empty() {
-                return;
-            }
-            let id = first.wrapping_add(index);
-            let hash = hasher.hash_one(name);
-            let name_of = |known: u32| {
-                let at = known.wrapping_sub(first) as usize;
-                offs.get(at).map_or(&[][..], |&o| name_at(o))
-            };
-            match table.entry(
-                hash,
-                |&known| name_of(known) == name,
-                |&known| hasher.hash_one(name_of(known)),
-            ) {
-                // Ids come in increasing order: the entry keeps the lowest.
-                Entry::Occupied(lowest) => repeats.push((*lowest.get(), id)),
-                Entry::Vacant(slot) => {
-                    slot.insert(id);
-                }
-            }
-        });
-        repeats.sort_unstable();
-        repeats.shrink_to_fit();
-        NameIndex {
-            table,
-            repeats,
-            hasher,
-        }
-    }
-
-    fn find<'b>(&self, btf: &'b Btf<'b>, name: &[u8], kind: Option<Kind>) -> Option<Type<'b>> {
-        use core::hash::BuildHasher;
-        let lowest = *self.table.find(self.hasher.hash_one(name), |&id| {
-            btf.type_by_id(TypeId::new(id))
-                .is_ok_and(|t| t.name_bytes() == name)
-        })?;
-        let first = btf.type_by_id(TypeId::new(lowest)).ok()?;
-        let Some(kind) = kind else {
-            return Some(first);
-        };
-        if first.kind() == kind {
-            return Some(first);
-        }
-        // The other ids of the name, in increasing order.
-        let from = self.repeats.partition_point(|&(l, _)| l < lowest);
-        self.repeats
-            .get(from..)
+fn build_name_index(btf: &Btf<'_>) -> NameIndex {
+    // Name offset 0 is the empty name in every blob: counting the others
+    // sizes the table without reading any string.
+    let mut named = 0usize;
+    for_each_name_off(btf, |_, off| named += usize::from(off != 0));
+    let mut index = NameIndex::with_capacity(named);
+    // The name offsets seen so far, by own index: the names of the table's
+    // entries without a lookup by id (which would walk the records of an
+    // unindexed blob).
+    let mut offs = alloc::vec::Vec::new();
+    let name_at = |off: u32| {
+        let tail = btf.str_tail(off);
+        tail.get(..memchr::memchr(0, tail).unwrap_or(tail.len()))
             .unwrap_or_default()
-            .iter()
-            .take_while(|&&(l, _)| l == lowest)
-            .filter_map(|&(_, id)| btf.type_by_id(TypeId::new(id)).ok())
-            .find(|t| t.kind() == kind)
+    };
+    let first = btf.first_id().get();
+    for_each_name_off(btf, |own, off| {
+        offs.push(off);
+        if off == 0 {
+            return;
+        }
+        let name = name_at(off);
+        if name.is_empty() {
+            return;
+        }
+        let name_of = |known: u32| {
+            let at = known.wrapping_sub(first) as usize;
+            offs.get(at).map_or(&[][..], |&o| name_at(o))
+        };
+        index.insert(name, first.wrapping_add(own), name_of);
+    });
+    index.finish();
+    index
+}
+
+/// The first type named `name` (of `kind`, when given) in `index`, the
+/// hash index of `btf`'s own names.
+#[cfg(feature = "alloc")]
+fn find_indexed<'b>(
+    index: &NameIndex,
+    btf: &'b Btf<'b>,
+    name: &[u8],
+    kind: Option<Kind>,
+) -> Option<Type<'b>> {
+    let lowest = index.lowest(name, |id| {
+        btf.type_by_id(TypeId::new(id))
+            .is_ok_and(|t| t.name_bytes() == name)
+    })?;
+    let first = btf.type_by_id(TypeId::new(lowest)).ok()?;
+    let Some(kind) = kind else {
+        return Some(first);
+    };
+    if first.kind() == kind {
+        return Some(first);
     }
+    // The other ids of the name, in increasing order.
+    index
+        .repeats(lowest)
+        .filter_map(|id| btf.type_by_id(TypeId::new(id)).ok())
+        .find(|t| t.kind() == kind)
 }
 
 /// Calls `f` with the own index and name offset of every own type of
@@ -315,11 +302,11 @@ impl NameIndex {
 fn for_each_name_off(btf: &Btf<'_>, mut f: impl FnMut(u32, u32)) {
     fn indexed<O: Order>(offsets: &[u32], types: &[u8], f: &mut impl FnMut(u32, u32)) {
         for (index, &off) in (0u32..).zip(offsets) {
-            let word = types
+            let name_off = types
                 .get(off as usize..)
-                .and_then(|rec| rec.first_chunk::<4>())
-                .map_or(0, |w| O::u32(*w));
-            f(index, word);
+                .and_then(Head::read::<O>)
+                .map_or(0, |h| h.name_off);
+            f(index, name_off);
         }
     }
     match (btf.indexed_records(), btf.endian()) {

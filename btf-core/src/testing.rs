@@ -146,3 +146,179 @@ pub fn tiny_blob_in(endian: Endian) -> Vec<u8> {
     b.ty(color, 6, true, 2, 4).words(&[red, 0, green, u32::MAX]); // [5] enum color
     b.build()
 }
+
+/// What the record decoder (the `record` module, record by record) says a
+/// parse of `data` on `base` gives: the records' offsets, or the first
+/// fault of the records' own fields; and what `validate` then gives.
+/// `None` when the header, the sections or the layering on `base` fail,
+/// before any record is read.
+struct Decoded {
+    parse: crate::Result<Vec<u32>>,
+    validate: crate::Result<()>,
+}
+
+fn decode(data: &[u8], base: Option<&crate::Btf<'_>>) -> Option<Decoded> {
+    use crate::error::Error;
+    use crate::header::Header;
+    use crate::id::{Kind, StrOffset, TypeId};
+    use crate::record::{self, Records, Ref};
+    let header = Header::parse(data).ok()?;
+    let sections = header.sections(data, base.is_some()).ok()?;
+    let (first_id, str_start) = match base {
+        Some(b) => (
+            b.last_id().get().checked_add(1)?,
+            b.str_start()
+                .checked_add(u32::try_from(b.strings().len()).ok()?)?,
+        ),
+        None => (1, 0),
+    };
+    if base.is_some_and(|b| b.endian() != header.endian) {
+        return None;
+    }
+    let mut layouts = alloc::vec![sections.layout];
+    let mut below = base;
+    while let Some(b) = below {
+        layouts.push(b.layout());
+        below = b.base();
+    }
+    let types = sections.types;
+    let at = |off: usize| sections.types_at.saturating_add(off);
+    let mut offsets = Vec::new();
+    let mut stop = None;
+    for r in Records::new(types, header.endian, &layouts) {
+        match r {
+            Ok((off, _)) => offsets.push(off),
+            Err(off) => {
+                stop = Some(off);
+                break;
+            }
+        }
+    }
+    let id_of = |index: usize| TypeId::new(first_id.saturating_add(index as u32));
+    if let Some(off) = stop {
+        let id = id_of(offsets.len());
+        let rest = types.get(off..).unwrap_or_default();
+        let error = match rest.get(4..8).and_then(|w| <[u8; 4]>::try_from(w).ok()) {
+            Some(word) if rest.len() >= record::COMMON => {
+                let info = record::Info::new(header.endian.read_u32(word));
+                match record::size(info.kind(), info.vlen(), &layouts) {
+                    Some(needed) => Error::RecordTruncated {
+                        id,
+                        offset: at(off),
+                        needed,
+                        available: rest.len(),
+                    },
+                    None if info.kind() == Kind::VOID => Error::InvalidKind {
+                        id,
+                        offset: at(off),
+                    },
+                    None => Error::UnknownKind {
+                        id,
+                        offset: at(off),
+                        kind: info.kind(),
+                    },
+                }
+            }
+            _ => Error::RecordTruncated {
+                id,
+                offset: at(off),
+                needed: record::COMMON as u64,
+                available: rest.len(),
+            },
+        };
+        return Some(Decoded {
+            parse: Err(error),
+            validate: Err(error),
+        });
+    }
+    let str_end = u64::from(str_start) + sections.strings.len() as u64;
+    let last_id = u64::from(first_id) + offsets.len() as u64;
+    // The first field out of range, the records' own or every one.
+    let first_fault = |elements: bool| -> crate::Result<()> {
+        for (index, &off) in offsets.iter().enumerate() {
+            let rec = types.get(off..).unwrap_or_default();
+            let word = |w: usize| {
+                rec.get(w * 4..w * 4 + 4)
+                    .and_then(|b| <[u8; 4]>::try_from(b).ok())
+                    .map_or(0, |b| header.endian.read_u32(b))
+            };
+            let info = record::Info::new(word(1));
+            let count = if elements { info.vlen() as usize } else { 0 };
+            for (w, what, _) in record::refs(info.kind(), count) {
+                let (value, offset, id) = (word(w), at(off + 4 * w), id_of(index));
+                match what {
+                    Ref::Name if u64::from(value) >= str_end => {
+                        return Err(Error::NameOutOfRange {
+                            id,
+                            offset,
+                            name_off: StrOffset::new(value),
+                        });
+                    }
+                    Ref::Type if u64::from(value) >= last_id => {
+                        return Err(Error::DanglingType {
+                            id,
+                            offset,
+                            target: TypeId::new(value),
+                        });
+                    }
+                    _ => {}
+                }
+            }
+        }
+        Ok(())
+    };
+    let parse = first_fault(false).map(|()| offsets.iter().map(|&o| o as u32).collect());
+    Some(Decoded {
+        validate: first_fault(true),
+        parse,
+    })
+}
+
+/// Checks a parse of `data` on `base` (`result`, from `Btf::parse`,
+/// `parse_split` or `parse_splits`, which walk the type section with the
+/// walk's own packed tables) against the record decoder, record by record:
+/// the same offsets, or the same first fault; and `validate` likewise.
+/// Returns what differs.
+pub fn check_against_decoder(
+    result: &crate::Result<crate::Btf<'_>>,
+    data: &[u8],
+    base: Option<&crate::Btf<'_>>,
+) -> Result<(), alloc::string::String> {
+    use alloc::format;
+    let Some(want) = decode(data, base) else {
+        // Refused before the walk; not the walk's business.
+        return match result {
+            Err(_) => Ok(()),
+            Ok(_) => Err("parsed a blob whose header or layering fails".into()),
+        };
+    };
+    match (result, &want.parse) {
+        (Ok(btf), Ok(offsets)) => {
+            if !btf.is_indexed() {
+                return Err("no id index to compare".into());
+            }
+            let index = btf.clone().into_index();
+            if index.offsets() != offsets.as_slice() {
+                return Err(format!(
+                    "{} records walked, {} decoded, or offsets differ",
+                    index.offsets().len(),
+                    offsets.len()
+                ));
+            }
+            let validated = btf.validate();
+            if validated != want.validate {
+                return Err(format!(
+                    "validate: walk {validated:?}, decoder {:?}",
+                    want.validate
+                ));
+            }
+            Ok(())
+        }
+        (Err(got), Err(want)) if got == want => Ok(()),
+        (got, want) => Err(format!(
+            "parse: walk {:?}, decoder {:?}",
+            got.as_ref().map(|b| b.type_count()),
+            want.as_ref().map(Vec::len)
+        )),
+    }
+}

@@ -1,32 +1,29 @@
-//! The validating walks over a type section.
+//! The walks over a type section: framing and validation.
 //!
-//! [`walk`], run by every parse, sizes each record, records its offset, and
-//! checks the record itself: that it fits, that its kind can be sized, and
-//! that its name offset and the type ids in its fixed part (`size_or_type`
-//! for the kinds that refer, ARRAY's element and index types) are in range.
-//! [`check_elements`], run by [`Btf::validate`](crate::Btf::validate), checks
-//! in addition every name offset and type id in the records' elements
-//! (members, parameters, enumerators, DATASEC entries).
+//! [`frame`], run by every parse, sizes each record, records its offset, and
+//! checks the record's framing: that it fits, that its kind can be sized,
+//! and that its name offset and the type ids in its fixed part
+//! (`size_or_type` for the kinds that refer, ARRAY's element and index
+//! types) are in range. [`validate`], run by
+//! [`Btf::validate`](crate::Btf::validate), checks in addition every name
+//! offset and type id in the records' elements (members, parameters,
+//! enumerators, DATASEC entries).
 //!
 //! The walks are compiled once per byte order (see [`Order`]). To stay close
-//! to the cost of a bare offset walk, range checks are folded into two
-//! running maxima; only if a maximum is out of range does a second, precise
-//! pass run to find the first offending field and report it. [`lanes`]
-//! runs the record walk of many sections at once.
+//! to the cost of a bare offset walk, records of known kinds are sized and
+//! their references found through tables packed at compile time from the
+//! record decoder's shapes (`record`), which `tests/walk_decoder.rs` holds
+//! the walk to, and range checks are folded into two running maxima; only if a maximum is out of range does a second, precise
+//! pass run to find the first offending field and report it. The walk of
+//! many sections at once, for [`Btf::parse_splits`](crate::Btf::parse_splits),
+//! is built from the same record step ([`known_record`], [`fold_own`]) in
+//! `btf/splits/lanes.rs`, and concluded by the same code ([`conclude`]).
 
 use crate::endian::{Be, Endian, Le, Order};
 use crate::error::{Error, Result};
 use crate::id::{Kind, TypeId};
-use crate::wire::{
-    BtfArray, BtfEnum, BtfEnum64, BtfKindLayout, BtfMember, BtfParam, BtfType, BtfVarSecinfo,
-    INFO_KIND_MASK, INFO_KIND_SHIFT, INFO_VLEN_MASK,
-};
-use zerocopy::FromBytes;
-
-#[cfg(feature = "alloc")]
-mod lanes;
-#[cfg(feature = "alloc")]
-pub(crate) use lanes::{Jobs, Walked, walk_lanes};
+use crate::record::{self, COMMON, Head, Info, Records, Ref, Shape};
+use crate::wire::BtfKindLayout;
 
 /// Where the records' offsets go. `Default` lets a walk move the sink into
 /// its loop, where its fields live in registers rather than behind a
@@ -126,34 +123,10 @@ pub(crate) struct WalkInput<'a, 'l> {
     pub(crate) layouts: &'l [&'a [BtfKindLayout]],
 }
 
-/// Size of a record of `kind` with `vlen`, or `None` when neither this crate
-/// nor any of `layouts` knows the kind.
-#[inline(always)]
-pub(crate) fn record_size(kind: Kind, vlen: u32, layouts: &[&[BtfKindLayout]]) -> Option<u64> {
-    let (info_sz, elem_sz) = match kind.record_layout() {
-        Some(known) => known,
-        None if kind == Kind::VOID => return None,
-        None => {
-            let entry = layouts
-                .iter()
-                .find_map(|l| l.get(usize::from(kind.get())))?;
-            (entry.info_sz, entry.elem_sz)
-        }
-    };
-    Some(12 + u64::from(info_sz) + u64::from(vlen) * u64::from(elem_sz))
-}
-
-/// Splits `info` into kind and vlen.
-#[inline(always)]
-pub(crate) fn decode_info(info: u32) -> (Kind, u32) {
-    // The mask keeps the value below 128, so the cast cannot truncate.
-    let kind = ((info >> INFO_KIND_SHIFT) & INFO_KIND_MASK) as u8;
-    (Kind::new(kind), info & INFO_VLEN_MASK)
-}
-
-/// Walks the type section, checking each record (not its elements),
-/// pushing each record's offset into `sink`; returns the number of records.
-pub(crate) fn walk(
+/// Walks the type section, checking each record's framing (not its
+/// elements), pushing each record's offset into `sink`; returns the number
+/// of records.
+pub(crate) fn frame(
     endian: Endian,
     input: &WalkInput<'_, '_>,
     sink: &mut impl OffsetSink,
@@ -161,13 +134,13 @@ pub(crate) fn walk(
     run::<false>(endian, input, sink)
 }
 
-/// Walks the type section checking each record and every element; returns
-/// the number of records.
-pub(crate) fn check_elements(endian: Endian, input: &WalkInput<'_, '_>) -> Result<u32> {
+/// Walks the type section checking each record's framing and every
+/// element; returns the number of records.
+pub(crate) fn validate(endian: Endian, input: &WalkInput<'_, '_>) -> Result<u32> {
     run::<true>(endian, input, &mut NoSink)
 }
 
-/// [`walk`] (`ELEMENTS` false) or [`check_elements`] (true).
+/// [`frame`] (`ELEMENTS` false) or [`validate`] (true).
 #[inline(always)]
 fn run<const ELEMENTS: bool>(
     endian: Endian,
@@ -183,7 +156,7 @@ fn run<const ELEMENTS: bool>(
 /// What a fast walk that stopped at `off` with `folded` says of its
 /// section: the record count, or the first fault.
 #[inline(always)]
-fn conclude<O: Order, const ELEMENTS: bool>(
+pub(crate) fn conclude<O: Order, const ELEMENTS: bool>(
     input: &WalkInput<'_, '_>,
     folded: &Folded,
     off: usize,
@@ -215,34 +188,62 @@ fn conclude<O: Order, const ELEMENTS: bool>(
 ///   is a type id, its second word is a type id.
 type Units = u32;
 
-/// The [`Units`] word of every 7-bit kind (0 for the kinds this crate does
-/// not know, which [`known_records`] never sees).
+/// The [`Units`] word of every 7-bit kind, from the record decoder's
+/// [`Shape`]s (0 for the kinds this crate does not know, which
+/// [`known_records`] never sees). A shape this packing cannot hold stops
+/// the build.
+#[allow(clippy::panic)] // evaluated at compile time
 const UNITS: [Units; 128] = {
     let mut table = [0; 128];
     let mut k = 1;
-    while k <= Kind::MAX_KNOWN.get() as usize {
-        // (stride, first word a name, first a type, second a type)
-        let (stride, a_name, a_type, b_type): (u32, u32, u32, u32) = match k {
-            3 => (12, 0, 1, 1),     // ARRAY info: type, index_type
-            4 | 5 => (12, 1, 0, 1), // members: name, type, offset
-            13 => (8, 1, 0, 1),     // params: name, type
-            6 => (8, 1, 0, 0),      // ENUM: name, val
-            19 => (12, 1, 0, 0),    // ENUM64: name, lo32, hi32
-            15 => (12, 0, 1, 0),    // DATASEC: type, offset, size
-            _ => (16, 0, 0, 0),     // no units: INT, VAR, DECL_TAG have 4 info bytes
+    while k <= Kind::MAX_KNOWN.get() {
+        let Some(shape) = Shape::of(Kind::new(k)) else {
+            panic!("a known kind without a shape");
+        };
+        let units = if shape.info_types != 0 {
+            // The info part as one unit (ARRAY's): type ids in its first
+            // two words, and no elements after it.
+            assert!(shape.elem_sz == 0 && shape.info_sz >= 8 && shape.info_types & !0b11 == 0);
+            units(
+                shape.info_sz,
+                false,
+                shape.info_types & 1 != 0,
+                shape.info_types & 2 != 0,
+            )
+        } else if shape.elem_name.is_some() || shape.elem_type.is_some() {
+            // The elements, right after the common part: a name in the
+            // first word, a type id in the first or second.
+            assert!(shape.info_sz == 0 && shape.elem_sz >= 8);
+            assert!(matches!(shape.elem_name, None | Some(0)));
+            assert!(matches!(shape.elem_type, None | Some(0) | Some(1)));
+            units(
+                shape.elem_sz,
+                matches!(shape.elem_name, Some(0)),
+                matches!(shape.elem_type, Some(0)),
+                matches!(shape.elem_type, Some(1)),
+            )
+        } else {
+            // No references in the tail (INT, VAR and DECL_TAG have 4
+            // info bytes): a stride longer than any such tail.
+            units(16, false, false, false)
         };
         #[allow(clippy::indexing_slicing)] // evaluated at compile time, k < 128
         {
-            table[k] = stride << 16 | a_name << 25 | a_type << 26 | b_type << 27;
+            table[k as usize] = units;
         }
         k += 1;
     }
     table
 };
 
+/// Packs one [`Units`] word.
+const fn units(stride: u8, a_name: bool, a_type: bool, b_type: bool) -> Units {
+    (stride as u32) << 16 | (a_name as u32) << 25 | (a_type as u32) << 26 | (b_type as u32) << 27
+}
+
 /// The `u32` at `at` in `bytes`, or 0 past the end.
 #[inline(always)]
-fn word<O: Order>(bytes: &[u8], at: usize) -> u32 {
+pub(crate) fn word<O: Order>(bytes: &[u8], at: usize) -> u32 {
     match bytes.get(at..).and_then(|b| b.first_chunk::<4>()) {
         Some(w) => O::u32(*w),
         None => 0,
@@ -325,17 +326,17 @@ fn record_loop<O: Order, const ELEMENTS: bool>(
     let mut off = 0usize;
     loop {
         (folded, off) = known_records::<O, ELEMENTS>(types, off, folded, sink);
-        let Some(common) = types.get(off..).and_then(|r| r.first_chunk::<12>()) else {
+        let Some(common) = types.get(off..).and_then(|r| r.first_chunk::<COMMON>()) else {
             break;
         };
-        let (kind, vlen) = decode_info(word::<O>(common, 4));
-        if kind.is_known() {
+        let info = Info::new(word::<O>(common, 4));
+        if info.kind().is_known() {
             // It did not fit.
             break;
         }
         // Kind 0, or one sized by a layout section (no references this
         // crate can see).
-        match sized_by_layout(kind.get(), vlen, layouts) {
+        match sized_by_layout(info.kind(), info.vlen(), layouts) {
             Some(size) if size <= types.len() - off => {
                 // The offset is below `types.len()`, which came from a u32.
                 sink.put(folded.count, off as u32);
@@ -358,11 +359,14 @@ fn record_loop<O: Order, const ELEMENTS: bool>(
 /// compares against what is left, off the chain, so that the caller's
 /// advance is a plain add.
 #[inline(always)]
-fn known_record<O: Order>(types: &[u8], off: usize) -> Option<(&[u8; 12], u32, usize)> {
-    let common = types.get(off..).and_then(|r| r.first_chunk::<12>())?;
-    let info = word::<O>(common, 4);
-    let kind = (info >> INFO_KIND_SHIFT) & INFO_KIND_MASK;
-    let vlen = info & INFO_VLEN_MASK;
+pub(crate) fn known_record<O: Order>(
+    types: &[u8],
+    off: usize,
+) -> Option<(&[u8; COMMON], u32, usize)> {
+    let common = types.get(off..).and_then(|r| r.first_chunk::<COMMON>())?;
+    let info = Info::new(word::<O>(common, 4));
+    let kind = info.kind_number();
+    let vlen = info.vlen();
     if kind.wrapping_sub(1) >= u32::from(Kind::MAX_KNOWN.get()) {
         return None;
     }
@@ -371,14 +375,19 @@ fn known_record<O: Order>(types: &[u8], off: usize) -> Option<(&[u8; 12], u32, u
     let elem_words = ((ELEM_WORDS >> at) & 3) as usize;
     // vlen < 2^24 and elements are at most 3 words: no overflow, even in
     // 32 bits.
-    let size = 12 + 4 * (info_words + vlen as usize * elem_words);
+    let size = COMMON + 4 * (info_words + vlen as usize * elem_words);
     // `off` never passes `types.len()`.
     (size <= types.len() - off).then_some((common, kind, size))
 }
 
 /// Folds a known record's name and, when `size_or_type` is a type id, that.
 #[inline(always)]
-fn fold_own<O: Order>(common: &[u8; 12], kind: u32, max_name: &mut u32, max_ref: &mut u32) {
+pub(crate) fn fold_own<O: Order>(
+    common: &[u8; COMMON],
+    kind: u32,
+    max_name: &mut u32,
+    max_ref: &mut u32,
+) {
     *max_name = (*max_name).max(word::<O>(common, 0));
     let refers = 0u32.wrapping_sub((SIZE_OR_TYPE_IS_ID >> kind) & 1);
     *max_ref = (*max_ref).max(word::<O>(common, 8) & refers);
@@ -391,7 +400,7 @@ fn fold_own<O: Order>(common: &[u8; 12], kind: u32, max_name: &mut u32, max_ref:
 /// element's references are folded too (and ARRAY's, as one unit of the
 /// same loop).
 #[inline(always)]
-fn known_records<O: Order, const ELEMENTS: bool>(
+pub(crate) fn known_records<O: Order, const ELEMENTS: bool>(
     types: &[u8],
     mut off: usize,
     folded: Folded,
@@ -414,7 +423,7 @@ fn known_records<O: Order, const ELEMENTS: bool>(
             let a_name = 0u32.wrapping_sub((fk >> 25) & 1);
             let a_type = 0u32.wrapping_sub((fk >> 26) & 1);
             let b_type = 0u32.wrapping_sub((fk >> 27) & 1);
-            let mut units = types.get(off + 12..off + size).unwrap_or_default();
+            let mut units = types.get(off + COMMON..off + size).unwrap_or_default();
             while let Some((unit, _)) = units.split_first_chunk::<8>() {
                 let a = word::<O>(unit, 0);
                 let b = word::<O>(unit, 4);
@@ -424,7 +433,7 @@ fn known_records<O: Order, const ELEMENTS: bool>(
             }
         } else if kind == u32::from(Kind::ARRAY.get()) {
             // The record fits, and ARRAY's is 24 bytes: no overflow.
-            let at = off + 12;
+            let at = off + COMMON;
             max_ref = max_ref
                 .max(word::<O>(types, at))
                 .max(word::<O>(types, at + 4));
@@ -446,8 +455,8 @@ fn known_records<O: Order, const ELEMENTS: bool>(
 /// size it.
 #[cold]
 #[inline(never)]
-fn sized_by_layout(kind: u8, vlen: u32, layouts: &[&[BtfKindLayout]]) -> Option<usize> {
-    let size = record_size(Kind::new(kind), vlen, layouts)?;
+fn sized_by_layout(kind: Kind, vlen: u32, layouts: &[&[BtfKindLayout]]) -> Option<usize> {
+    let size = record::size(kind, vlen, layouts)?;
     Some(usize::try_from(size).unwrap_or(usize::MAX))
 }
 
@@ -458,11 +467,12 @@ fn sized_by_layout(kind: u8, vlen: u32, layouts: &[&[BtfKindLayout]]) -> Option<
 fn structure_error<O: Order>(input: &WalkInput<'_, '_>, off: usize, count: u32) -> Error {
     let id = fold_id(input, count);
     let rest = input.types.get(off..).unwrap_or_default();
-    let Some(common) = rest.first_chunk::<12>() else {
-        return truncated(input, id, off, 12, rest.len());
+    let Some(common) = rest.first_chunk::<COMMON>() else {
+        return truncated(input, id, off, COMMON as u64, rest.len());
     };
-    let (kind, vlen) = decode_info(word::<O>(common, 4));
-    match record_size(kind, vlen, input.layouts) {
+    let info = Info::new(word::<O>(common, 4));
+    let kind = info.kind();
+    match record::size(kind, info.vlen(), input.layouts) {
         Some(needed) => truncated(input, id, off, needed, rest.len()),
         None => {
             let offset = input.types_at.saturating_add(off);
@@ -482,11 +492,13 @@ fn fold_id(input: &WalkInput<'_, '_>, count: u32) -> u32 {
     input.first_id.saturating_add(count)
 }
 
+/// What a walk folded so far: the records walked, and the maxima of the
+/// name offsets and type ids it read.
 #[derive(Default)]
-struct Folded {
-    count: u32,
-    max_name: u32,
-    max_ref: u32,
+pub(crate) struct Folded {
+    pub(crate) count: u32,
+    pub(crate) max_name: u32,
+    pub(crate) max_ref: u32,
 }
 
 /// The field checks of the precise walk: each field is checked as it is
@@ -523,12 +535,6 @@ impl Check {
     }
 }
 
-/// Returns the trailing data of a record as a slice of `T`.
-#[inline(always)]
-fn elems<T: FromBytes + zerocopy::KnownLayout + zerocopy::Immutable>(bytes: &[u8]) -> &[T] {
-    <[T]>::ref_from_bytes(bytes).unwrap_or_default()
-}
-
 /// The field-by-field walk of the record checks and, with `ELEMENTS`, the
 /// element checks, run after the fast loop's maxima found a fault: reports
 /// the first bad field; returns the record count should there be none.
@@ -546,11 +552,11 @@ fn walk_precise<O: Order, const ELEMENTS: bool>(input: &WalkInput<'_, '_>) -> Re
     let mut id = input.first_id;
     let mut count = 0u32;
     while let Some(rest) = types.get(off..).filter(|r| !r.is_empty()) {
-        let Ok((rec, _)) = BtfType::ref_from_prefix(rest) else {
-            return Err(truncated(input, id, off, 12, rest.len()));
+        let Some(head) = Head::read::<O>(rest) else {
+            return Err(truncated(input, id, off, COMMON as u64, rest.len()));
         };
-        let (kind, vlen) = decode_info(rec.info.get_in::<O>());
-        let Some(size) = record_size(kind, vlen, input.layouts) else {
+        let (kind, vlen) = (head.info.kind(), head.info.vlen());
+        let Some(size) = record::size(kind, vlen, input.layouts) else {
             let offset = input.types_at.saturating_add(off);
             let id = TypeId::new(id);
             return Err(if kind == Kind::VOID {
@@ -559,71 +565,18 @@ fn walk_precise<O: Order, const ELEMENTS: bool>(input: &WalkInput<'_, '_>) -> Re
                 Error::UnknownKind { id, offset, kind }
             });
         };
-        let Some(body) = usize::try_from(size).ok().and_then(|n| rest.get(12..n)) else {
+        let Some(rec) = usize::try_from(size).ok().and_then(|n| rest.get(..n)) else {
             return Err(truncated(input, id, off, size, rest.len()));
         };
-        check.name(id, off, rec.name_off.get_in::<O>())?;
-        let st = rec.size_or_type.get_in::<O>();
-        let at = off.saturating_add(12);
-        match kind.get() {
-            // PTR, TYPEDEF, VOLATILE, CONST, RESTRICT, FUNC, FUNC_PROTO's
-            // return type, VAR, DECL_TAG, TYPE_TAG
-            2 | 8..=12 | 14 | 17 | 18 => check.ty(id, off.saturating_add(8), st)?,
-            3 => {
-                if let Ok((arr, _)) = BtfArray::ref_from_prefix(body) {
-                    check.ty(id, at, arr.type_.get_in::<O>())?;
-                    check.ty(id, at.saturating_add(4), arr.index_type.get_in::<O>())?;
-                }
+        // The record's own references; with `ELEMENTS`, its elements' too.
+        let elements = if ELEMENTS { vlen as usize } else { 0 };
+        for (at, what, _) in record::refs(kind, elements) {
+            let field_at = off.saturating_add(at.saturating_mul(4));
+            let value = word::<O>(rec, at.saturating_mul(4));
+            match what {
+                Ref::Name => check.name(id, field_at, value)?,
+                Ref::Type => check.ty(id, field_at, value)?,
             }
-            4 | 5 if ELEMENTS => {
-                for (i, m) in elems::<BtfMember>(body).iter().enumerate() {
-                    let m_at = at.saturating_add(i.saturating_mul(12));
-                    check.name(id, m_at, m.name_off.get_in::<O>())?;
-                    check.ty(id, m_at.saturating_add(4), m.type_.get_in::<O>())?;
-                }
-            }
-            6 if ELEMENTS => {
-                for (i, e) in elems::<BtfEnum>(body).iter().enumerate() {
-                    check.name(
-                        id,
-                        at.saturating_add(i.saturating_mul(8)),
-                        e.name_off.get_in::<O>(),
-                    )?;
-                }
-            }
-            13 => {
-                check.ty(id, off.saturating_add(8), st)?;
-                let params = if ELEMENTS {
-                    elems::<BtfParam>(body)
-                } else {
-                    &[]
-                };
-                for (i, p) in params.iter().enumerate() {
-                    let p_at = at.saturating_add(i.saturating_mul(8));
-                    check.name(id, p_at, p.name_off.get_in::<O>())?;
-                    check.ty(id, p_at.saturating_add(4), p.type_.get_in::<O>())?;
-                }
-            }
-            15 if ELEMENTS => {
-                for (i, v) in elems::<BtfVarSecinfo>(body).iter().enumerate() {
-                    check.ty(
-                        id,
-                        at.saturating_add(i.saturating_mul(12)),
-                        v.type_.get_in::<O>(),
-                    )?;
-                }
-            }
-            19 if ELEMENTS => {
-                for (i, e) in elems::<BtfEnum64>(body).iter().enumerate() {
-                    check.name(
-                        id,
-                        at.saturating_add(i.saturating_mul(12)),
-                        e.name_off.get_in::<O>(),
-                    )?;
-                }
-            }
-            // INT, FWD, FLOAT: no references; unknown kinds: none we can see.
-            _ => {}
         }
         count = count.checked_add(1).ok_or(Error::TooManyTypes {
             offset: input.types_at.saturating_add(off),
@@ -631,14 +584,14 @@ fn walk_precise<O: Order, const ELEMENTS: bool>(input: &WalkInput<'_, '_>) -> Re
         id = id.checked_add(1).ok_or(Error::TooManyTypes {
             offset: input.types_at.saturating_add(off),
         })?;
-        off = off.saturating_add(12).saturating_add(body.len());
+        off = off.saturating_add(rec.len());
     }
     Ok(count)
 }
 
 /// Counts records, checking only that each can be sized and fits.
 fn count_records<O: Order>(input: &WalkInput<'_, '_>) -> Result<u32> {
-    let sizes = RecordIter::<O>::new(input.types, input.layouts);
+    let sizes = Records::new(input.types, O::ENDIAN, input.layouts);
     let mut count = 0u32;
     for r in sizes {
         r.map_err(|_| Error::TooManyTypes {
@@ -647,53 +600,6 @@ fn count_records<O: Order>(input: &WalkInput<'_, '_>) -> Result<u32> {
         count = count.saturating_add(1);
     }
     Ok(count)
-}
-
-/// Iterates the (offset, length) of each record of an already-checked type
-/// section.
-pub(crate) struct RecordIter<'a, 'l, O> {
-    types: &'a [u8],
-    layouts: &'l [&'a [BtfKindLayout]],
-    off: usize,
-    _order: core::marker::PhantomData<O>,
-}
-
-impl<'a, 'l, O: Order> RecordIter<'a, 'l, O> {
-    pub(crate) fn new(types: &'a [u8], layouts: &'l [&'a [BtfKindLayout]]) -> Self {
-        RecordIter {
-            types,
-            layouts,
-            off: 0,
-            _order: core::marker::PhantomData,
-        }
-    }
-}
-
-impl<O: Order> Iterator for RecordIter<'_, '_, O> {
-    type Item = core::result::Result<(usize, usize), ()>;
-
-    fn next(&mut self) -> Option<Self::Item> {
-        let rest = self.types.get(self.off..).filter(|r| !r.is_empty())?;
-        let Ok((rec, _)) = BtfType::ref_from_prefix(rest) else {
-            self.off = self.types.len();
-            return Some(Err(()));
-        };
-        let (kind, vlen) = decode_info(rec.info.get_in::<O>());
-        let len = record_size(kind, vlen, self.layouts)
-            .and_then(|n| usize::try_from(n).ok())
-            .filter(|&n| n <= rest.len());
-        match len {
-            Some(len) => {
-                let at = self.off;
-                self.off = self.off.saturating_add(len);
-                Some(Ok((at, len)))
-            }
-            None => {
-                self.off = self.types.len();
-                Some(Err(()))
-            }
-        }
-    }
 }
 
 fn truncated(

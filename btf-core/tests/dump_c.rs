@@ -224,13 +224,13 @@ fn unknown_kinds_are_refused_with_their_id() {
     let mut b = Builder::new();
     b.add_int("int", 4, wire::INT_SIGNED);
     b.set_kind_layout(btf_core::Kind::new(20), 4, 0);
-    b.add_raw(&btf_core::write::RawType {
+    b.add_raw(&btf_core::write::RawRecord {
         name: btf_core::write::Name::ANON,
         kind: btf_core::Kind::new(20),
         kflag: false,
         vlen: 0,
         size_or_type: 0,
-        data: &[0],
+        tail: &[0],
     });
     let opts = EncodeOptions::default().with_header(btf_core::write::HeaderFormat::Layout);
     let bytes = b.encode_unchecked(&opts).expect("encode");

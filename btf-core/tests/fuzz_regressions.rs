@@ -16,7 +16,7 @@ fn regression(name: &str) -> std::path::PathBuf {
 
 /// `structured` (fuzz/regressions/structured-layout-known-kind): a builder
 /// with no types and the layout entry of ARRAY set to 0/0, encoded big
-/// endian with the layout header. `Builder::validate` accepts it;
+/// endian with the layout header. `Builder::check` accepts it;
 /// `Btf::parse` rejects the blob ("layout entry for kind ARRAY at offset 44
 /// disagrees with its known layout"). What the writer validates, the reader
 /// must parse: one of the two has to change.
@@ -37,9 +37,9 @@ fn structured_layout_known_kind() {
             "the reproducer blob is what the builder writes"
         );
     }
-    if b.validate(&opts).is_ok()
+    if b.check(&opts).is_ok()
         && let Err(e) = Btf::parse(&bytes)
     {
-        panic!("Builder::validate accepted a blob Btf::parse rejects: {e}");
+        panic!("Builder::check accepted a blob Btf::parse rejects: {e}");
     }
 }

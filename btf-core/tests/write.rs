@@ -8,7 +8,7 @@ mod common;
 use btf_core::wire::{INT_BOOL, INT_CHAR, INT_SIGNED};
 use btf_core::write::{
     Builder, Copier, EncodeOptions, EnumeratorDef, HeaderFormat, LEGACY_MAX_VLEN, MemberDef, Name,
-    ParamDef, Place, Problem, RawType, SecinfoDef, WriteError,
+    ParamDef, Place, Problem, RawRecord, SecinfoDef, WriteError,
 };
 use btf_core::{Btf, Endian, EnumValue, Kind, Linkage, StrOffset, TypeId, TypeKind};
 use std::path::Path;
@@ -490,13 +490,13 @@ fn bad_use_is_an_error_from_encode_and_raw_mode_allows_it() {
     // Anonymous kinds with a name, named kinds without one.
     let mut b = Builder::new();
     let int3 = b.add_int("int", 4, 0);
-    let ptr = b.add_raw(&RawType {
+    let ptr = b.add_raw(&RawRecord {
         name: Name::from("p"),
         kind: Kind::PTR,
         kflag: false,
         vlen: 0,
         size_or_type: int3.get(),
-        data: &[],
+        tail: &[],
     });
     assert_eq!(invalid(&b), (ptr, Problem::NameNotAllowed));
 
@@ -558,26 +558,26 @@ fn bad_use_is_an_error_from_encode_and_raw_mode_allows_it() {
     // Kind 0, an unknown kind without a layout, a raw record whose vlen
     // and length disagree.
     let mut b = Builder::new();
-    let k0 = b.add_raw(&RawType {
+    let k0 = b.add_raw(&RawRecord {
         name: Name::ANON,
         kind: Kind::new(0),
         kflag: false,
         vlen: 0,
         size_or_type: 0,
-        data: &[],
+        tail: &[],
     });
     assert_eq!(
         invalid(&b),
         (k0, Problem::UnknownKind { kind: Kind::new(0) })
     );
     let mut b = Builder::new();
-    let short = b.add_raw(&RawType {
+    let short = b.add_raw(&RawRecord {
         name: Name::ANON,
         kind: Kind::FUNC_PROTO,
         kflag: false,
         vlen: 2,
         size_or_type: 0,
-        data: &[0, 0],
+        tail: &[0, 0],
     });
     assert_eq!(
         invalid(&b),
@@ -616,13 +616,13 @@ fn bad_use_is_an_error_from_encode_and_raw_mode_allows_it() {
 fn unknown_kinds_need_a_layout_section() {
     let mut b = Builder::new();
     b.add_int("int", 4, 0);
-    let odd = b.add_raw(&RawType {
+    let odd = b.add_raw(&RawRecord {
         name: Name::from("future"),
         kind: Kind::new(20),
         kflag: false,
         vlen: 2,
         size_or_type: 1,
-        data: &[7, 1, 2],
+        tail: &[7, 1, 2],
     });
     b.set_kind_layout(Kind::new(20), 4, 4);
     assert_eq!(
@@ -640,7 +640,7 @@ fn unknown_kinds_need_a_layout_section() {
     assert_eq!(btf.layout().len(), 21);
     let t = btf.type_by_id(odd).unwrap();
     assert_eq!(t.kind(), Kind::new(20));
-    assert_eq!(t.data().len(), 12);
+    assert_eq!(t.tail().len(), 12);
     // Copied as is, with the layout entry, and exact.
     let again = Builder::from_btf(&btf).unwrap();
     assert_eq!(again.encode(&EncodeOptions::like(&btf)).unwrap(), bytes);
@@ -849,7 +849,7 @@ fn copy_check_and_encode_all_of_vmlinux_with_timings() {
         }
         let t_copy = t.elapsed();
         let t = Instant::now();
-        b.validate(&EncodeOptions::default()).unwrap();
+        b.check(&EncodeOptions::default()).unwrap();
         let t_check = t.elapsed();
         let t = Instant::now();
         let out = c.encode_unchecked(&EncodeOptions::like(&src)).unwrap();

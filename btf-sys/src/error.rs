@@ -5,7 +5,7 @@ use std::collections::TryReserveError;
 use std::io;
 use std::path::PathBuf;
 
-use crate::ids::BtfId;
+use crate::id::BtfId;
 
 /// A bpf(2) command that this crate issues.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]

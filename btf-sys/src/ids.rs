@@ -1,40 +1,11 @@
-//! BTF object ids: the newtype, listing them, and opening them.
+//! Listing BTF object ids and opening the objects they name.
 
-use core::fmt;
-use core::num::NonZeroU32;
 use std::io;
 
 use crate::error::{Command, Error};
+use crate::id::BtfId;
 use crate::kernel::Kernel;
 use crate::sys::BtfFd;
-
-/// The id of a BTF object in the kernel (what `bpftool btf list` prints).
-///
-/// Ids start at 1; vmlinux is usually 1. An id names an object only while
-/// it is loaded: a module's BTF id vanishes when the module is unloaded.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub struct BtfId(NonZeroU32);
-
-impl BtfId {
-    /// The id `id`, or `None` for 0, which is no object.
-    pub const fn new(id: u32) -> Option<BtfId> {
-        match NonZeroU32::new(id) {
-            Some(id) => Some(BtfId(id)),
-            None => None,
-        }
-    }
-
-    /// The number.
-    pub const fn get(self) -> u32 {
-        self.0.get()
-    }
-}
-
-impl fmt::Display for BtfId {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}", self.0)
-    }
-}
 
 /// Iterator over the ids of all BTF objects, in increasing order
 /// (`BPF_BTF_GET_NEXT_ID`). Made by [`btf_ids`].

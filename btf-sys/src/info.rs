@@ -8,23 +8,13 @@
 //! so a huge number is an error, not an abort or a multi-gigabyte buffer.
 
 use crate::error::{Alloc, Command, Error};
-use crate::ids::BtfId;
+use crate::id::BtfId;
 use crate::kernel::Kernel;
+use crate::limits::{MAX_BTF_BYTES, MAX_NAME_BYTES};
 use crate::sys::{BorrowedBtfFd, RawBtfInfo};
 
 /// How many times a read is retried when the object's size changes.
 const ATTEMPTS: usize = 4;
-
-/// The largest BTF object this crate reads: 256 MiB, about forty times the
-/// BTF of a distribution's vmlinux (6–7 MiB in 2026). The kernel refuses to
-/// load user BTF above 16 MiB (`BTF_MAX_SIZE`); a larger reported size, from
-/// `BPF_OBJ_GET_INFO_BY_FD` or a sysfs file, is refused with
-/// [`Error::TooLarge`] before anything is allocated.
-pub const MAX_BTF_BYTES: usize = 256 << 20;
-
-/// The longest BTF object name this crate reads (module names are at most
-/// 55 bytes; the kernel's object names at most 15).
-pub const MAX_NAME_BYTES: usize = 4096;
 
 /// What the kernel says about a BTF object.
 #[derive(Clone, Debug, PartialEq, Eq)]

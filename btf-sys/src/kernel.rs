@@ -14,7 +14,8 @@ use std::io::{self, Read};
 use std::path::Path;
 
 use crate::error::Alloc;
-use crate::ids::BtfId;
+use crate::id::BtfId;
+use crate::limits::MAX_BTF_BYTES;
 use crate::sys::{self, BorrowedBtfFd, BtfFd, LoadRejected, RawBtfInfo};
 
 /// The kernel interfaces this crate uses, one method per call.
@@ -147,13 +148,13 @@ impl Kernel for Linux {
         }
         let mut file = File::open(sys::VMLINUX_PATH)?;
         let size = usize::try_from(file.metadata()?.len()).unwrap_or(usize::MAX);
-        if size > crate::MAX_BTF_BYTES {
+        if size > MAX_BTF_BYTES {
             return Err(io::Error::new(
                 io::ErrorKind::InvalidData,
                 format!(
                     "{} is {size} bytes, more than the limit of {}",
                     sys::VMLINUX_PATH,
-                    crate::MAX_BTF_BYTES
+                    MAX_BTF_BYTES
                 ),
             ));
         }

@@ -58,9 +58,11 @@
 
 mod check;
 mod error;
+mod id;
 mod ids;
 mod info;
 mod kernel;
+mod limits;
 mod load;
 mod set;
 #[allow(unsafe_code)]
@@ -68,14 +70,16 @@ mod sys;
 
 pub use check::{load_btf_checked, running_kernel_profile};
 pub use error::{Alloc, Command, Error};
-pub use ids::{BtfId, BtfIds, OpenBtfs, btf_ids, open_btf, open_btfs};
-pub use info::{BtfInfo, BtfObject, MAX_BTF_BYTES, MAX_NAME_BYTES, btf_info, read_btf};
+pub use id::BtfId;
+pub use ids::{BtfIds, OpenBtfs, btf_ids, open_btf, open_btfs};
+pub use info::{BtfInfo, BtfObject, btf_info, read_btf};
 /// Implemented by a test double, beside [`Kernel`], to be accepted where
 /// the crate takes a kernel (feature `test-kernel`, outside the crate's
 /// semver promises: methods may be added to [`Kernel`] in any release).
 #[cfg(feature = "test-kernel")]
 pub use kernel::sealed::Sealed as TestKernel;
 pub use kernel::{Kernel, KernelBytes, Linux};
+pub use limits::{MAX_BTF_BYTES, MAX_NAME_BYTES};
 pub use load::load_btf;
 pub use set::{
     AttachTarget, Discovery, FoundType, KernelBtf, LoadOptions, ModuleBtf, ModuleFailure, Owner,

@@ -18,7 +18,8 @@ use btf_core::{Btf, BtfBuf, Kind, Type, TypeId};
 use self::names::SetNames;
 
 use crate::error::{Alloc, Error};
-use crate::ids::{BtfId, btf_ids};
+use crate::id::BtfId;
+use crate::ids::btf_ids;
 use crate::info::{query, read_bytes, read_name, reserved_buffer};
 use crate::kernel::{Kernel, KernelBytes, Linux};
 use crate::sys::BtfFd;

@@ -397,8 +397,8 @@ fn baseline_by_id() {
     for module in set.modules() {
         let view = module.btf();
         let base = view.base().expect("a split");
-        assert!(std::ptr::eq(base.data(), &set.vmlinux_bytes()[..]));
-        assert!(!std::ptr::eq(base.data(), &other.vmlinux_bytes()[..]));
+        assert!(std::ptr::eq(base.bytes(), &set.vmlinux_bytes()[..]));
+        assert!(!std::ptr::eq(base.bytes(), &other.vmlinux_bytes()[..]));
     }
     // Found types come with a view of their owner.
     let found = set

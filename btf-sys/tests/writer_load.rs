@@ -15,7 +15,7 @@ mod skip;
 use btf_core::wire::{INT_BOOL, INT_CHAR, INT_SIGNED};
 use btf_core::write::{
     Builder, Copier, EncodeOptions, EnumeratorDef, HeaderFormat, MemberDef, Name, ParamDef,
-    RawType, SecinfoDef,
+    RawRecord, SecinfoDef,
 };
 use btf_core::{Btf, Endian, Kind, Linkage, TypeId};
 use btf_sys::{Linux, load_btf};
@@ -313,13 +313,13 @@ const INVALID: &[(&str, Graph)] = &[
     ("pointer member not byte aligned", |b| {
         let i = int(b);
         let p = b.add_ptr(i);
-        b.add_raw(&RawType {
+        b.add_raw(&RawRecord {
             name: Name::from("s"),
             kind: Kind::STRUCT,
             kflag: false,
             vlen: 1,
             size_or_type: 16,
-            data: &[0, p.get(), 3],
+            tail: &[0, p.get(), 3],
         });
     }),
     ("member past the struct's size", |b| {
@@ -331,13 +331,13 @@ const INVALID: &[(&str, Graph)] = &[
         b.add_union("u", 8, &[MemberDef::new("x", i, 32)]);
     }),
     ("int of 33 bits in 4 bytes", |b| {
-        b.add_raw(&RawType {
+        b.add_raw(&RawRecord {
             name: Name::from("int"),
             kind: Kind::INT,
             kflag: false,
             vlen: 0,
             size_or_type: 4,
-            data: &[33],
+            tail: &[33],
         });
     }),
     ("int with two encodings", |b| {
@@ -378,13 +378,13 @@ const INVALID: &[(&str, Graph)] = &[
     }),
     ("named pointer", |b| {
         let i = int(b);
-        b.add_raw(&RawType {
+        b.add_raw(&RawRecord {
             name: Name::from("p"),
             kind: Kind::PTR,
             kflag: false,
             vlen: 0,
             size_or_type: i.get(),
-            data: &[],
+            tail: &[],
         });
     }),
     ("float of 3 bytes", |b| {
@@ -392,13 +392,13 @@ const INVALID: &[(&str, Graph)] = &[
     }),
     ("kind 0", |b| {
         int(b);
-        b.add_raw(&RawType {
+        b.add_raw(&RawRecord {
             name: Name::ANON,
             kind: Kind::new(0),
             kflag: false,
             vlen: 0,
             size_or_type: 0,
-            data: &[],
+            tail: &[],
         });
     }),
 ];

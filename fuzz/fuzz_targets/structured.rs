@@ -13,7 +13,7 @@
 //! `parse` target.
 //!
 //! Invariants checked on top of the walk, when no mutation was applied:
-//! whatever `Builder::validate` accepts encodes, parses with `Btf::parse`
+//! whatever `Builder::check` accepts encodes, parses with `Btf::parse`
 //! (`parse_split` for the split) with as many types as the builder holds,
 //! and `Builder::from_btf` of the parse encodes back to the same bytes.
 #![no_main]
@@ -21,7 +21,7 @@
 use arbitrary::Arbitrary;
 use btf_core::write::{
     Builder, EncodeOptions, EnumeratorDef, HeaderFormat, LEGACY_MAX_VLEN, MemberDef, Name,
-    ParamDef, RawType, SecinfoDef,
+    ParamDef, RawRecord, SecinfoDef,
 };
 use btf_core::{Btf, Endian, Kind, Linkage, TypeId};
 use libfuzzer_sys::fuzz_target;
@@ -395,13 +395,13 @@ fn build(b: &mut Builder<'_>, types: &[Ty]) {
                 data,
             } => {
                 let n = name(n);
-                b.add_raw(&RawType {
+                b.add_raw(&RawRecord {
                     name: nm(&n),
                     kind: Kind::new(*kind),
                     kflag: *kflag,
                     vlen: u32::from(*vlen),
                     size_or_type: *size_or_type,
-                    data,
+                    tail: data,
                 });
             }
             Ty::Layout {
@@ -460,7 +460,7 @@ fn mutate(bytes: &mut Vec<u8>, mutations: &[Mutation]) {
     }
 }
 
-/// Unmutated output that the writer validated must parse, and `from_btf`
+/// Unmutated output that the writer's check accepted must parse, and `from_btf`
 /// must give the same bytes back.
 fn check_unmutated(b: &Builder<'_>, opts: &EncodeOptions, bytes: &[u8], btf: &Btf<'_>) {
     assert_eq!(btf.type_count() as usize, b.type_count());
@@ -487,7 +487,7 @@ fuzz_target!(|input: Input| {
 
     let mut b = Builder::new();
     build(&mut b, &input.types);
-    let valid = b.validate(&opts).is_ok();
+    let valid = b.check(&opts).is_ok();
     let Ok(mut bytes) = b.encode_unchecked(&opts) else {
         return;
     };
@@ -517,7 +517,7 @@ fuzz_target!(|input: Input| {
     };
     let mut sb = Builder::split(&base);
     build(&mut sb, &split.types);
-    let valid = sb.validate(&opts).is_ok();
+    let valid = sb.check(&opts).is_ok();
     let Ok(mut split_bytes) = sb.encode_unchecked(&opts) else {
         return;
     };

@@ -21,7 +21,7 @@
 //! - `parse`, `parse_unindexed`, `parse_with_storage` and an index
 //!   round trip (`into_index` / `with_index`) agree;
 //! - re-encoding a parsed blob ([`Builder::from_btf`]) gives a blob that
-//!   parses to the same dump, and whatever the writer's `validate` accepts
+//!   parses to the same dump, and whatever the writer's `check` accepts
 //!   parses.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
@@ -40,7 +40,7 @@ const SCAN_FIRST: usize = 256;
 const SCAN_STRIDED: usize = 16;
 
 /// Walks `btf` (parsed by any constructor) and everything reachable from
-/// it. `btf.data()` and `btf.base()` are reparsed in the other modes.
+/// it. `btf.bytes()` and `btf.base()` are reparsed in the other modes.
 pub fn walk(btf: &Btf<'_>) {
     let count = btf.type_count();
     assert_eq!(btf.type_ids().len(), count as usize);
@@ -119,7 +119,7 @@ fn view(btf: &Btf<'_>, t: &btf_core::Type<'_>) -> u32 {
         t.referenced_type(),
     );
     assert!(t.record().len() >= 12);
-    assert_eq!(t.data().len() + 12, t.record().len());
+    assert_eq!(t.tail().len() + 12, t.record().len());
     let vlen = t.vlen() as usize;
     let kind = t.as_kind();
     let _ = format!("{t:?} {kind:?} {}", t.kind());
@@ -253,12 +253,12 @@ fn lookups(btf: &Btf<'_>) {
 fn with_name_index(btf: &Btf<'_>, f: &mut dyn FnMut(&Btf<'_>)) {
     match btf.base() {
         None => {
-            let mut own = Btf::parse(btf.data()).expect("parse agrees");
+            let mut own = Btf::parse(btf.bytes()).expect("parse agrees");
             own.index_names();
             f(&own);
         }
         Some(base) => with_name_index(base, &mut |indexed_base| {
-            let mut own = Btf::parse_split(btf.data(), indexed_base).expect("parse_split agrees");
+            let mut own = Btf::parse_split(btf.bytes(), indexed_base).expect("parse_split agrees");
             own.index_names();
             f(&own);
         }),
@@ -275,7 +275,7 @@ fn finds_without_scan(btf: &Btf<'_>) -> bool {
 fn check_lookups(btf: &Btf<'_>, hashed: &Btf<'_>) {
     assert!(hashed.has_name_index());
     assert_eq!(hashed.first_id(), btf.first_id());
-    let unindexed = Btf::parse_unindexed(btf.data(), btf.base()).expect("parse_unindexed");
+    let unindexed = Btf::parse_unindexed(btf.bytes(), btf.base()).expect("parse_unindexed");
     let every = finds_without_scan(btf);
     let step = (btf.type_count() as usize / SCAN_STRIDED).max(1);
     let mut scanned = 0usize;
@@ -416,7 +416,7 @@ fn c_dumps(btf: &Btf<'_>) {
 
 /// The other parse modes and the index round trip agree with `btf`.
 fn reparse(btf: &Btf<'_>) {
-    let data = btf.data();
+    let data = btf.bytes();
     let base = btf.base();
     let count = btf.type_count();
     let unindexed = Btf::parse_unindexed(data, base).expect("parse_unindexed");
@@ -474,10 +474,11 @@ fn rewrite(btf: &Btf<'_>) {
             dump::write_raw(&again, &mut y).unwrap_or_else(|e| match e {});
             assert!(x == y, "from_btf output dumps differently");
         }
-        let _ = b.validate(&opts);
+        let _ = b.check(&opts);
     }
 
-    // Copy every own type: errors are fine, but what validates must parse.
+    // Copy every own type: errors are fine, but what passes the builder's
+    // check must parse.
     let mut b = match btf.base() {
         Some(base) => Builder::split(base),
         None => Builder::new(),
@@ -503,14 +504,14 @@ fn rewrite(btf: &Btf<'_>) {
 /// O(n).
 const COPY_FAILURES: u32 = 32;
 
-/// If `validate` accepts `b` with `opts`, `encode` succeeds and the blob
+/// If [`Builder::check`] accepts `b` with `opts`, `encode` succeeds and the blob
 /// parses (on `base`) with as many types as the builder holds.
 pub fn check_encoded(b: &Builder<'_>, opts: &EncodeOptions, base: Option<&Btf<'_>>) {
-    if b.validate(opts).is_err() {
+    if b.check(opts).is_err() {
         let _ = b.encode_unchecked(opts);
         return;
     }
-    let bytes = b.encode(opts).expect("validate accepted, encode failed");
+    let bytes = b.encode(opts).expect("check accepted, encode failed");
     let parsed = match base {
         Some(base) => Btf::parse_split(&bytes, base),
         None => Btf::parse(&bytes),

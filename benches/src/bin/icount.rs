@@ -16,7 +16,7 @@ use std::hint::black_box;
 const OPS: &[(&str, &str)] = &[
     ("bare_walk", "bare offset walk of vmlinux (count only)"),
     ("bare_walk_offsets", "bare offset walk, offsets into a Vec"),
-    ("native_le_parse", "little-endian-only validating parse"),
+    ("native_le_parse", "little-endian-only framing parse"),
     ("ours_parse_unindexed", "ours Btf::parse_unindexed"),
     ("ours_parse", "ours Btf::parse (id index)"),
     ("ours_parse_validate", "ours Btf::parse + validate"),
@@ -50,6 +50,12 @@ const OPS: &[(&str, &str)] = &[
         "libbpf btf__new_split of every corpus module",
     ),
     ("ours_write_raw", "ours dump::write_raw of vmlinux"),
+    ("ours_type_by_id", "ours type_by_id of every vmlinux id"),
+    (
+        "ours_walk",
+        "ours types() of vmlinux: kinds, name lengths, size_or_type",
+    ),
+    ("ours_write_c", "ours dump::write_c of vmlinux"),
 ];
 
 /// The counted region: callgrind counts only while this is on the stack.
@@ -214,6 +220,40 @@ fn main() {
             let mut out = Vec::with_capacity(16 << 20);
             icount_measured(&mut || {
                 dump::write_raw(&btf, &mut out).unwrap_or_else(|e| match e {});
+                out.len() as u64
+            })
+        }
+        "ours_type_by_id" => {
+            let btf = Btf::parse(&bytes).expect("parse");
+            let last = btf.last_id().get();
+            icount_measured(&mut || {
+                let mut acc = 0u32;
+                for id in 1..=last {
+                    let t = btf
+                        .type_by_id(black_box(btf_core::TypeId::new(id)))
+                        .expect("id");
+                    acc ^= t.info_word();
+                }
+                u64::from(acc)
+            })
+        }
+        "ours_walk" => {
+            let btf = Btf::parse(&bytes).expect("parse");
+            icount_measured(&mut || {
+                let (mut k, mut n, mut s) = (0u64, 0u64, 0u64);
+                for t in black_box(&btf).types() {
+                    k += u64::from(t.kind().get());
+                    n += t.name_bytes().len() as u64;
+                    s = s.wrapping_add(u64::from(t.size_or_type()));
+                }
+                k ^ n ^ s
+            })
+        }
+        "ours_write_c" => {
+            let btf = Btf::parse(&bytes).expect("parse");
+            let mut out = Vec::with_capacity(16 << 20);
+            icount_measured(&mut || {
+                dump::write_c(&btf, &mut out).expect("C dump");
                 out.len() as u64
             })
         }

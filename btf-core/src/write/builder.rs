@@ -1,10 +1,10 @@
 //! [`Builder`]: type records and strings under construction.
 
-use super::defs::{EnumeratorDef, MemberDef, Name, ParamDef, RawType, SecinfoDef};
-use super::record::encode_info;
+use super::defs::{EnumeratorDef, MemberDef, Name, ParamDef, RawRecord, SecinfoDef};
 use super::strings::Strings;
 use crate::btf::Btf;
 use crate::id::{Kind, StrOffset, TypeId};
+use crate::record::{Info, IntWord, MemberOffset};
 use crate::types::{Int, Linkage};
 use alloc::vec::Vec;
 
@@ -311,7 +311,7 @@ impl<'a> Builder<'a> {
         // longer than its vlen says and reports the count.
         let vlen = u32::try_from(vlen).unwrap_or(u32::MAX);
         self.words
-            .extend_from_slice(&[name, encode_info(kind, kflag, vlen), st]);
+            .extend_from_slice(&[name, Info::encode(kind, kflag, vlen).raw(), st]);
         id
     }
 
@@ -354,10 +354,12 @@ impl<'a> Builder<'a> {
     /// Adds an INT with every field given (bit offset and count as well).
     pub fn add_int_with<'n>(&mut self, name: impl Into<Name<'n>>, int: Int) -> TypeId {
         let id = self.simple(name, Kind::INT, false, int.size);
-        let word = (u32::from(int.encoding) & 0x0f) << 24
-            | u32::from(int.offset) << 16
-            | u32::from(int.bits);
-        self.words.push(word);
+        let word = IntWord {
+            encoding: int.encoding,
+            offset: int.offset,
+            bits: int.bits,
+        };
+        self.words.push(word.encode());
         id
     }
 
@@ -453,11 +455,11 @@ impl<'a> Builder<'a> {
         self.words.reserve(members.len().saturating_mul(3));
         for m in members {
             let name = self.name(m.name).get();
-            let offset = if kflag {
-                u32::from(m.bitfield_size) << 24 | (m.bit_offset & 0x00ff_ffff)
-            } else {
-                m.bit_offset
-            };
+            let offset = MemberOffset {
+                bit_offset: m.bit_offset,
+                bitfield_size: u32::from(m.bitfield_size),
+            }
+            .encode(kflag);
             self.words.extend_from_slice(&[name, m.ty.get(), offset]);
         }
         id
@@ -627,16 +629,16 @@ impl<'a> Builder<'a> {
     /// Adds any record, word by word: the raw mode for records the typed
     /// methods will not produce. [`encode`](Self::encode) still checks it;
     /// [`encode_unchecked`](Self::encode_unchecked) writes it as is.
-    pub fn add_raw(&mut self, raw: &RawType<'_, '_>) -> TypeId {
+    pub fn add_raw(&mut self, raw: &RawRecord<'_, '_>) -> TypeId {
         let name = self.name(raw.name).get();
         let id = self.next_id();
         self.starts.push(self.words.len());
         self.words.extend_from_slice(&[
             name,
-            encode_info(raw.kind, raw.kflag, raw.vlen),
+            Info::encode(raw.kind, raw.kflag, raw.vlen).raw(),
             raw.size_or_type,
         ]);
-        self.words.extend_from_slice(raw.data);
+        self.words.extend_from_slice(raw.tail);
         id
     }
 

@@ -12,7 +12,7 @@ use alloc::vec::Vec;
 
 /// Whether `a` and `b` are the same blob parsed on the same layering.
 fn same_blob(a: &Btf<'_>, b: &Btf<'_>) -> bool {
-    core::ptr::eq(a.data(), b.data()) && a.first_id() == b.first_id()
+    core::ptr::eq(a.bytes(), b.bytes()) && a.first_id() == b.first_id()
 }
 
 /// The record of `ty` as native words, or `None` when its length is not a

@@ -193,22 +193,22 @@ pub struct SecinfoDef {
 /// flags, inconsistent `vlen`).
 ///
 /// ```
-/// use btf_core::write::{Builder, Name, RawType};
+/// use btf_core::write::{Builder, Name, RawRecord};
 /// use btf_core::Kind;
 /// let mut b = Builder::new();
 /// // An INT with an unknown encoding bit, for a negative test.
-/// let id = b.add_raw(&RawType {
+/// let id = b.add_raw(&RawRecord {
 ///     name: Name::from("odd"),
 ///     kind: Kind::INT,
 ///     kflag: false,
 ///     vlen: 0,
 ///     size_or_type: 4,
-///     data: &[0x0800_0020],
+///     tail: &[0x0800_0020],
 /// });
 /// assert_eq!(id.get(), 1);
 /// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct RawType<'n, 'd> {
+pub struct RawRecord<'n, 'd> {
     /// Name.
     pub name: Name<'n>,
     /// Kind (bits 24..=30 of `info`; higher bits are dropped).
@@ -219,6 +219,7 @@ pub struct RawType<'n, 'd> {
     pub vlen: u32,
     /// The `size_or_type` word.
     pub size_or_type: u32,
-    /// The words after the 12-byte header, in native order.
-    pub data: &'d [u32],
+    /// The record's tail: the words after the 12-byte common part, in
+    /// native order.
+    pub tail: &'d [u32],
 }

@@ -3,7 +3,7 @@
 
 use super::builder::Builder;
 use super::error::WriteError;
-use super::validate::validate;
+use super::rules::check_rules;
 use crate::btf::Btf;
 use crate::endian::Endian;
 use crate::error::Section;
@@ -102,7 +102,7 @@ impl EncodeOptions {
 }
 
 impl Builder<'_> {
-    /// Checks every type (see [`validate`](Self::validate)) and encodes the
+    /// Checks every type (see [`check`](Self::check)) and encodes the
     /// blob.
     ///
     /// A split builder gives a split blob: only its own types and strings,
@@ -130,7 +130,7 @@ impl Builder<'_> {
     /// [`WriteError::TooManyTypes`], [`WriteError::StringsTooLarge`],
     /// [`WriteError::TooLarge`] for limits of the format.
     pub fn encode(&self, opts: &EncodeOptions) -> Result<Vec<u8>, WriteError> {
-        self.validate(opts)?;
+        self.check(opts)?;
         self.encode_unchecked(opts)
     }
 
@@ -147,7 +147,7 @@ impl Builder<'_> {
     /// let mut b = Builder::new();
     /// let int = b.add_int("int", 4, 0);
     /// let bad = b.add_typedef("not an identifier", int);
-    /// let err = b.validate(&EncodeOptions::default()).unwrap_err();
+    /// let err = b.check(&EncodeOptions::default()).unwrap_err();
     /// assert!(matches!(err, WriteError::InvalidType {
     ///     id, problem: Problem::NotIdentifier { place: Place::Type, .. } } if id == bad));
     /// ```
@@ -155,8 +155,8 @@ impl Builder<'_> {
     /// # Errors
     ///
     /// As [`encode`](Self::encode).
-    pub fn validate(&self, opts: &EncodeOptions) -> Result<(), WriteError> {
-        validate(self, opts.header == HeaderFormat::Layout, opts.max_vlen)
+    pub fn check(&self, opts: &EncodeOptions) -> Result<(), WriteError> {
+        check_rules(self, opts.header == HeaderFormat::Layout, opts.max_vlen)
     }
 
     /// Encodes the blob without checking the types: the raw mode, for

@@ -57,18 +57,18 @@ mod defs;
 mod encode;
 mod error;
 mod record;
+mod rules;
 mod strings;
-mod validate;
 
 pub use builder::Builder;
 pub use copy::Copier;
-pub use defs::{EnumeratorDef, MemberDef, Name, ParamDef, RawType, SecinfoDef};
+pub use defs::{EnumeratorDef, MemberDef, Name, ParamDef, RawRecord, SecinfoDef};
 pub use encode::{EncodeOptions, HeaderFormat};
 pub use error::{Place, Problem, WriteError};
 
 /// The largest `vlen` the 2026 encoding holds (24 bits). Kernels before
 /// April 2026 accept at most `0xffff`.
-pub const MAX_VLEN: u32 = crate::wire::INFO_VLEN_MASK;
+pub const MAX_VLEN: u32 = crate::record::Info::MAX_VLEN;
 
 /// The largest `vlen` kernels before April 2026 accept (16 bits); see
 /// [`EncodeOptions::with_max_vlen`].

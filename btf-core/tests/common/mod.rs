@@ -297,7 +297,7 @@ pub fn same_as_parse_split(
             assert_eq!(got.first_id(), want.first_id(), "{what}: first id");
             assert_eq!(got.str_start(), want.str_start(), "{what}: strings");
             assert_eq!(got.endian(), want.endian(), "{what}: order");
-            assert!(std::ptr::eq(got.data(), want.data()), "{what}: bytes");
+            assert!(std::ptr::eq(got.bytes(), want.bytes()), "{what}: bytes");
             assert!(got.is_indexed(), "{what}: indexed");
             assert_eq!(
                 got.clone().into_index(),

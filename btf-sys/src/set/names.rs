@@ -78,7 +78,7 @@ impl SetNames {
             next: Vec::with_capacity(named),
             hasher: hashbrown::DefaultHashBuilder::default(),
         };
-        let bytes_of = |blob: u32| blobs.get(blob as usize).map_or(&[][..], Btf::data);
+        let bytes_of = |blob: u32| blobs.get(blob as usize).map_or(&[][..], Btf::bytes);
         let vmlinux_strings = blobs.first().map_or(0, strings_at);
         for (owner, btf) in (0u32..).zip(blobs) {
             let own_strings = strings_at(btf);

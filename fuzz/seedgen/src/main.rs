@@ -27,7 +27,7 @@
 //!   synthetic ELF files, and fixed pseudo-random bytes for the targets that
 //!   decode their input with `arbitrary`.
 
-use btf_core::write::{Builder, Copier, EncodeOptions, HeaderFormat, MemberDef, RawType};
+use btf_core::write::{Builder, Copier, EncodeOptions, HeaderFormat, MemberDef, RawRecord};
 use btf_core::write::{EnumeratorDef, ParamDef, SecinfoDef};
 use btf_core::{Btf, Endian, Kind, Linkage, TypeId, TypeKind, wire};
 use std::collections::HashMap;
@@ -478,13 +478,13 @@ fn rebase(m: &Btf<'_>, base: &Btf<'_>, memo: &HashMap<u32, TypeId>) -> Vec<u8> {
             t.size_or_type()
         };
         let name = t.name_bytes();
-        b.add_raw(&RawType {
+        b.add_raw(&RawRecord {
             name: name.into(),
             kind: t.kind(),
             kflag: t.kflag(),
             vlen: t.vlen(),
             size_or_type: st,
-            data: &words,
+            tail: &words,
         });
     }
     encode(&b, &EncodeOptions::new(Endian::Little))
@@ -554,13 +554,13 @@ fn add_all_kinds(b: &mut Builder<'_>, int: TypeId, unknown: bool) {
     b.add_float("double", 8);
     if unknown {
         b.set_kind_layout(Kind::new(20), 4, 8);
-        b.add_raw(&RawType {
+        b.add_raw(&RawRecord {
             name: "future".into(),
             kind: Kind::new(20),
             kflag: false,
             vlen: 2,
             size_or_type: 0,
-            data: &[7, 1, 2, 3, 4],
+            tail: &[7, 1, 2, 3, 4],
         });
     }
 }

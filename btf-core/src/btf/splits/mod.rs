@@ -1,10 +1,14 @@
-//! [`Btf::parse_splits`]: many split blobs on one base in one call.
+//! [`Btf::parse_splits`]: many split blobs on one base in one call: the
+//! API and the batch (here), and the walk of many type sections at once
+//! ([`lanes`]).
 
+mod lanes;
+
+use self::lanes::{Jobs, Walked};
 use super::{Btf, Offsets, layering, layouts, walk_input};
 use crate::endian::{Be, Endian, Le};
 use crate::error::Result;
 use crate::header::{Header, Sections};
-use crate::walk::{self, Walked};
 use alloc::vec::Vec;
 
 impl<'a> Btf<'a> {
@@ -70,9 +74,9 @@ impl<'a> Btf<'a> {
             out,
             big: Vec::new(),
         };
-        walk::walk_lanes::<Le, _>(&mut batch);
+        lanes::walk_lanes::<Le, _>(&mut batch);
         let big = core::mem::take(&mut batch.big);
-        walk::walk_lanes::<Be, _>(&mut BigEndian {
+        lanes::walk_lanes::<Be, _>(&mut BigEndian {
             batch: &mut batch,
             pending: big.into_iter(),
         });
@@ -150,7 +154,7 @@ impl<'a, I: Iterator<Item = &'a [u8]>> Batch<'a, I> {
     }
 }
 
-impl<'a, I: Iterator<Item = &'a [u8]>> walk::Jobs<'a> for Batch<'a, I> {
+impl<'a, I: Iterator<Item = &'a [u8]>> Jobs<'a> for Batch<'a, I> {
     type Tag = Pending<'a>;
 
     fn next(&mut self) -> Option<(&'a [u8], Pending<'a>)> {
@@ -182,7 +186,7 @@ struct BigEndian<'b, 'a, I> {
     pending: alloc::vec::IntoIter<Pending<'a>>,
 }
 
-impl<'a, I: Iterator<Item = &'a [u8]>> walk::Jobs<'a> for BigEndian<'_, 'a, I> {
+impl<'a, I: Iterator<Item = &'a [u8]>> Jobs<'a> for BigEndian<'_, 'a, I> {
     type Tag = Pending<'a>;
 
     fn next(&mut self) -> Option<(&'a [u8], Pending<'a>)> {

@@ -3,20 +3,25 @@
 //! members, parameters, enumerators and datasec entries, all read from the
 //! blob in place.
 
+mod by_id;
+mod elements;
+
+pub use by_id::Types;
+pub use elements::{
+    Ctx, Element, Elements, EnumValue, Enumerator, Enumerator64, Enumerators, Enumerators64,
+    Member, Members, Param, Params, VarSecinfo, VarSecinfos,
+};
+
 use crate::btf::Btf;
 use crate::error::Result;
 use crate::id::{Kind, StrOffset, TypeId};
-use crate::walk::decode_info;
-use crate::wire::{
-    BtfArray, BtfDeclTag, BtfEnum, BtfEnum64, BtfMember, BtfParam, BtfType, BtfVar, BtfVarSecinfo,
-    INFO_KFLAG, INT_BOOL, INT_CHAR, INT_SIGNED,
-};
+use crate::record::{self, Info, IntWord};
+use crate::wire::{BtfArray, BtfDeclTag, BtfType, BtfVar, INT_BOOL, INT_CHAR, INT_SIGNED};
 use core::fmt;
-use core::marker::PhantomData;
 use zerocopy::{FromBytes, Immutable, KnownLayout};
 
 /// The record `void` is shown as.
-static VOID_RECORD: [u8; 12] = [0; 12];
+static VOID_RECORD: [u8; record::COMMON] = [0; record::COMMON];
 
 /// One type record, viewed in place.
 ///
@@ -65,8 +70,8 @@ impl<'a> Type<'a> {
     }
 
     #[inline(always)]
-    fn info(&self) -> u32 {
-        self.raw().info.get(self.btf.endian())
+    fn info(&self) -> Info {
+        Info::new(self.raw().info.get(self.btf.endian()))
     }
 
     /// The blob holding this record (a base's, for a base id looked up
@@ -85,25 +90,25 @@ impl<'a> Type<'a> {
     /// The kind.
     #[inline]
     pub fn kind(&self) -> Kind {
-        decode_info(self.info()).0
+        self.info().kind()
     }
 
     /// `vlen`: the number of trailing elements, or FUNC's linkage.
     #[inline]
     pub fn vlen(&self) -> u32 {
-        decode_info(self.info()).1
+        self.info().vlen()
     }
 
     /// The kind flag (bit 31 of `info`).
     #[inline]
     pub fn kflag(&self) -> bool {
-        self.info() & INFO_KFLAG != 0
+        self.info().kflag()
     }
 
     /// The raw `info` word.
     #[inline]
     pub fn info_word(&self) -> u32 {
-        self.info()
+        self.info().raw()
     }
 
     /// The name's offset in the strings.
@@ -153,16 +158,17 @@ impl<'a> Type<'a> {
             .then(|| TypeId::new(self.size_or_type()))
     }
 
-    /// The whole record: the 12-byte header and the kind's trailing data.
+    /// The whole record: the 12-byte common part and the [tail](Self::tail).
     #[inline]
     pub fn record(&self) -> &'a [u8] {
         self.rec
     }
 
-    /// The kind's trailing data after the 12-byte header.
+    /// The record's tail: what the kind adds after the 12-byte common part
+    /// (its info part, then its `vlen` elements).
     #[inline]
-    pub fn data(&self) -> &'a [u8] {
-        self.rec.get(12..).unwrap_or_default()
+    pub fn tail(&self) -> &'a [u8] {
+        record::tail(self.rec)
     }
 
     fn ctx(&self) -> Ctx<'a> {
@@ -173,18 +179,12 @@ impl<'a> Type<'a> {
     }
 
     fn elements<E: Element<'a>>(&self) -> Elements<'a, E> {
-        let elems = <[E::Wire]>::ref_from_prefix_with_elems(self.data(), self.vlen() as usize)
-            .map(|(s, _)| s)
-            .unwrap_or_default();
-        Elements {
-            ctx: self.ctx(),
-            iter: elems.iter(),
-            _e: PhantomData,
-        }
+        let elems = record::elements::<E::Wire>(self.tail(), self.vlen() as usize);
+        Elements::new(self.ctx(), elems)
     }
 
     fn trailer<T: FromBytes + KnownLayout + Immutable>(&self) -> Option<&'a T> {
-        T::ref_from_prefix(self.data()).ok().map(|(t, _)| t)
+        record::info_part(self.tail())
     }
 
     fn word(&self) -> u32 {
@@ -212,11 +212,11 @@ impl<'a> Type<'a> {
         let e = self.btf.endian();
         let st = self.size_or_type();
         let ty = TypeId::new(st);
-        match self.kind().get() {
-            0 => TypeKind::Void,
-            1 => TypeKind::Int(Int::decode(st, self.word())),
-            2 => TypeKind::Ptr(ty),
-            3 => TypeKind::Array(match self.trailer::<BtfArray>() {
+        match self.kind() {
+            Kind::VOID => TypeKind::Void,
+            Kind::INT => TypeKind::Int(Int::decode(st, self.word())),
+            Kind::PTR => TypeKind::Ptr(ty),
+            Kind::ARRAY => TypeKind::Array(match self.trailer::<BtfArray>() {
                 Some(a) => Array {
                     elem: TypeId::new(a.type_.get(e)),
                     index: TypeId::new(a.index_type.get(e)),
@@ -228,39 +228,39 @@ impl<'a> Type<'a> {
                     nelems: 0,
                 },
             }),
-            4 => TypeKind::Struct(Composite { ty: *self }),
-            5 => TypeKind::Union(Composite { ty: *self }),
-            6 => TypeKind::Enum(Enum { ty: *self }),
-            7 => TypeKind::Fwd(Fwd {
+            Kind::STRUCT => TypeKind::Struct(Composite { ty: *self }),
+            Kind::UNION => TypeKind::Union(Composite { ty: *self }),
+            Kind::ENUM => TypeKind::Enum(Enum { ty: *self }),
+            Kind::FWD => TypeKind::Fwd(Fwd {
                 is_union: self.kflag(),
             }),
-            8 => TypeKind::Typedef(ty),
-            9 => TypeKind::Volatile(ty),
-            10 => TypeKind::Const(ty),
-            11 => TypeKind::Restrict(ty),
-            12 => TypeKind::Func(Func {
+            Kind::TYPEDEF => TypeKind::Typedef(ty),
+            Kind::VOLATILE => TypeKind::Volatile(ty),
+            Kind::CONST => TypeKind::Const(ty),
+            Kind::RESTRICT => TypeKind::Restrict(ty),
+            Kind::FUNC => TypeKind::Func(Func {
                 proto: ty,
                 linkage: Linkage(self.vlen()),
             }),
-            13 => TypeKind::FuncProto(FuncProto { ty: *self }),
-            14 => TypeKind::Var(Var {
+            Kind::FUNC_PROTO => TypeKind::FuncProto(FuncProto { ty: *self }),
+            Kind::VAR => TypeKind::Var(Var {
                 ty,
                 linkage: Linkage(self.trailer::<BtfVar>().map_or(0, |v| v.linkage.get(e))),
             }),
-            15 => TypeKind::Datasec(Datasec { ty: *self }),
-            16 => TypeKind::Float(st),
-            17 => TypeKind::DeclTag(DeclTag {
+            Kind::DATASEC => TypeKind::Datasec(Datasec { ty: *self }),
+            Kind::FLOAT => TypeKind::Float(st),
+            Kind::DECL_TAG => TypeKind::DeclTag(DeclTag {
                 ty,
                 component_idx: self
                     .trailer::<BtfDeclTag>()
                     .map_or(-1, |d| d.component_idx.get(e) as i32),
                 attr: self.kflag(),
             }),
-            18 => TypeKind::TypeTag(TypeTag {
+            Kind::TYPE_TAG => TypeKind::TypeTag(TypeTag {
                 ty,
                 attr: self.kflag(),
             }),
-            19 => TypeKind::Enum64(Enum64 { ty: *self }),
+            Kind::ENUM64 => TypeKind::Enum64(Enum64 { ty: *self }),
             _ => TypeKind::Unknown(Unknown { ty: *self }),
         }
     }
@@ -338,11 +338,16 @@ pub struct Int {
 
 impl Int {
     fn decode(size: u32, word: u32) -> Int {
+        let IntWord {
+            encoding,
+            offset,
+            bits,
+        } = IntWord::decode(word);
         Int {
             size,
-            encoding: ((word >> 24) & 0x0f) as u8,
-            offset: ((word >> 16) & 0xff) as u8,
-            bits: (word & 0xff) as u8,
+            encoding,
+            offset,
+            bits,
         }
     }
 
@@ -580,7 +585,7 @@ impl<'a> Unknown<'a> {
             .btf()
             .kind_layout(self.kind())
             .map_or(0, |l| l.info_sz);
-        self.ty.data().get(..usize::from(n)).unwrap_or_default()
+        self.ty.tail().get(..usize::from(n)).unwrap_or_default()
     }
 
     /// The `vlen` elements after that, as bytes (`vlen × elem_sz`).
@@ -590,354 +595,7 @@ impl<'a> Unknown<'a> {
             .btf()
             .kind_layout(self.kind())
             .map_or(0, |l| l.info_sz);
-        self.ty.data().get(usize::from(n)..).unwrap_or_default()
-    }
-}
-
-/// What an element view needs from its type: the blob and the kind flag.
-#[derive(Clone, Copy, Debug)]
-pub struct Ctx<'a> {
-    btf: &'a Btf<'a>,
-    kflag: bool,
-}
-
-/// A view of one trailing element (member, parameter, enumerator, datasec
-/// entry). Implemented by this crate's element views only.
-pub trait Element<'a>: Sized + private::Sealed {
-    /// The wire struct.
-    type Wire: FromBytes + KnownLayout + Immutable + 'a;
-
-    /// Wraps one wire element.
-    fn new(ctx: Ctx<'a>, raw: &'a Self::Wire) -> Self;
-}
-
-mod private {
-    // Deliberately unnameable: it seals a public trait.
-    #[allow(unnameable_types)]
-    pub trait Sealed {}
-}
-
-/// An iterator over a record's trailing elements, in place. Also gives the
-/// raw wire slice.
-pub struct Elements<'a, E: Element<'a>> {
-    ctx: Ctx<'a>,
-    iter: core::slice::Iter<'a, E::Wire>,
-    _e: PhantomData<E>,
-}
-
-impl<'a, E: Element<'a>> Clone for Elements<'a, E> {
-    fn clone(&self) -> Self {
-        Elements {
-            ctx: self.ctx,
-            iter: self.iter.clone(),
-            _e: PhantomData,
-        }
-    }
-}
-
-impl<'a, E: Element<'a>> fmt::Debug for Elements<'a, E> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Elements")
-            .field("len", &self.iter.len())
-            .finish()
-    }
-}
-
-impl<'a, E: Element<'a>> Elements<'a, E> {
-    /// The remaining elements as wire structs.
-    pub fn raw(&self) -> &'a [E::Wire] {
-        self.iter.as_slice()
-    }
-
-    /// The `i`-th remaining element.
-    pub fn get(&self, i: usize) -> Option<E> {
-        self.iter.as_slice().get(i).map(|raw| E::new(self.ctx, raw))
-    }
-}
-
-impl<'a, E: Element<'a>> Iterator for Elements<'a, E> {
-    type Item = E;
-
-    #[inline]
-    fn next(&mut self) -> Option<E> {
-        self.iter.next().map(|raw| E::new(self.ctx, raw))
-    }
-
-    fn size_hint(&self) -> (usize, Option<usize>) {
-        self.iter.size_hint()
-    }
-
-    fn nth(&mut self, n: usize) -> Option<E> {
-        self.iter.nth(n).map(|raw| E::new(self.ctx, raw))
-    }
-}
-
-impl<'a, E: Element<'a>> DoubleEndedIterator for Elements<'a, E> {
-    fn next_back(&mut self) -> Option<E> {
-        self.iter.next_back().map(|raw| E::new(self.ctx, raw))
-    }
-}
-
-impl<'a, E: Element<'a>> ExactSizeIterator for Elements<'a, E> {}
-impl<'a, E: Element<'a>> core::iter::FusedIterator for Elements<'a, E> {}
-
-/// The members of a STRUCT or UNION.
-pub type Members<'a> = Elements<'a, Member<'a>>;
-/// The enumerators of an ENUM.
-pub type Enumerators<'a> = Elements<'a, Enumerator<'a>>;
-/// The enumerators of an ENUM64.
-pub type Enumerators64<'a> = Elements<'a, Enumerator64<'a>>;
-/// The parameters of a FUNC_PROTO.
-pub type Params<'a> = Elements<'a, Param<'a>>;
-/// The entries of a DATASEC.
-pub type VarSecinfos<'a> = Elements<'a, VarSecinfo<'a>>;
-
-macro_rules! element {
-    ($(#[$doc:meta])* $name:ident, $wire:ty) => {
-        $(#[$doc])*
-        #[derive(Clone, Copy)]
-        pub struct $name<'a> {
-            ctx: Ctx<'a>,
-            raw: &'a $wire,
-        }
-
-        impl private::Sealed for $name<'_> {}
-
-        impl<'a> Element<'a> for $name<'a> {
-            type Wire = $wire;
-            #[inline]
-            fn new(ctx: Ctx<'a>, raw: &'a $wire) -> Self {
-                $name { ctx, raw }
-            }
-        }
-
-        impl<'a> $name<'a> {
-            /// The wire struct, in place.
-            pub fn raw(&self) -> &'a $wire {
-                self.raw
-            }
-        }
-    };
-}
-
-macro_rules! named_element {
-    ($name:ident) => {
-        impl<'a> $name<'a> {
-            /// The name's offset in the strings.
-            #[inline]
-            pub fn name_offset(&self) -> StrOffset {
-                StrOffset::new(self.raw.name_off.get(self.ctx.btf.endian()))
-            }
-
-            /// The name (`""` when anonymous).
-            ///
-            /// # Errors
-            ///
-            /// [`Error::StringOutOfRange`](crate::Error::StringOutOfRange)
-            /// when the offset is past the strings (parsing does not check
-            /// elements; [`Btf::validate`] does), and
-            /// [`Error::InvalidUtf8`](crate::Error::InvalidUtf8) when the
-            /// name is not UTF-8.
-            #[inline]
-            pub fn name(&self) -> Result<&'a str> {
-                self.ctx.btf.str_at(self.name_offset())
-            }
-
-            /// The name's bytes (empty when anonymous).
-            ///
-            /// # Errors
-            ///
-            /// [`Error::StringOutOfRange`](crate::Error::StringOutOfRange)
-            /// when the offset is past the strings (parsing does not check
-            /// elements; [`Btf::validate`] does).
-            #[inline]
-            pub fn name_bytes(&self) -> Result<&'a [u8]> {
-                self.ctx.btf.str_bytes_at(self.name_offset())
-            }
-        }
-
-        impl fmt::Debug for $name<'_> {
-            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                let mut d = f.debug_struct(stringify!($name));
-                match self.name_bytes() {
-                    Ok(name) => d.field("name", &crate::fmt::Bytes(name)),
-                    Err(e) => d.field("name", &e),
-                };
-                d.field("raw", self.raw).finish()
-            }
-        }
-    };
-}
-
-element!(
-    /// A STRUCT or UNION member.
-    Member, BtfMember
-);
-named_element!(Member);
-
-impl Member<'_> {
-    /// The member's type (not checked by parsing: [`Btf::type_by_id`]
-    /// fails for an id that does not exist).
-    #[inline]
-    pub fn ty(&self) -> TypeId {
-        TypeId::new(self.raw.type_.get(self.ctx.btf.endian()))
-    }
-
-    /// The raw `offset` word.
-    #[inline]
-    pub fn raw_offset(&self) -> u32 {
-        self.raw.offset.get(self.ctx.btf.endian())
-    }
-
-    /// The member's offset in bits from the start of the aggregate,
-    /// honouring the kind flag.
-    #[inline]
-    pub fn bit_offset(&self) -> u32 {
-        let off = self.raw_offset();
-        if self.ctx.kflag {
-            off & 0x00ff_ffff
-        } else {
-            off
-        }
-    }
-
-    /// The bitfield width in bits, or 0 when the member is not a bitfield
-    /// (always 0 without the kind flag; legacy bitfields are described by
-    /// the member's INT type instead).
-    #[inline]
-    pub fn bitfield_size(&self) -> u32 {
-        if self.ctx.kflag {
-            self.raw_offset() >> 24
-        } else {
-            0
-        }
-    }
-}
-
-/// An enumerator's value, signed or not as its enum says.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub enum EnumValue {
-    /// From an enum with the kind flag set.
-    Signed(i64),
-    /// From an enum without it.
-    Unsigned(u64),
-}
-
-impl EnumValue {
-    /// The value's bits as a `u64` (sign-extended when signed).
-    pub fn bits(self) -> u64 {
-        match self {
-            EnumValue::Signed(v) => v as u64,
-            EnumValue::Unsigned(v) => v,
-        }
-    }
-}
-
-impl fmt::Display for EnumValue {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            EnumValue::Signed(v) => fmt::Display::fmt(v, f),
-            EnumValue::Unsigned(v) => fmt::Display::fmt(v, f),
-        }
-    }
-}
-
-element!(
-    /// An ENUM enumerator.
-    Enumerator, BtfEnum
-);
-named_element!(Enumerator);
-
-impl Enumerator<'_> {
-    /// The raw 32 bits.
-    pub fn raw_value(&self) -> u32 {
-        self.raw.val.get(self.ctx.btf.endian())
-    }
-
-    /// The value, signed when the enum's kind flag is set.
-    pub fn value(&self) -> EnumValue {
-        let v = self.raw_value();
-        if self.ctx.kflag {
-            EnumValue::Signed(i64::from(v as i32))
-        } else {
-            EnumValue::Unsigned(u64::from(v))
-        }
-    }
-}
-
-element!(
-    /// An ENUM64 enumerator.
-    Enumerator64, BtfEnum64
-);
-named_element!(Enumerator64);
-
-impl Enumerator64<'_> {
-    /// The raw 64 bits.
-    pub fn raw_value(&self) -> u64 {
-        let e = self.ctx.btf.endian();
-        u64::from(self.raw.val_hi32.get(e)) << 32 | u64::from(self.raw.val_lo32.get(e))
-    }
-
-    /// The value, signed when the enum's kind flag is set.
-    pub fn value(&self) -> EnumValue {
-        let v = self.raw_value();
-        if self.ctx.kflag {
-            EnumValue::Signed(v as i64)
-        } else {
-            EnumValue::Unsigned(v)
-        }
-    }
-}
-
-element!(
-    /// A FUNC_PROTO parameter.
-    Param, BtfParam
-);
-named_element!(Param);
-
-impl Param<'_> {
-    /// The parameter's type (not checked by parsing: [`Btf::type_by_id`]
-    /// fails for an id that does not exist).
-    pub fn ty(&self) -> TypeId {
-        TypeId::new(self.raw.type_.get(self.ctx.btf.endian()))
-    }
-
-    /// Whether this is the `...` of a variadic function (type 0, no name).
-    pub fn is_variadic(&self) -> bool {
-        self.ty().is_void() && self.name_offset() == StrOffset::EMPTY
-    }
-}
-
-element!(
-    /// A DATASEC entry.
-    VarSecinfo, BtfVarSecinfo
-);
-
-impl VarSecinfo<'_> {
-    /// The VAR (or FUNC) placed (not checked by parsing:
-    /// [`Btf::type_by_id`] fails for an id that does not exist).
-    pub fn ty(&self) -> TypeId {
-        TypeId::new(self.raw.type_.get(self.ctx.btf.endian()))
-    }
-
-    /// Byte offset in the section.
-    pub fn offset(&self) -> u32 {
-        self.raw.offset.get(self.ctx.btf.endian())
-    }
-
-    /// Byte size.
-    pub fn size(&self) -> u32 {
-        self.raw.size.get(self.ctx.btf.endian())
-    }
-}
-
-impl fmt::Debug for VarSecinfo<'_> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("VarSecinfo")
-            .field("ty", &self.ty())
-            .field("offset", &self.offset())
-            .field("size", &self.size())
-            .finish()
+        self.ty.tail().get(usize::from(n)..).unwrap_or_default()
     }
 }
 

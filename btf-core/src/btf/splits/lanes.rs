@@ -1,4 +1,4 @@
-//! Walking many type sections at once.
+//! Walking many type sections at once, for [`Btf::parse_splits`](crate::Btf::parse_splits).
 //!
 //! A walk is a chain of loads: each record's size gives the next record's
 //! place, so a walk over a section that is not in cache waits on memory
@@ -13,13 +13,13 @@
 //! Only sections with no layout section to consult (their own or a
 //! base's) walk in lanes: every record of theirs is of a kind this crate
 //! knows, or a fault that ends the walk. A lane checks what
-//! [`walk`](super::walk) checks, and its section is concluded by the same
+//! [`frame`](crate::walk::frame) checks, and its section is concluded by the same
 //! code, so the result is the same.
 
-use super::{Folded, VecSink, WalkInput, conclude, known_record, known_records};
 use crate::endian::{Be, Endian, Le, Order};
 use crate::error::Result;
 use crate::id::Kind;
+use crate::walk::{self, Folded, VecSink, WalkInput, conclude, known_record, known_records};
 use alloc::vec::Vec;
 
 /// How many sections walk at once. Against `parse_split` in a loop on the
@@ -44,7 +44,7 @@ impl<'a> Lane<'a> {
         // A failed reservation is not fatal: pushing may still succeed.
         let _ = sink
             .offsets
-            .try_reserve_exact(super::likely_records(types.len()));
+            .try_reserve_exact(walk::likely_records(types.len()));
         Lane {
             types,
             off: 0,
@@ -93,7 +93,7 @@ pub(crate) struct Walked {
 }
 
 impl Walked {
-    /// The record count, or the first fault, as [`walk`](super::walk)
+    /// The record count, or the first fault, as [`frame`](crate::walk::frame)
     /// reports it for `input` (the section walked, with no layouts).
     pub(crate) fn conclude(&self, endian: Endian, input: &WalkInput<'_, '_>) -> Result<u32> {
         match endian {
@@ -187,14 +187,14 @@ fn step<O: Order>(lane: &mut Lane<'_>) -> bool {
     // The offset is below the section's length, which came from a u32
     // field.
     lane.sink.push(off as u32);
-    super::fold_own::<O>(common, kind, &mut f.max_name, &mut f.max_ref);
+    walk::fold_own::<O>(common, kind, &mut f.max_name, &mut f.max_ref);
     if kind == u32::from(Kind::ARRAY.get()) {
         // The record fits, and ARRAY's is 24 bytes: no overflow.
-        let at = off + 12;
+        let at = off + crate::record::COMMON;
         f.max_ref = f
             .max_ref
-            .max(super::word::<O>(lane.types, at))
-            .max(super::word::<O>(lane.types, at + 4));
+            .max(walk::word::<O>(lane.types, at))
+            .max(walk::word::<O>(lane.types, at + 4));
     }
     lane.off = off + size;
     true

@@ -1,4 +1,5 @@
-//! The checks [`Builder::encode`](super::Builder::encode) runs: the kernel
+//! The rules [`Builder::check`](super::Builder::check) (and so
+//! [`Builder::encode`](super::Builder::encode)) holds records to: the kernel
 //! verifier's rules for each record on its own (`btf_check_meta` and the
 //! kind's `check_meta` in `kernel/bpf/btf.c`), references that exist, and
 //! the limits of the format. Graph rules (loops, what a pointer may reach,
@@ -7,13 +8,20 @@
 
 use super::builder::Builder;
 use super::error::{Place, Problem, WriteError};
-use super::record::{Field, decode_info, for_each_field};
+use super::record::{Field, for_each_field};
 use super::{MAX_NAME_LEN, MAX_NAME_OFFSET, MAX_TYPE_ID, MAX_VLEN};
+use crate::endian::{Endian, U32};
 use crate::id::{Kind, StrOffset, TypeId};
+use crate::record::{self, Info, IntWord, MemberOffset, Shape};
+use crate::wire::{BtfArray, BtfEnum, BtfEnum64, BtfMember, BtfVarSecinfo};
+use zerocopy::{FromBytes, Immutable, IntoBytes, KnownLayout};
+
+/// The builder keeps its records as native words.
+const NATIVE: Endian = Endian::NATIVE;
 
 /// Checks every own record of `b`; `layout_section` says whether the blob
 /// will carry a layout section (which records of unknown kinds need).
-pub(crate) fn validate(
+pub(crate) fn check_rules(
     b: &Builder<'_>,
     layout_section: bool,
     max_vlen: u32,
@@ -114,7 +122,10 @@ impl Ctx<'_> {
     fn check(&self, rec: &[u32]) -> Check {
         let w = |i: usize| rec.get(i).copied().unwrap_or(0);
         let (name, info, st) = (w(0), w(1), w(2));
-        let (kind, kflag, vlen) = decode_info(info);
+        let tail = record::tail(rec.as_bytes());
+        let info_word = record::info_part::<U32>(tail).map_or(0, |w| w.get(NATIVE));
+        let info = Info::new(info);
+        let (kind, kflag, vlen) = (info.kind(), info.kflag(), info.vlen());
         self.check_length(kind, vlen, rec.len())?;
         self.check_references(kind, rec)?;
 
@@ -134,7 +145,7 @@ impl Ctx<'_> {
             Kind::INT => {
                 no_vlen()?;
                 no_kflag()?;
-                check_int(st, w(3))
+                check_int(st, info_word)
             }
             Kind::PTR | Kind::VOLATILE | Kind::CONST | Kind::RESTRICT => {
                 no_vlen()?;
@@ -164,12 +175,14 @@ impl Ctx<'_> {
                 if st != 0 {
                     return Err(Problem::NonZeroSizeOrType { value: st });
                 }
-                if w(3) == 0 {
+                let (elem, index) = record::info_part::<BtfArray>(tail)
+                    .map_or((0, 0), |a| (a.type_.get(NATIVE), a.index_type.get(NATIVE)));
+                if elem == 0 {
                     return Err(Problem::VoidType {
                         place: Place::ArrayElem,
                     });
                 }
-                if w(4) == 0 {
+                if index == 0 {
                     return Err(Problem::VoidType {
                         place: Place::ArrayIndex,
                     });
@@ -178,17 +191,24 @@ impl Ctx<'_> {
             }
             Kind::STRUCT | Kind::UNION => {
                 self.opt_ident(Place::Type, name)?;
-                self.check_members(kind == Kind::UNION, kflag, st, rec)
+                self.check_members(kind == Kind::UNION, kflag, st, elements(rec, kind))
             }
             Kind::ENUM | Kind::ENUM64 => {
                 if !matches!(st, 1 | 2 | 4 | 8) {
                     return Err(Problem::EnumSize { size: st });
                 }
                 self.opt_ident(Place::Type, name)?;
-                let step = if kind == Kind::ENUM { 2 } else { 3 };
-                for (i, e) in elements(rec, step).enumerate() {
-                    let place = Place::Enumerator(index(i));
-                    self.ident(place, e.first().copied().unwrap_or(0))?;
+                let names: &mut dyn Iterator<Item = u32> = if kind == Kind::ENUM {
+                    &mut elements::<BtfEnum>(rec, kind)
+                        .iter()
+                        .map(|e| e.name_off.get(NATIVE))
+                } else {
+                    &mut elements::<BtfEnum64>(rec, kind)
+                        .iter()
+                        .map(|e| e.name_off.get(NATIVE))
+                };
+                for (i, name) in names.enumerate() {
+                    self.ident(Place::Enumerator(index(i)), name)?;
                 }
                 Ok(())
             }
@@ -210,13 +230,13 @@ impl Ctx<'_> {
                 if st == 0 {
                     return Err(Problem::VoidType { place: Place::Type });
                 }
-                match w(3) {
+                match info_word {
                     0 | 1 => Ok(()),
                     linkage => Err(Problem::Linkage { linkage }),
                 }
             }
             Kind::DATASEC => {
-                self.check_datasec(name, st, rec)?;
+                self.check_datasec(name, st, elements(rec, kind))?;
                 no_kflag()
             }
             Kind::FLOAT => {
@@ -230,7 +250,7 @@ impl Ctx<'_> {
             Kind::DECL_TAG => {
                 no_vlen()?;
                 self.non_empty(name)?;
-                let component_idx = w(3) as i32;
+                let component_idx = info_word as i32;
                 if component_idx < -1 {
                     return Err(Problem::ComponentIdx { component_idx });
                 }
@@ -253,7 +273,7 @@ impl Ctx<'_> {
             }
             None => return Err(Problem::UnknownKind { kind }),
         };
-        let fixed = 12 + u64::from(info_sz);
+        let fixed = record::COMMON as u64 + u64::from(info_sz);
         let expected = fixed + u64::from(vlen) * u64::from(elem_sz);
         let found = words as u64 * 4;
         if expected == found {
@@ -309,16 +329,15 @@ impl Ctx<'_> {
         problem.map_or(Ok(()), Err)
     }
 
-    fn check_members(&self, union: bool, kflag: bool, size: u32, rec: &[u32]) -> Check {
+    fn check_members(&self, union: bool, kflag: bool, size: u32, members: &[BtfMember]) -> Check {
         let mut last_offset = 0u32;
-        for (i, m) in elements(rec, 3).enumerate() {
+        for (i, m) in members.iter().enumerate() {
             let place = Place::Member(index(i));
-            let at = |j: usize| m.get(j).copied().unwrap_or(0);
-            self.opt_ident(place, at(0))?;
-            if at(1) == 0 {
+            self.opt_ident(place, m.name_off.get(NATIVE))?;
+            if m.type_.get(NATIVE) == 0 {
                 return Err(Problem::VoidType { place });
             }
-            let bit_offset = if kflag { at(2) & 0x00ff_ffff } else { at(2) };
+            let bit_offset = MemberOffset::decode(m.offset.get(NATIVE), kflag).bit_offset;
             let bad = if union {
                 bit_offset != 0
             } else {
@@ -335,7 +354,7 @@ impl Ctx<'_> {
         Ok(())
     }
 
-    fn check_datasec(&self, name: u32, size: u32, rec: &[u32]) -> Check {
+    fn check_datasec(&self, name: u32, size: u32, entries: &[BtfVarSecinfo]) -> Check {
         if name == 0 {
             return Err(Problem::NameRequired { place: Place::Type });
         }
@@ -348,9 +367,12 @@ impl Ctx<'_> {
             return Err(Problem::DatasecSize);
         }
         let mut last_end = 0u64;
-        for (i, e) in elements(rec, 3).enumerate() {
-            let at = |j: usize| e.get(j).copied().unwrap_or(0);
-            let (ty, offset, len) = (at(0), u64::from(at(1)), u64::from(at(2)));
+        for (i, e) in entries.iter().enumerate() {
+            let (ty, offset, len) = (
+                e.type_.get(NATIVE),
+                u64::from(e.offset.get(NATIVE)),
+                u64::from(e.size.get(NATIVE)),
+            );
             if ty == 0 {
                 return Err(Problem::VoidType {
                     place: Place::Secinfo(index(i)),
@@ -369,25 +391,30 @@ impl Ctx<'_> {
 
 /// An INT's size and data word.
 fn check_int(size: u32, word: u32) -> Check {
-    if word & 0xf000_0000 != 0 {
+    if word & IntWord::RESERVED != 0 {
         return Err(Problem::IntReservedBits { word });
     }
-    let bits = (word & 0xff) as u8;
-    let offset = ((word >> 16) & 0xff) as u8;
+    let IntWord {
+        encoding,
+        offset,
+        bits,
+    } = IntWord::decode(word);
     let total = u32::from(bits) + u32::from(offset);
     if total > 128 || total.div_ceil(8) > size {
         return Err(Problem::IntBits { offset, bits, size });
     }
-    let encoding = ((word >> 24) & 0x0f) as u8;
     if !matches!(encoding, 0 | 1 | 2 | 4) {
         return Err(Problem::IntEncoding { encoding });
     }
     Ok(())
 }
 
-/// The elements after the 12-byte header, `step` words each.
-fn elements(rec: &[u32], step: usize) -> core::slice::ChunksExact<'_, u32> {
-    rec.get(3..).unwrap_or_default().chunks_exact(step)
+/// The elements of a record of `kind`, as many as its length holds (not
+/// what its `vlen` says: a raw record may disagree).
+fn elements<E: FromBytes + KnownLayout + Immutable>(rec: &[u32], kind: Kind) -> &[E] {
+    let tail = record::tail(rec.as_bytes());
+    let count = Shape::of(kind).map_or(0, |s| s.elements_in(tail.len()));
+    record::elements(tail, count)
 }
 
 fn index(i: usize) -> u32 {
