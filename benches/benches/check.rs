@@ -21,7 +21,7 @@ use std::hint::black_box;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use btf_benches::core_objects::{PROGS, TempDir, have_clang};
 use btf_benches::data;
@@ -40,22 +40,7 @@ const IN_ARCHIVE: usize = 20;
 /// Runs every line in turn, `iters` rounds, rotating the order, and
 /// reports the time spent in line `which` only.
 fn interleaved(b: &mut criterion::Bencher<'_>, lines: &[(&str, &dyn Fn())], which: usize) {
-    b.iter_custom(|iters| {
-        let mut spent = Duration::ZERO;
-        let n = lines.len();
-        for round in 0..iters as usize {
-            for k in 0..n {
-                let i = (round + k) % n;
-                let start = Instant::now();
-                (lines[i].1)();
-                let took = start.elapsed();
-                if i == which {
-                    spent += took;
-                }
-            }
-        }
-        spent
-    })
+    b.iter_custom(|iters| btf_benches::interleaved_time(iters, lines, which))
 }
 
 /// The real kernels: (name, path).

@@ -20,7 +20,7 @@ use criterion::{BenchmarkGroup, Criterion, SamplingMode, Throughput, measurement
 use fallible_iterator::FallibleIterator;
 use std::hint::black_box;
 use std::sync::OnceLock;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 /// The running kernel's BTF, read once for all groups.
 fn vmlinux() -> &'static [u8] {
@@ -185,22 +185,7 @@ fn interleaved_group<'c>(
 /// line always runs right after the same other one (and finds the caches
 /// as that one left them).
 fn interleaved(b: &mut criterion::Bencher<'_>, lines: &[(&str, &dyn Fn())], which: usize) {
-    b.iter_custom(|iters| {
-        let mut spent = Duration::ZERO;
-        let n = lines.len();
-        for round in 0..iters as usize {
-            for k in 0..n {
-                let i = (round + k) % n;
-                let start = Instant::now();
-                (lines[i].1)();
-                let took = start.elapsed();
-                if i == which {
-                    spent += took;
-                }
-            }
-        }
-        spent
-    })
+    b.iter_custom(|iters| btf_benches::interleaved_time(iters, lines, which))
 }
 
 fn type_by_id_all(c: &mut Criterion) {

@@ -28,7 +28,7 @@ use std::ffi::CString;
 use std::hint::black_box;
 use std::os::unix::ffi::OsStrExt;
 use std::path::PathBuf;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use btf_benches::core_objects::{self, TempDir};
 use btf_benches::data;
@@ -53,22 +53,7 @@ fn group<'c>(c: &'c mut Criterion, name: &str) -> BenchmarkGroup<'c, WallTime> {
 /// time spent in line `which` only; the order rotates every round (as in
 /// `compare.rs`).
 fn interleaved(b: &mut criterion::Bencher<'_>, lines: &[(&str, &dyn Fn())], which: usize) {
-    b.iter_custom(|iters| {
-        let mut spent = Duration::ZERO;
-        let n = lines.len();
-        for round in 0..iters as usize {
-            for k in 0..n {
-                let i = (round + k) % n;
-                let start = Instant::now();
-                (lines[i].1)();
-                let took = start.elapsed();
-                if i == which {
-                    spent += took;
-                }
-            }
-        }
-        spent
-    })
+    b.iter_custom(|iters| btf_benches::interleaved_time(iters, lines, which))
 }
 
 fn cstring(p: &std::path::Path) -> CString {

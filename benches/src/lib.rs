@@ -22,3 +22,29 @@ pub mod ffi;
 pub mod ids;
 pub mod peers;
 pub mod walks;
+
+/// Runs every line of `lines` in turn, `iters` rounds, rotating the order
+/// every round (so no line always runs right after the same other one and
+/// finds the caches as that one left them), and returns the time spent in
+/// line `which` only: the body of an interleaved criterion line,
+/// `b.iter_custom(|iters| interleaved_time(iters, lines, which))`.
+pub fn interleaved_time(
+    iters: u64,
+    lines: &[(&str, &dyn Fn())],
+    which: usize,
+) -> std::time::Duration {
+    let mut spent = std::time::Duration::ZERO;
+    let n = lines.len();
+    for round in 0..iters as usize {
+        for k in 0..n {
+            let i = (round + k) % n;
+            let start = std::time::Instant::now();
+            (lines[i].1)();
+            let took = start.elapsed();
+            if i == which {
+                spent += took;
+            }
+        }
+    }
+    spent
+}
