@@ -126,14 +126,45 @@ pub(crate) struct Sections {
     layout: (usize, usize),
 }
 
-/// A record's bytes, read in the kernel's byte order; the `void` record is
-/// empty and reads as zeros.
+/// A record's bytes, read in the kernel's byte order, with its 12-byte
+/// common part decoded once; the `void` record is empty and reads as
+/// zeros, as does any word past the bytes.
 #[derive(Clone, Copy)]
 pub(crate) struct Rec<'a> {
     bytes: &'a [u8],
     e: Endian,
     /// Absolute offset in the checked blob (0 for a base's records).
     at: usize,
+    name_off: u32,
+    info: u32,
+    st: u32,
+}
+
+/// The `u32` at byte `at` of `bytes` in order `e`, or 0 past the end.
+#[inline(always)]
+fn word_at(bytes: &[u8], e: Endian, at: usize) -> u32 {
+    match bytes.get(at..).and_then(|b| b.first_chunk::<4>()) {
+        Some(w) => e.read_u32(*w),
+        None => 0,
+    }
+}
+
+/// The three words of a 12-byte element.
+#[inline(always)]
+pub(crate) fn words3(e: Endian, c: &[u8; 12]) -> [u32; 3] {
+    let [a0, a1, a2, a3, b0, b1, b2, b3, c0, c1, c2, c3] = *c;
+    [
+        e.read_u32([a0, a1, a2, a3]),
+        e.read_u32([b0, b1, b2, b3]),
+        e.read_u32([c0, c1, c2, c3]),
+    ]
+}
+
+/// The two words of an 8-byte element.
+#[inline(always)]
+pub(crate) fn words2(e: Endian, c: &[u8; 8]) -> [u32; 2] {
+    let [a0, a1, a2, a3, b0, b1, b2, b3] = *c;
+    [e.read_u32([a0, a1, a2, a3]), e.read_u32([b0, b1, b2, b3])]
 }
 
 impl<'a> Rec<'a> {
@@ -141,44 +172,72 @@ impl<'a> Rec<'a> {
         bytes: &[],
         e: Endian::Little,
         at: 0,
+        name_off: 0,
+        info: 0,
+        st: 0,
     };
 
+    /// The record starting `bytes` (absolute offset `at`), read in `e`.
     #[inline]
-    fn word(&self, i: usize) -> u32 {
-        let at = i.saturating_mul(4);
-        self.bytes
-            .get(at..at.saturating_add(4))
-            .and_then(|s| <[u8; 4]>::try_from(s).ok())
-            .map_or(0, |b| self.e.read_u32(b))
+    fn new(bytes: &'a [u8], e: Endian, at: usize) -> Rec<'a> {
+        let (name_off, info, st) = match bytes.first_chunk::<12>() {
+            Some(c) => {
+                let [n, i, s] = words3(e, c);
+                (n, i, s)
+            }
+            None => (
+                word_at(bytes, e, 0),
+                word_at(bytes, e, 4),
+                word_at(bytes, e, 8),
+            ),
+        };
+        Rec {
+            bytes,
+            e,
+            at,
+            name_off,
+            info,
+            st,
+        }
     }
+
+    /// The same record, its bytes cut to `len`.
+    #[inline]
+    fn truncated(self, len: usize) -> Rec<'a> {
+        Rec {
+            bytes: self.bytes.get(..len).unwrap_or(self.bytes),
+            ..self
+        }
+    }
+
     #[inline]
     fn name_off(&self) -> u32 {
-        self.word(0)
+        self.name_off
     }
     #[inline]
     fn info(&self) -> u32 {
-        self.word(1)
+        self.info
     }
     #[inline]
     fn st(&self) -> u32 {
-        self.word(2)
+        self.st
     }
     #[inline]
     fn kind(&self) -> u8 {
-        ((self.info() >> 24) & 0x7f) as u8
+        ((self.info >> 24) & 0x7f) as u8
     }
     #[inline]
     fn vlen(&self) -> u32 {
-        self.info() & 0x00ff_ffff
+        self.info & 0x00ff_ffff
     }
     #[inline]
     fn kflag(&self) -> bool {
-        self.info() >> 31 != 0
+        self.info >> 31 != 0
     }
     /// Word `i` after the 12-byte common part.
     #[inline]
     fn extra(&self, i: usize) -> u32 {
-        self.word(3usize.saturating_add(i))
+        word_at(self.bytes, self.e, i.saturating_add(3).saturating_mul(4))
     }
     /// Word `w` of element `i` whose elements are `words` words long,
     /// after `skip` extra words.
@@ -188,6 +247,13 @@ impl<'a> Rec<'a> {
             skip.saturating_add(i.saturating_mul(words))
                 .saturating_add(w),
         )
+    }
+    /// The elements of `N` bytes after the common part: at most `n`, as
+    /// many as the bytes hold.
+    #[inline]
+    fn elems<const N: usize>(&self, n: usize) -> &'a [[u8; N]] {
+        let (chunks, _) = self.bytes.get(12..).unwrap_or_default().as_chunks::<N>();
+        chunks.get(..n).unwrap_or(chunks)
     }
     /// The absolute offset of element `i` (`size` bytes each, after `skip`
     /// bytes of extra data).
@@ -239,7 +305,7 @@ pub(crate) struct Ctx<'a, 'p> {
     /// Each own record's offset in the type section.
     offs: Vec<u32>,
     /// Each own record's slot for the resolve pass.
-    dense: Vec<resolve::Dense>,
+    slots: Vec<resolve::Slot>,
     /// One bit per own string offset: known to be a valid identifier
     /// (names are shared, so most are checked once).
     valid_names: Vec<Cell<u64>>,
@@ -260,11 +326,7 @@ impl<'a> Ctx<'a, '_> {
         if id < self.first_id {
             let base = self.base?;
             let ty = base.type_by_id(TypeId::new(id)).ok()?;
-            return Some(Rec {
-                bytes: ty.record(),
-                e: base.endian(),
-                at: 0,
-            });
+            return Some(Rec::new(ty.record(), base.endian(), 0));
         }
         let idx = (id - self.first_id) as usize;
         let start = *self.offs.get(idx)? as usize;
@@ -272,11 +334,11 @@ impl<'a> Ctx<'a, '_> {
             .offs
             .get(idx + 1)
             .map_or(self.types.len(), |&o| o as usize);
-        Some(Rec {
-            bytes: self.types.get(start..end)?,
-            e: self.p.endian,
-            at: self.types_at.saturating_add(start),
-        })
+        Some(Rec::new(
+            self.types.get(start..end)?,
+            self.p.endian,
+            self.types_at.saturating_add(start),
+        ))
     }
 
     /// The total string length visible (base's plus own).
@@ -391,11 +453,7 @@ impl<'a> Ctx<'a, '_> {
     fn reject(&self, f: Fault) -> KernelReject {
         let unindexed = f.record.and_then(|at| {
             let rel = at.checked_sub(self.types_at)?;
-            Some(Rec {
-                bytes: self.types.get(rel..)?,
-                e: self.p.endian,
-                at,
-            })
+            Some(Rec::new(self.types.get(rel..)?, self.p.endian, at))
         });
         let rec = unindexed
             .filter(|r| r.bytes.len() >= 12)
@@ -502,19 +560,19 @@ fn run(
         dots: p.relaxed_names(),
         name_limit: p.ksym_name_len(),
         offs: Vec::new(),
-        dense: Vec::new(),
+        slots: Vec::new(),
         valid_names: alloc::vec![Cell::new(0); secs.strings_len.div_ceil(64)],
     };
     let flow = meta::check_all(&mut ctx, sink);
     if flow.is_ok() {
-        let mut dense = core::mem::take(&mut ctx.dense);
+        let mut slots = core::mem::take(&mut ctx.slots);
         let flow = if p.loader == Loader::User {
-            resolve::check_all(&ctx, &mut dense, sink)
+            resolve::check_all(&ctx, &mut slots, sink)
         } else {
             Ok(())
         };
         if flow.is_ok() {
-            let _ = resolve::check_type_tags(&ctx, &dense, sink);
+            let _ = resolve::check_type_tags(&ctx, &slots, sink);
         }
     }
     sink.faults.iter().map(|&f| ctx.reject(f)).collect()
@@ -533,7 +591,7 @@ impl<'a, 'p> Ctx<'a, 'p> {
             dots: p.relaxed_names(),
             name_limit: p.ksym_name_len(),
             offs: Vec::new(),
-            dense: Vec::new(),
+            slots: Vec::new(),
             valid_names: Vec::new(),
         }
     }
