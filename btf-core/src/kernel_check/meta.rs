@@ -38,7 +38,8 @@ pub(super) fn check_all(ctx: &mut Ctx<'_, '_>, sink: &mut Sink) -> Result<(), St
         // no id reaches them and the resolve pass never sees them.
         if ctx.base.is_some() || id < MAX_TYPE_ID {
             ctx.offs.push(cur as u32);
-            ctx.slots.push(super::resolve::Slot::of(rec.truncated(size)));
+            ctx.slots
+                .push(super::resolve::Slot::of(rec.truncated(size)));
         }
         cur = cur.saturating_add(size);
         id = id.saturating_add(1);
@@ -52,10 +53,10 @@ fn plain_size(ctx: &Ctx<'_, '_>, rec: Rec<'_>) -> Option<usize> {
         return None;
     }
     let kind = rec.kind();
-    if kind == 0 || kind > ctx.p.max_kind() {
+    if kind == 0 || kind > ctx.max_kind {
         return None;
     }
-    let vlen = (rec.info() & ctx.p.info_mask() & 0x00ff_ffff) as usize;
+    let vlen = (rec.info() & ctx.info_mask & 0x00ff_ffff) as usize;
     let (info_sz, elem_sz) = Kind::new(kind).record_layout()?;
     Some(12 + usize::from(info_sz) + vlen.saturating_mul(usize::from(elem_sz)))
 }
@@ -69,11 +70,11 @@ fn check_meta(ctx: &Ctx<'_, '_>, id: u32, t: Rec<'_>, left: usize) -> Result<usi
     }
     let meta_left = left - 12;
     let info = t.info();
-    if info & !ctx.p.info_mask() != 0 {
+    if info & !ctx.info_mask != 0 {
         return Err(bad(Rule::BadInfo).args(u64::from(info), 0));
     }
     let kind = t.kind();
-    if kind == 0 || kind > ctx.p.max_kind() {
+    if kind == 0 || kind > ctx.max_kind {
         return Err(bad(Rule::BadKind).args(u64::from(kind), 0));
     }
     if !ctx.name_offset_valid(t.name_off()) {

@@ -68,6 +68,7 @@
 mod header;
 pub mod limits;
 mod meta;
+mod names;
 mod profile;
 mod reject;
 mod resolve;
@@ -302,6 +303,10 @@ pub(crate) struct Ctx<'a, 'p> {
     /// [`KernelProfile::relaxed_names`], [`KernelProfile::ksym_name_len`].
     dots: bool,
     name_limit: usize,
+    /// [`KernelProfile::max_kind`], [`KernelProfile::info_mask`], computed
+    /// once for the per-record checks.
+    max_kind: u8,
+    info_mask: u32,
     /// Each own record's offset in the type section.
     offs: Vec<u32>,
     /// Each own record's slot for the resolve pass.
@@ -309,6 +314,9 @@ pub(crate) struct Ctx<'a, 'p> {
     /// One bit per own string offset: known to be a valid identifier
     /// (names are shared, so most are checked once).
     valid_names: Vec<Cell<u64>>,
+    /// Where identifiers stop in the own strings, under the profile's dot
+    /// rule.
+    stops: names::Stops<'a>,
 }
 
 impl<'a> Ctx<'a, '_> {
@@ -370,83 +378,51 @@ impl<'a> Ctx<'a, '_> {
     }
 
     /// `__btf_name_valid`: an identifier of at most `KSYM_NAME_LEN` bytes;
-    /// `dot_ok` allows '.' (always since 6.5).
-    #[inline]
+    /// `dot_ok` allows '.' (always since 6.1).
+    #[inline(never)]
     fn name_valid(&self, off: u32, dot_ok: bool) -> bool {
-        let dot_ok = dot_ok || self.dots;
-        // Cached: identifiers valid without the dot allowance of `dot_ok`
-        // (valid with it too), for own strings.
-        let slot = off
+        // Cached for own strings: identifiers valid under the profile's
+        // own dot rule (then valid with '.' allowed too).
+        let known = off
             .checked_sub(self.str_start)
-            .map(|rel| rel as usize)
-            .and_then(|rel| Some((self.valid_names.get(rel / 64)?, rel % 64)));
-        if let Some((cell, bit)) = slot
-            && cell.get() & (1 << bit) != 0
-        {
-            return true;
-        }
-        let strict = dot_ok == self.dots;
-        let ok = self.name_valid_uncached(off, dot_ok);
+            .and_then(|rel| self.valid_names.get(rel as usize / 64))
+            .is_some_and(|cell| cell.get() & (1 << (off.wrapping_sub(self.str_start) % 64)) != 0);
+        known || self.name_valid_scan(off, dot_ok || self.dots)
+    }
+
+    /// [`Ctx::name_valid`] of a name not known valid: scanned, and
+    /// remembered when valid under the profile's own dot rule.
+    #[inline(always)]
+    fn name_valid_scan(&self, off: u32, dot_ok: bool) -> bool {
+        let own = off.checked_sub(self.str_start).map(|rel| rel as usize);
+        let ok = match own {
+            Some(rel) if dot_ok == self.dots => self.stops.identifier(rel, self.name_limit),
+            _ => names::identifier(self.str_tail(off), dot_ok, self.name_limit),
+        };
         if ok
-            && strict
-            && let Some((cell, bit)) = slot
+            && dot_ok == self.dots
+            && let Some(rel) = off.checked_sub(self.str_start)
+            && let Some(cell) = self.valid_names.get(rel as usize / 64)
         {
-            cell.set(cell.get() | (1 << bit));
+            cell.set(cell.get() | (1 << (rel % 64)));
         }
         ok
     }
 
-    fn name_valid_uncached(&self, off: u32, dot_ok: bool) -> bool {
-        let tail = self.str_tail(off);
-        let limit = self.name_limit;
-        let first_ok = match tail.first() {
-            Some(&c) => class(c) & FIRST != 0 || (c == b'.' && dot_ok),
-            None => false,
-        };
-        if !first_ok {
-            return false;
-        }
-        // The kernel reads at most `limit` bytes, then wants the NUL.
-        let window = tail
-            .get(1..tail.len().min(limit.saturating_add(1)))
-            .unwrap_or_default();
-        // One pass: a byte outside the class ends the name; valid only if
-        // it is the NUL (class 0).
-        let mask = if dot_ok { REST | DOT } else { REST };
-        for &c in window {
-            if class(c) & mask == 0 {
-                return c == 0;
-            }
-        }
-        false
-    }
-
     /// A C identifier (`btf_name_valid_identifier`).
-    #[inline]
+    #[inline(always)]
     fn identifier(&self, off: u32) -> bool {
         self.name_valid(off, false)
     }
 
-    /// A DATASEC name (`btf_name_valid_section`): since 6.5, non-empty
-    /// printable text; before, an identifier that may hold '.'.
+    /// A DATASEC name (`btf_name_valid_section`): since 6.12 (see
+    /// [`KernelProfile::printable_section_names`]), non-empty printable
+    /// text; before, an identifier that may hold '.'.
     fn section_name(&self, off: u32) -> bool {
         if !self.p.printable_section_names() {
             return self.name_valid(off, true);
         }
-        let tail = self.str_tail(off);
-        let limit = self.p.ksym_name_len();
-        let window = tail
-            .get(..tail.len().min(limit.saturating_add(1)))
-            .unwrap_or_default();
-        if window.first().is_none_or(|&c| c == 0) {
-            return false;
-        }
-        for &c in window {
-            if class(c) & PRINT == 0 {
-                return c == 0;
-            }
-        }
-        false
+        names::printable(self.str_tail(off), self.p.ksym_name_len())
     }
 
     /// The fault turned into a report, with the type's kind and name.
@@ -476,54 +452,6 @@ impl<'a> Ctx<'a, '_> {
     }
 }
 
-/// A letter or '_' (may start an identifier).
-const FIRST: u8 = 1;
-/// A letter, digit or '_' (may follow).
-const REST: u8 = 2;
-/// '.'.
-const DOT: u8 = 4;
-/// Printable.
-const PRINT: u8 = 8;
-
-/// The kernel's character classes (`lib/ctype.c`, a Latin-1 table: the
-/// letters 0xc0..=0xff but 0xd7 and 0xf7 count for `isalpha`, and
-/// 0xa0..=0xff for `isprint`).
-const CLASSES: [u8; 256] = {
-    let mut t = [0u8; 256];
-    let mut c = 0usize;
-    while c < 256 {
-        let b = c as u8;
-        let alpha = b.is_ascii_alphabetic() || (b >= 0xc0 && b != 0xd7 && b != 0xf7);
-        let mut v = 0;
-        if alpha || b == b'_' {
-            v |= FIRST | REST;
-        }
-        if b.is_ascii_digit() {
-            v |= REST;
-        }
-        if b == b'.' {
-            v |= DOT;
-        }
-        if (b >= 0x20 && b < 0x7f) || b >= 0xa0 {
-            v |= PRINT;
-        }
-        // `c` < 256 by the loop bound.
-        #[allow(clippy::indexing_slicing)]
-        {
-            t[c] = v;
-        }
-        c += 1;
-    }
-    t
-};
-
-#[inline(always)]
-fn class(c: u8) -> u8 {
-    // A u8 indexes a 256-entry table.
-    #[allow(clippy::indexing_slicing)]
-    CLASSES[usize::from(c)]
-}
-
 /// Runs every pass over `data` (on `base`), feeding faults to `sink`.
 fn run(
     data: &[u8],
@@ -545,6 +473,9 @@ fn run(
         ),
         None => (1, 0),
     };
+    let strings = data
+        .get(secs.strings_at..secs.strings_at.saturating_add(secs.strings_len))
+        .unwrap_or_default();
     let mut ctx = Ctx {
         p,
         base,
@@ -552,16 +483,17 @@ fn run(
             .get(secs.types_at..secs.types_at.saturating_add(secs.types_len))
             .unwrap_or_default(),
         types_at: secs.types_at,
-        strings: data
-            .get(secs.strings_at..secs.strings_at.saturating_add(secs.strings_len))
-            .unwrap_or_default(),
+        strings,
         str_start,
         first_id,
         dots: p.relaxed_names(),
         name_limit: p.ksym_name_len(),
+        max_kind: p.max_kind(),
+        info_mask: p.info_mask(),
         offs: Vec::new(),
         slots: Vec::new(),
         valid_names: alloc::vec![Cell::new(0); secs.strings_len.div_ceil(64)],
+        stops: names::Stops::new(strings, p.relaxed_names()),
     };
     let flow = meta::check_all(&mut ctx, sink);
     if flow.is_ok() {
@@ -590,9 +522,12 @@ impl<'a, 'p> Ctx<'a, 'p> {
             first_id: 1,
             dots: p.relaxed_names(),
             name_limit: p.ksym_name_len(),
+            max_kind: p.max_kind(),
+            info_mask: p.info_mask(),
             offs: Vec::new(),
             slots: Vec::new(),
             valid_names: Vec::new(),
+            stops: names::Stops::new(&[], false),
         }
     }
 }

@@ -87,7 +87,11 @@ impl Slot {
     /// ARRAY resolves to a size.
     #[inline]
     fn resolved_size(&self) -> u32 {
-        if self.kind == Kind::ARRAY { self.res } else { 0 }
+        if self.kind == Kind::ARRAY {
+            self.res
+        } else {
+            0
+        }
     }
 
     /// The slot as [`Info`]; `aux` is the extra data `res` holds for INT,
@@ -250,6 +254,7 @@ impl<'a> Env<'_, 'a, '_> {
     }
 
     /// `btf_resolved_type_id`.
+    #[inline(always)]
     fn resolved_id(&self, id: u32) -> u32 {
         if id == 0 {
             return 0;
@@ -272,6 +277,7 @@ impl<'a> Env<'_, 'a, '_> {
     }
 
     /// `btf_resolved_type_size`.
+    #[inline(always)]
     fn resolved_size(&self, id: u32) -> u32 {
         match self.idx(id) {
             Some(i) => self.slots.get(i).map_or(0, Slot::resolved_size),
@@ -284,7 +290,7 @@ impl<'a> Env<'_, 'a, '_> {
     }
 
     /// The size of `t` (id `id`) when it has one without resolving.
-    #[inline]
+    #[inline(always)]
     fn direct_size(&self, t: Info, id: u32) -> Option<u32> {
         if has_size(t.kind) {
             Some(t.st)
@@ -304,6 +310,7 @@ impl<'a> Env<'_, 'a, '_> {
     }
 
     /// [`Env::id_size`] of `id`, whose [`Info`] is `t`.
+    #[inline(always)]
     fn id_size_of(&self, id: u32, t: Info) -> Option<(Info, u32, u32)> {
         if nosize(t.kind) {
             return None;
@@ -565,7 +572,7 @@ impl<'a> Env<'_, 'a, '_> {
             let Some(last) = self.info(last_id) else {
                 return Err(self.fault(Rule::InvalidMember, v.id));
             };
-            self.check_member(v.id, t, i, raw, last_id, last, kflag)?;
+            self.check_member(v.id, &t, i, raw, last_id, last, kflag)?;
         }
         for i in v.next_member as usize..vlen {
             let [_, mt_id, raw] = member(i);
@@ -585,7 +592,7 @@ impl<'a> Env<'_, 'a, '_> {
                 self.set_next_member(i as u32 + 1);
                 return self.push(mt_id);
             }
-            self.check_member(v.id, t, i, raw, mt_id, mt, kflag)?;
+            self.check_member(v.id, &t, i, raw, mt_id, mt, kflag)?;
         }
         self.pop(0, 0);
         Ok(())
@@ -593,12 +600,14 @@ impl<'a> Env<'_, 'a, '_> {
 
     /// Each kind's `check_member` / `check_kflag_member` for member `i` of
     /// struct `s` (`sid`), whose offset word is `raw` and whose type is
-    /// `mt` (`mt_id`).
+    /// `mt` (`mt_id`). A modifier is checked as the sized type it resolves
+    /// to (`btf_modifier_check_member`), which is never a modifier.
     #[allow(clippy::too_many_arguments)]
+    #[inline(always)]
     fn check_member(
         &self,
         sid: u32,
-        s: Rec<'_>,
+        s: &Rec<'_>,
         i: usize,
         raw: u32,
         mt_id: u32,
@@ -607,13 +616,15 @@ impl<'a> Env<'_, 'a, '_> {
     ) -> Result<(), Fault> {
         let m = |rule| Fault::new(rule, Errno::Inval, Some(sid), s.elem_at(0, 12, i));
         let struct_size = s.st();
+        let (mt_id, mt) = if is_modifier(mt.kind) {
+            match self.id_size_of(mt_id, mt) {
+                Some((rt, rid, _)) => (rid, rt),
+                None => return Err(m(Rule::InvalidMember)),
+            }
+        } else {
+            (mt_id, mt)
+        };
         let k = mt.kind;
-        if is_modifier(k) {
-            let Some((rt, rid, _)) = self.id_size(mt_id) else {
-                return Err(m(Rule::InvalidMember));
-            };
-            return self.check_member(sid, s, i, raw, rid, rt, kflag);
-        }
         if kflag {
             match k {
                 Kind::INT => return int_kflag_member(mt.aux, raw, struct_size, m),
@@ -627,7 +638,7 @@ impl<'a> Env<'_, 'a, '_> {
             }
         }
         let bits_off = if kflag {
-            member_bit_offset(s, raw)
+            member_bit_offset(*s, raw)
         } else {
             raw
         };
@@ -647,7 +658,7 @@ impl<'a> Env<'_, 'a, '_> {
                 if !bits_off.is_multiple_of(8) {
                     return Err(m(Rule::MemberNotAligned));
                 }
-                let size = self.id_size(mt_id).map_or(0, |(_, _, n)| n);
+                let size = self.id_size_of(mt_id, mt).map_or(0, |(_, _, n)| n);
                 if struct_size.wrapping_sub(bytes_off) < size {
                     return Err(m(Rule::MemberExceeds));
                 }
