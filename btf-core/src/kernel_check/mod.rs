@@ -82,7 +82,6 @@ use crate::btf::Btf;
 use crate::endian::Endian;
 use crate::id::{Kind, TypeId};
 use alloc::vec::Vec;
-use core::cell::Cell;
 
 /// A fault before it is turned into a [`KernelReject`] (the name is looked
 /// up only then).
@@ -311,12 +310,8 @@ pub(crate) struct Ctx<'a, 'p> {
     offs: Vec<u32>,
     /// Each own record's slot for the resolve pass.
     slots: Vec<resolve::Slot>,
-    /// One bit per own string offset: known to be a valid identifier
-    /// (names are shared, so most are checked once).
-    valid_names: Vec<Cell<u64>>,
-    /// Where identifiers stop in the own strings, under the profile's dot
-    /// rule.
-    stops: names::Stops<'a>,
+    /// Which own strings are identifiers, under the profile's rules.
+    idents: names::Identifiers<'a>,
 }
 
 impl<'a> Ctx<'a, '_> {
@@ -379,34 +374,21 @@ impl<'a> Ctx<'a, '_> {
 
     /// `__btf_name_valid`: an identifier of at most `KSYM_NAME_LEN` bytes;
     /// `dot_ok` allows '.' (always since 6.1).
-    #[inline(never)]
+    #[inline(always)]
     fn name_valid(&self, off: u32, dot_ok: bool) -> bool {
-        // Cached for own strings: identifiers valid under the profile's
-        // own dot rule (then valid with '.' allowed too).
-        let known = off
-            .checked_sub(self.str_start)
-            .and_then(|rel| self.valid_names.get(rel as usize / 64))
-            .is_some_and(|cell| cell.get() & (1 << (off.wrapping_sub(self.str_start) % 64)) != 0);
-        known || self.name_valid_scan(off, dot_ok || self.dots)
+        match off.checked_sub(self.str_start) {
+            Some(rel) if self.idents.known(rel as usize) => true,
+            _ => self.name_valid_slow(off, dot_ok || self.dots),
+        }
     }
 
-    /// [`Ctx::name_valid`] of a name not known valid: scanned, and
-    /// remembered when valid under the profile's own dot rule.
-    #[inline(always)]
-    fn name_valid_scan(&self, off: u32, dot_ok: bool) -> bool {
-        let own = off.checked_sub(self.str_start).map(|rel| rel as usize);
-        let ok = match own {
-            Some(rel) if dot_ok == self.dots => self.stops.identifier(rel, self.name_limit),
+    /// [`Ctx::name_valid`] of a name not known valid.
+    #[inline(never)]
+    fn name_valid_slow(&self, off: u32, dot_ok: bool) -> bool {
+        match off.checked_sub(self.str_start) {
+            Some(rel) if dot_ok == self.dots => self.idents.identifier(rel as usize),
             _ => names::identifier(self.str_tail(off), dot_ok, self.name_limit),
-        };
-        if ok
-            && dot_ok == self.dots
-            && let Some(rel) = off.checked_sub(self.str_start)
-            && let Some(cell) = self.valid_names.get(rel as usize / 64)
-        {
-            cell.set(cell.get() | (1 << (rel % 64)));
         }
-        ok
     }
 
     /// A C identifier (`btf_name_valid_identifier`).
@@ -492,8 +474,7 @@ fn run(
         info_mask: p.info_mask(),
         offs: Vec::new(),
         slots: Vec::new(),
-        valid_names: alloc::vec![Cell::new(0); secs.strings_len.div_ceil(64)],
-        stops: names::Stops::new(strings, p.relaxed_names()),
+        idents: names::Identifiers::new(strings, p.relaxed_names(), p.ksym_name_len()),
     };
     let flow = meta::check_all(&mut ctx, sink);
     if flow.is_ok() {
@@ -526,8 +507,7 @@ impl<'a, 'p> Ctx<'a, 'p> {
             info_mask: p.info_mask(),
             offs: Vec::new(),
             slots: Vec::new(),
-            valid_names: Vec::new(),
-            stops: names::Stops::new(&[], false),
+            idents: names::Identifiers::new(&[], false, 0),
         }
     }
 }

@@ -3,11 +3,12 @@
 //!
 
 //!
-//! A blob's own string section is classified once ([`Stops`]), 16 bytes
-//! at a time with arithmetic the compiler turns into vector compares; the
-//! table ([`class`]) stays the definition, and a test checks the
-//! arithmetic against it for every byte value and [`Stops::identifier`]
-//! against the byte-by-byte [`identifier`] at every offset.
+//! A blob's own string section is classified once ([`Identifiers`]), 16
+//! bytes at a time with arithmetic the compiler turns into vector
+//! compares; the table ([`class`]) stays the definition, and a test checks
+//! the arithmetic against it for every byte value and
+//! [`Identifiers::identifier`] against the byte-by-byte [`identifier`] at
+//! every offset.
 
 use alloc::vec::Vec;
 
@@ -71,16 +72,20 @@ fn follows(c: u8, dot: bool) -> bool {
         | ((c >= 0xc0) & ((c & 0xdf) != 0xd7))
 }
 
-/// A bit per byte of `sixteen`, set where it may not follow.
+/// Three bits per byte of `sixteen`, as masks: the bytes that may follow
+/// the first of an identifier, the NULs, the digits.
 #[inline(always)]
-fn stops16(sixteen: &[u8; 16], dot: bool) -> u16 {
-    // 0 or 1 per byte (16 tests at once), then each eight gathered into
-    // one byte by a multiplication: each bit of the product's top byte
-    // has a single source, so nothing carries.
+fn classify16(sixteen: &[u8; 16], dot: bool) -> [u16; 3] {
+    // One byte of flags per byte (16 tests at once), then each flag of
+    // eight bytes gathered into one byte by a multiplication: each bit of
+    // the product's top byte has a single source, so nothing carries.
     const MAGIC: u64 = 0x0102_0408_1020_4080;
-    let mut ones = [0u8; 16];
-    for (one, &c) in ones.iter_mut().zip(sixteen) {
-        *one = u8::from(!follows(c, dot));
+    const LOW: u64 = 0x0101_0101_0101_0101;
+    let mut flags = [0u8; 16];
+    for (flag, &c) in flags.iter_mut().zip(sixteen) {
+        *flag = u8::from(follows(c, dot))
+            | (u8::from(c == 0) << 1)
+            | (u8::from(c.wrapping_sub(b'0') < 10) << 2);
     }
     let [
         a0,
@@ -99,82 +104,148 @@ fn stops16(sixteen: &[u8; 16], dot: bool) -> u16 {
         b5,
         b6,
         b7,
-    ] = ones;
-    let lo = u64::from_le_bytes([a0, a1, a2, a3, a4, a5, a6, a7]).wrapping_mul(MAGIC) >> 56;
-    let hi = u64::from_le_bytes([b0, b1, b2, b3, b4, b5, b6, b7]).wrapping_mul(MAGIC) >> 56;
-    (lo | (hi << 8)) as u16
+    ] = flags;
+    let lo = u64::from_le_bytes([a0, a1, a2, a3, a4, a5, a6, a7]);
+    let hi = u64::from_le_bytes([b0, b1, b2, b3, b4, b5, b6, b7]);
+    let gather = |bit: u32| {
+        let l = ((lo >> bit) & LOW).wrapping_mul(MAGIC) >> 56;
+        let h = ((hi >> bit) & LOW).wrapping_mul(MAGIC) >> 56;
+        (l | (h << 8)) as u16
+    };
+    [gather(0), gather(1), gather(2)]
 }
 
-/// Where identifiers stop in a string section: a bit per byte, set for
-/// the bytes that may not follow the first character of an identifier
-/// (the NUL among them). Built in one pass over the section; then whether
-/// the string at an offset is an identifier takes a few word operations
-/// and reads only its first byte and the byte where it stops.
-pub(super) struct Stops<'a> {
+/// The identifiers of a string section: a bit per byte, set where a
+/// string starts that is an identifier. Built in one pass over the
+/// section, 64 bytes at a time; a name is then one bit, and only a name
+/// that starts inside a string (or is not an identifier) is scanned.
+pub(super) struct Identifiers<'a> {
     strings: &'a [u8],
-    bits: Vec<u64>,
+    valid: Vec<u64>,
     dot: bool,
+    limit: usize,
 }
 
-impl<'a> Stops<'a> {
-    /// The stops of `strings` for identifiers that may hold '.' when
-    /// `dot`.
-    pub(super) fn new(strings: &'a [u8], dot: bool) -> Stops<'a> {
+impl<'a> Identifiers<'a> {
+    /// The identifiers of `strings` ('.' allowed when `dot`, NUL within
+    /// `limit` bytes after the first).
+    pub(super) fn new(strings: &'a [u8], dot: bool, limit: usize) -> Identifiers<'a> {
+        let mut valid = Vec::new();
+        // The one check per 64 bytes for long strings needs every string
+        // that fits in a word to be short enough; else all is scanned.
+        if limit < 64 || valid.try_reserve_exact(strings.len() / 64 + 1).is_err() {
+            return Identifiers {
+                strings,
+                valid: Vec::new(),
+                dot,
+                limit,
+            };
+        }
         let (blocks, tail) = strings.as_chunks::<64>();
-        let mut bits = Vec::new();
-        let _ = bits.try_reserve_exact(blocks.len() + 1);
-        for block in blocks {
-            let mut word = 0u64;
+        // Past the end: bytes that may not follow.
+        let mut last = [0xff; 64];
+        if let Some(dst) = last.get_mut(..tail.len()) {
+            dst.copy_from_slice(tail);
+        }
+        let last = (!tail.is_empty()).then_some(&last);
+        // The position 0 starts a string; `prev_nul` is the last NUL seen
+        // (-1 before the first).
+        let mut carry = 1u64;
+        let mut prev_nul: isize = -1;
+        for (w, block) in blocks.iter().chain(last).enumerate() {
+            let (mut follow, mut nul, mut digit) = (0u64, 0u64, 0u64);
             let (sixteens, _) = block.as_chunks::<16>();
             for (k, sixteen) in sixteens.iter().enumerate() {
-                word |= u64::from(stops16(sixteen, dot)) << (16 * k);
+                let [f, n, d] = classify16(sixteen, dot);
+                follow |= u64::from(f) << (16 * k);
+                nul |= u64::from(n) << (16 * k);
+                digit |= u64::from(d) << (16 * k);
             }
-            bits.push(word);
-        }
-        if !tail.is_empty() {
-            // Past the end counts as a stop.
-            let mut word = u64::MAX;
-            for (i, &c) in tail.iter().enumerate() {
-                if follows(c, dot) {
-                    word &= !(1 << i);
+            let starts = (nul << 1) | carry;
+            carry = nul >> 63;
+            // A string start whose first byte may start an identifier.
+            let mut word = starts & follow & !digit;
+            let base = w * 64;
+            // The string holding a byte that may not follow is none
+            // (rare): its start is after the NUL before the byte.
+            let mut bad = !follow & !nul;
+            while bad != 0 {
+                let at = bad.trailing_zeros();
+                bad &= bad - 1;
+                let below = nul & ((1u64 << at) - 1);
+                let start = if below != 0 {
+                    base + 64 - below.leading_zeros() as usize
+                } else {
+                    (prev_nul + 1) as usize
+                };
+                clear(&mut valid, &mut word, base, start);
+            }
+            if nul != 0 {
+                // Only the first NUL of a word can end a string longer
+                // than 64 bytes.
+                let end = base + nul.trailing_zeros() as usize;
+                let start = (prev_nul + 1) as usize;
+                if end - start > limit {
+                    clear(&mut valid, &mut word, base, start);
                 }
+                prev_nul = (base + 63 - nul.leading_zeros() as usize) as isize;
             }
-            bits.push(word);
+            valid.push(word);
         }
-        Stops { strings, bits, dot }
+        // A last string without its NUL is no identifier.
+        if strings.last().is_some_and(|&c| c != 0) {
+            unset(&mut valid, (prev_nul + 1) as usize);
+        }
+        Identifiers {
+            strings,
+            valid,
+            dot,
+            limit,
+        }
     }
 
-    /// [`identifier`] of the string at `off` in the section, `dot` as
-    /// given to [`Stops::new`].
-    pub(super) fn identifier(&self, off: usize, limit: usize) -> bool {
-        let Some(&first) = self.strings.get(off) else {
-            return false;
-        };
-        if class(first) & FIRST == 0 && !(first == b'.' && self.dot) {
+    /// Whether the string at `off` is known to be an identifier (under
+    /// the rules given to [`Identifiers::new`]; then also with '.'
+    /// allowed).
+    #[inline(always)]
+    pub(super) fn known(&self, off: usize) -> bool {
+        self.valid
+            .get(off / 64)
+            .is_some_and(|w| w >> (off % 64) & 1 != 0)
+    }
+
+    /// [`identifier`] of the string at `off` in the section, under the
+    /// rules given to [`Identifiers::new`].
+    pub(super) fn identifier(&self, off: usize) -> bool {
+        if self.known(off) {
+            return true;
+        }
+        // Exact where a string starts; a name inside a string is scanned.
+        let start = off == 0 || self.strings.get(off - 1) == Some(&0);
+        if start && !self.valid.is_empty() && off < self.strings.len() {
             return false;
         }
-        // The first stop after the first byte must be the NUL, within
-        // `limit` bytes.
-        let from = off + 1;
-        let mut word_at = from / 64;
-        let mut word = self
-            .bits
-            .get(word_at)
-            .map_or(0, |w| w >> (from % 64) << (from % 64));
-        loop {
-            if word != 0 {
-                let stop = word_at * 64 + word.trailing_zeros() as usize;
-                return stop - off <= limit && self.strings.get(stop) == Some(&0);
-            }
-            word_at += 1;
-            if (word_at * 64).saturating_sub(off) > limit {
-                return false;
-            }
-            match self.bits.get(word_at) {
-                Some(&w) => word = w,
-                None => return false,
-            }
-        }
+        identifier(
+            self.strings.get(off..).unwrap_or_default(),
+            self.dot,
+            self.limit,
+        )
+    }
+}
+
+/// Clears the bit of `start` in `valid` or, when it is in the word being
+/// built (at `base`), in `word`.
+fn clear(valid: &mut [u64], word: &mut u64, base: usize, start: usize) {
+    match start.checked_sub(base) {
+        Some(bit) => *word &= !(1u64.checked_shl(bit as u32).unwrap_or(0)),
+        None => unset(valid, start),
+    }
+}
+
+/// Clears the bit of `at` in `valid`.
+fn unset(valid: &mut [u64], at: usize) {
+    if let Some(w) = valid.get_mut(at / 64) {
+        *w &= !(1 << (at % 64));
     }
 }
 
@@ -235,7 +306,7 @@ mod tests {
     }
 
     #[test]
-    fn stops_match_the_byte_scan() {
+    fn identifiers_match_the_byte_scan() {
         // Names of every length up to 200 around the 64-byte words, with
         // each class of byte at each position, in one section; then every
         // offset of it, against several limits.
@@ -252,15 +323,18 @@ mod tests {
         }
         // A last string without its NUL, and odd bytes.
         section.extend_from_slice(b"tail");
-        for dot in [false, true] {
-            let stops = Stops::new(&section, dot);
-            for limit in [0usize, 1, 15, 16, 63, 64, 65, 128, 512] {
+        // And the same without the first NUL, as a split blob's may be.
+        let split = section.get(1..).unwrap_or_default().to_vec();
+        for (section, dot) in [(&section, false), (&section, true), (&split, true)] {
+            for limit in [0usize, 1, 15, 16, 63, 64, 65, 100, 128, 512] {
+                let ids = Identifiers::new(&section, dot, limit);
                 for off in 0..section.len() + 2 {
                     let tail = section.get(off..).unwrap_or_default();
                     assert_eq!(
-                        stops.identifier(off, limit),
+                        ids.identifier(off),
                         identifier(tail, dot, limit),
-                        "offset {off} dot {dot} limit {limit}"
+                        "offset {off} dot {dot} limit {limit} {:?}",
+                        section.get(off.saturating_sub(3)..(off + 80).min(section.len()))
                     );
                 }
             }
