@@ -327,7 +327,7 @@ mod tests {
         let split = section.get(1..).unwrap_or_default().to_vec();
         for (section, dot) in [(&section, false), (&section, true), (&split, true)] {
             for limit in [0usize, 1, 15, 16, 63, 64, 65, 100, 128, 512] {
-                let ids = Identifiers::new(&section, dot, limit);
+                let ids = Identifiers::new(section, dot, limit);
                 for off in 0..section.len() + 2 {
                     let tail = section.get(off..).unwrap_or_default();
                     assert_eq!(
