@@ -306,6 +306,10 @@ pub(crate) struct Ctx<'a, 'p> {
     /// once for the per-record checks.
     max_kind: u8,
     info_mask: u32,
+    /// The total string length visible (base's plus own).
+    str_end: u64,
+    /// [`KernelProfile::func_proto_no_source_only`].
+    no_source_only: bool,
     /// Each own record's offset in the type section.
     offs: Vec<u32>,
     /// Each own record's slot for the resolve pass.
@@ -322,16 +326,27 @@ impl<'a> Ctx<'a, '_> {
 
     /// The record of `id`, own or the base's; `void` for 0; `None` when no
     /// such type exists (`btf_type_by_id` returning NULL).
+    #[inline(always)]
     fn by_id(&self, id: u32) -> Option<Rec<'a>> {
+        match id.checked_sub(self.first_id) {
+            Some(idx) => self.own(idx as usize),
+            None => self.base_by_id(id),
+        }
+    }
+
+    /// [`Ctx::by_id`] of void or a base's type.
+    fn base_by_id(&self, id: u32) -> Option<Rec<'a>> {
         if id == 0 {
             return Some(Rec::VOID);
         }
-        if id < self.first_id {
-            let base = self.base?;
-            let ty = base.type_by_id(TypeId::new(id)).ok()?;
-            return Some(Rec::new(ty.record(), base.endian(), 0));
-        }
-        let idx = (id - self.first_id) as usize;
+        let base = self.base?;
+        let ty = base.type_by_id(TypeId::new(id)).ok()?;
+        Some(Rec::new(ty.record(), base.endian(), 0))
+    }
+
+    /// The own record at index `idx`.
+    #[inline(always)]
+    fn own(&self, idx: usize) -> Option<Rec<'a>> {
         let start = *self.offs.get(idx)? as usize;
         let end = self
             .offs
@@ -344,14 +359,10 @@ impl<'a> Ctx<'a, '_> {
         ))
     }
 
-    /// The total string length visible (base's plus own).
-    fn str_end(&self) -> u64 {
-        u64::from(self.str_start) + self.strings.len() as u64
-    }
-
     /// `btf_name_offset_valid`.
+    #[inline(always)]
     fn name_offset_valid(&self, off: u32) -> bool {
-        off <= limits::MAX_NAME_OFFSET && u64::from(off) < self.str_end()
+        off <= limits::MAX_NAME_OFFSET && u64::from(off) < self.str_end
     }
 
     /// The bytes from `off` to the end of its string section (`off` must be
@@ -472,6 +483,8 @@ fn run(
         name_limit: p.ksym_name_len(),
         max_kind: p.max_kind(),
         info_mask: p.info_mask(),
+        str_end: u64::from(str_start) + strings.len() as u64,
+        no_source_only: p.func_proto_no_source_only(),
         offs: Vec::new(),
         slots: Vec::new(),
         idents: names::Identifiers::new(strings, p.relaxed_names(), p.ksym_name_len()),
@@ -505,6 +518,8 @@ impl<'a, 'p> Ctx<'a, 'p> {
             name_limit: p.ksym_name_len(),
             max_kind: p.max_kind(),
             info_mask: p.info_mask(),
+            str_end: 0,
+            no_source_only: p.func_proto_no_source_only(),
             offs: Vec::new(),
             slots: Vec::new(),
             idents: names::Identifiers::new(&[], false, 0),

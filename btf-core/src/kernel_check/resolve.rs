@@ -815,7 +815,7 @@ impl<'a> Env<'_, 'a, '_> {
             let Some(ret) = self.info(ret_id) else {
                 return Err(self.fault(Rule::ReturnType, id));
             };
-            if self.ctx.p.func_proto_no_source_only() && source_only(ret.kind) {
+            if self.ctx.no_source_only && source_only(ret.kind) {
                 return Err(self.fault(Rule::ReturnType, id));
             }
             let sized = if needs_resolve(ret.kind) && !ret.resolved {
@@ -848,7 +848,7 @@ impl<'a> Env<'_, 'a, '_> {
             let Some(at) = self.info(ty) else {
                 return Err(bad(self));
             };
-            if self.ctx.p.func_proto_no_source_only() && source_only(at.kind) {
+            if self.ctx.no_source_only && source_only(at.kind) {
                 return Err(bad(self));
             }
             if name != 0 && (!self.ctx.name_offset_valid(name) || !self.ctx.identifier(name)) {
