@@ -61,31 +61,39 @@ pub(super) fn class(c: u8) -> u8 {
     CLASSES[usize::from(c)]
 }
 
-/// `class(c) & (REST | DOT if dot) != 0`, without the table, so that 16
-/// bytes are tested at once.
+/// `class(c) & (FIRST | DOT if dot) != 0`: may start an identifier;
+/// without the table, so that 16 bytes are tested at once.
 #[inline(always)]
-fn follows(c: u8, dot: bool) -> bool {
+fn starts_name(c: u8, dot: bool) -> bool {
     ((c | 0x20).wrapping_sub(b'a') < 26)
-        | (c.wrapping_sub(b'0') < 10)
         | (c == b'_')
         | ((c == b'.') & dot)
         | ((c >= 0xc0) & ((c & 0xdf) != 0xd7))
 }
 
-/// Three bits per byte of `sixteen`, as masks: the bytes that may follow
-/// the first of an identifier, the NULs, the digits.
+/// `class(c) & (REST | DOT if dot) != 0`: may follow the first byte of an
+/// identifier.
 #[inline(always)]
-fn classify16(sixteen: &[u8; 16], dot: bool) -> [u16; 3] {
+fn follows(c: u8, dot: bool) -> bool {
+    starts_name(c, dot) | (c.wrapping_sub(b'0') < 10)
+}
+
+/// Two bits per byte of `sixteen`, as masks (the bytes that may start an
+/// identifier, the NULs), and whether one of the bytes is neither a NUL
+/// nor may follow.
+#[inline(always)]
+fn classify16(sixteen: &[u8; 16], dot: bool) -> (u16, u16, bool) {
     // One byte of flags per byte (16 tests at once), then each flag of
     // eight bytes gathered into one byte by a multiplication: each bit of
     // the product's top byte has a single source, so nothing carries.
     const MAGIC: u64 = 0x0102_0408_1020_4080;
     const LOW: u64 = 0x0101_0101_0101_0101;
     let mut flags = [0u8; 16];
+    let mut bad = false;
     for (flag, &c) in flags.iter_mut().zip(sixteen) {
-        *flag = u8::from(follows(c, dot))
-            | (u8::from(c == 0) << 1)
-            | (u8::from(c.wrapping_sub(b'0') < 10) << 2);
+        let nul = c == 0;
+        *flag = u8::from(starts_name(c, dot)) | (u8::from(nul) << 1);
+        bad |= !nul & !follows(c, dot);
     }
     let [
         a0,
@@ -112,7 +120,18 @@ fn classify16(sixteen: &[u8; 16], dot: bool) -> [u16; 3] {
         let h = ((hi >> bit) & LOW).wrapping_mul(MAGIC) >> 56;
         (l | (h << 8)) as u16
     };
-    [gather(0), gather(1), gather(2)]
+    (gather(0), gather(1), bad)
+}
+
+/// The bytes of `sixteen` that are neither a NUL nor may follow.
+fn bad16(sixteen: &[u8; 16], dot: bool) -> u16 {
+    let mut mask = 0;
+    for (i, &c) in sixteen.iter().enumerate() {
+        if c != 0 && !follows(c, dot) {
+            mask |= 1 << i;
+        }
+    }
+    mask
 }
 
 /// The identifiers of a string section: a bit per byte, set where a
@@ -153,22 +172,23 @@ impl<'a> Identifiers<'a> {
         let mut carry = 1u64;
         let mut prev_nul: isize = -1;
         for (w, block) in blocks.iter().chain(last).enumerate() {
-            let (mut follow, mut nul, mut digit) = (0u64, 0u64, 0u64);
+            let (mut first, mut nul, mut bad) = (0u64, 0u64, 0u64);
             let (sixteens, _) = block.as_chunks::<16>();
             for (k, sixteen) in sixteens.iter().enumerate() {
-                let [f, n, d] = classify16(sixteen, dot);
-                follow |= u64::from(f) << (16 * k);
+                let (f, n, any_bad) = classify16(sixteen, dot);
+                first |= u64::from(f) << (16 * k);
                 nul |= u64::from(n) << (16 * k);
-                digit |= u64::from(d) << (16 * k);
+                if any_bad {
+                    bad |= u64::from(bad16(sixteen, dot)) << (16 * k);
+                }
             }
             let starts = (nul << 1) | carry;
             carry = nul >> 63;
             // A string start whose first byte may start an identifier.
-            let mut word = starts & follow & !digit;
+            let mut word = starts & first;
             let base = w * 64;
             // The string holding a byte that may not follow is none
             // (rare): its start is after the NUL before the byte.
-            let mut bad = !follow & !nul;
             while bad != 0 {
                 let at = bad.trailing_zeros();
                 bad &= bad - 1;
@@ -299,8 +319,13 @@ mod tests {
     fn arithmetic_matches_the_table() {
         for c in 0..=255u8 {
             for dot in [false, true] {
-                let mask = if dot { REST | DOT } else { REST };
-                assert_eq!(follows(c, dot), class(c) & mask != 0, "byte {c:#x}");
+                let (first, rest) = if dot {
+                    (FIRST | DOT, REST | DOT)
+                } else {
+                    (FIRST, REST)
+                };
+                assert_eq!(starts_name(c, dot), class(c) & first != 0, "byte {c:#x}");
+                assert_eq!(follows(c, dot), class(c) & rest != 0, "byte {c:#x}");
             }
         }
     }

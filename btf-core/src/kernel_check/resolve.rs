@@ -491,6 +491,85 @@ impl<'a> Env<'_, 'a, '_> {
         Ok(())
     }
 
+    /// What [`Env::resolve`] does for a PTR or modifier (own slot `i`, not
+    /// resolved) whose type needs nothing pushed and has a size: resolved
+    /// to that sized type, without the stack. `false` (nothing changed)
+    /// when the case is not that simple; [`Env::resolve`] then handles it.
+    #[inline]
+    fn resolve_simple_ref(&mut self, i: usize, slot: Slot) -> bool {
+        let ptr = slot.kind == Kind::PTR;
+        if !ptr && !is_modifier(slot.kind) {
+            return false;
+        }
+        let next_id = slot.st;
+        let Some(next) = self.info(next_id) else {
+            return false;
+        };
+        // The mode `push` would have set for this root.
+        let sink = if ptr {
+            !is_modifier(next.kind) && next.kind != Kind::PTR
+        } else {
+            !needs_resolve(next.kind)
+        };
+        // A source-only kind fails; a pushed type, or a PTR's modifier
+        // (the last-resolved-ptr case), goes the long way.
+        if source_only(next.kind) || (!sink && !next.resolved) || (ptr && is_modifier(next.kind)) {
+            return false;
+        }
+        let Some((_, sid, _)) = self.id_size_of(next_id, next) else {
+            return false;
+        };
+        // `btf_resolve_valid` of a PTR or modifier.
+        match self.info(sid) {
+            Some(r) if !is_modifier(r.kind) && r.kind != Kind::VAR && r.kind != Kind::DATASEC => {}
+            _ => return false,
+        }
+        if let Some(d) = self.slots.get_mut(i) {
+            d.state = RESOLVED;
+            d.res = sid;
+        }
+        true
+    }
+
+    /// What [`Env::resolve`] does for a STRUCT or UNION (own slot `i`, id
+    /// `id`, not resolved) none of whose member types needs pushing: every
+    /// member checked, then resolved. `false` (nothing changed) when a
+    /// member type needs pushing or a member fails; [`Env::resolve`] then
+    /// does it all again and reports the failure.
+    #[inline]
+    fn resolve_simple_struct(&mut self, i: usize, id: u32, slot: Slot) -> bool {
+        if !is_struct(slot.kind) {
+            return false;
+        }
+        let Some(t) = self.ctx.own(i) else {
+            return false;
+        };
+        let kflag = t.kflag();
+        let vlen = t.vlen() as usize;
+        // Members past the record's bytes read as zeros.
+        let members = t.elems::<12>(vlen);
+        for m in 0..vlen {
+            let [_, mt_id, raw] = members.get(m).map_or([0; 3], |c| words3(t.e, c));
+            let Some(mt) = self.info(mt_id) else {
+                return false;
+            };
+            // The sinks of a struct's resolve.
+            let sink = !is_modifier(mt.kind) && mt.kind != Kind::ARRAY && !is_struct(mt.kind);
+            if nosize(mt.kind)
+                || source_only(mt.kind)
+                || (!sink && !mt.resolved)
+                || self.check_member(id, &t, m, raw, mt_id, mt, kflag).is_err()
+            {
+                return false;
+            }
+        }
+        // Resolved to id 0, size 0 (`res` keeps the vlen): always valid.
+        if let Some(d) = self.slots.get_mut(i) {
+            d.state = RESOLVED;
+        }
+        true
+    }
+
     /// `btf_var_resolve`.
     fn resolve_var(&mut self, id: u32, t: Info) -> Result<(), Fault> {
         let next_id = t.st;
@@ -978,7 +1057,9 @@ pub(super) fn check_all(
             continue;
         }
         if needs_resolve(k)
-            && !env.is_resolved(id)
+            && slot.state != RESOLVED
+            && !env.resolve_simple_ref(i, slot)
+            && !env.resolve_simple_struct(i, id, slot)
             && let Err(f) = env.resolve(id)
         {
             sink.report(f)?;
