@@ -78,49 +78,31 @@ fn follows(c: u8, dot: bool) -> bool {
     starts_name(c, dot) | (c.wrapping_sub(b'0') < 10)
 }
 
-/// Two bits per byte of `sixteen`, as masks (the bytes that may start an
+/// Two bits per byte of `block`, as masks (the bytes that may start an
 /// identifier, the NULs), and whether one of the bytes is neither a NUL
 /// nor may follow.
 #[inline(always)]
-fn classify16(sixteen: &[u8; 16], dot: bool) -> (u16, u16, bool) {
+fn classify64(block: &[u8; 64], dot: bool) -> (u64, u64, bool) {
     // One byte of flags per byte (16 tests at once), then each flag of
     // eight bytes gathered into one byte by a multiplication: each bit of
     // the product's top byte has a single source, so nothing carries.
     const MAGIC: u64 = 0x0102_0408_1020_4080;
     const LOW: u64 = 0x0101_0101_0101_0101;
-    let mut flags = [0u8; 16];
+    let mut flags = [0u8; 64];
     let mut bad = false;
-    for (flag, &c) in flags.iter_mut().zip(sixteen) {
+    for (flag, &c) in flags.iter_mut().zip(block) {
         let nul = c == 0;
         *flag = u8::from(starts_name(c, dot)) | (u8::from(nul) << 1);
         bad |= !nul & !follows(c, dot);
     }
-    let [
-        a0,
-        a1,
-        a2,
-        a3,
-        a4,
-        a5,
-        a6,
-        a7,
-        b0,
-        b1,
-        b2,
-        b3,
-        b4,
-        b5,
-        b6,
-        b7,
-    ] = flags;
-    let lo = u64::from_le_bytes([a0, a1, a2, a3, a4, a5, a6, a7]);
-    let hi = u64::from_le_bytes([b0, b1, b2, b3, b4, b5, b6, b7]);
-    let gather = |bit: u32| {
-        let l = ((lo >> bit) & LOW).wrapping_mul(MAGIC) >> 56;
-        let h = ((hi >> bit) & LOW).wrapping_mul(MAGIC) >> 56;
-        (l | (h << 8)) as u16
-    };
-    (gather(0), gather(1), bad)
+    let (eights, _) = flags.as_chunks::<8>();
+    let (mut first, mut nul) = (0u64, 0u64);
+    for (k, eight) in eights.iter().enumerate() {
+        let x = u64::from_le_bytes(*eight);
+        first |= ((x & LOW).wrapping_mul(MAGIC) >> 56) << (8 * k);
+        nul |= (((x >> 1) & LOW).wrapping_mul(MAGIC) >> 56) << (8 * k);
+    }
+    (first, nul, bad)
 }
 
 /// The bytes of `sixteen` that are neither a NUL nor may follow.
@@ -172,13 +154,11 @@ impl<'a> Identifiers<'a> {
         let mut carry = 1u64;
         let mut prev_nul: isize = -1;
         for (w, block) in blocks.iter().chain(last).enumerate() {
-            let (mut first, mut nul, mut bad) = (0u64, 0u64, 0u64);
-            let (sixteens, _) = block.as_chunks::<16>();
-            for (k, sixteen) in sixteens.iter().enumerate() {
-                let (f, n, any_bad) = classify16(sixteen, dot);
-                first |= u64::from(f) << (16 * k);
-                nul |= u64::from(n) << (16 * k);
-                if any_bad {
+            let (first, nul, any_bad) = classify64(block, dot);
+            let mut bad = 0u64;
+            if any_bad {
+                let (sixteens, _) = block.as_chunks::<16>();
+                for (k, sixteen) in sixteens.iter().enumerate() {
                     bad |= u64::from(bad16(sixteen, dot)) << (16 * k);
                 }
             }
