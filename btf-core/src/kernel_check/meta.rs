@@ -6,11 +6,14 @@ use super::reject::{Errno, Rule};
 use super::{Ctx, Fault, Rec, Sink, Stop, words3};
 use crate::id::Kind;
 
-/// Walks the type section, checking each record and filling `ctx.offs`.
-pub(super) fn check_all(ctx: &mut Ctx<'_, '_>, sink: &mut Sink) -> Result<(), Stop> {
+/// Walks the type section, checking each record and filling `ctx.offs`,
+/// and `ctx.slots` when `slots` (the resolve pass needs them).
+pub(super) fn check_all(ctx: &mut Ctx<'_, '_>, slots: bool, sink: &mut Sink) -> Result<(), Stop> {
     let types = ctx.types;
     let _ = ctx.offs.try_reserve(types.len() / 24 + 16);
-    let _ = ctx.slots.try_reserve(types.len() / 24 + 16);
+    if slots {
+        let _ = ctx.slots.try_reserve(types.len() / 24 + 16);
+    }
     let mut cur = 0usize;
     let mut id = ctx.first_id;
     while cur < types.len() {
@@ -38,8 +41,10 @@ pub(super) fn check_all(ctx: &mut Ctx<'_, '_>, sink: &mut Sink) -> Result<(), St
         // no id reaches them and the resolve pass never sees them.
         if ctx.base.is_some() || id < MAX_TYPE_ID {
             ctx.offs.push(cur as u32);
-            ctx.slots
-                .push(super::resolve::Slot::of(rec.truncated(size)));
+            if slots {
+                ctx.slots
+                    .push(super::resolve::Slot::of(rec.truncated(size)));
+            }
         }
         cur = cur.saturating_add(size);
         id = id.saturating_add(1);

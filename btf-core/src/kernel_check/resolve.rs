@@ -1077,16 +1077,19 @@ pub(super) fn check_all(
 }
 
 /// `btf_check_type_tags`: in every chain of modifiers, TYPE_TAGs come
-/// first, and no chain is longer than 32.
+/// first, and no chain is longer than 32. Own types are read from their
+/// `slots` when the resolve pass made them, else from their records (a
+/// slot's `size_or_type` is a record's but for FUNC_PROTO, which no chain
+/// follows).
 pub(super) fn check_type_tags(
     ctx: &Ctx<'_, '_>,
-    slots: &[Slot],
+    slots: Option<&[Slot]>,
     sink: &mut Sink,
 ) -> Result<(), Stop> {
     let info = |id: u32| -> Option<(Kind, u32)> {
-        match id.checked_sub(ctx.first_id) {
-            Some(i) => slots.get(i as usize).map(|d| (d.kind, d.st)),
-            None => ctx.by_id(id).map(|t| (kind(t), t.st())),
+        match (id.checked_sub(ctx.first_id), slots) {
+            (Some(i), Some(slots)) => slots.get(i as usize).map(|d| (d.kind, d.st)),
+            _ => ctx.by_id(id).map(|t| (kind(t), t.st())),
         }
     };
     let at = |id: u32| ctx.by_id(id).map_or(0, |t| t.at);
