@@ -58,20 +58,21 @@
 //! decoding rather than through [`Btf::parse`], because the kernel's pass
 //! order decides which errno a blob with several faults gets, and
 //! [`Btf::parse`] refuses some blobs before the kernel's first fault. It
-//! runs in O(size of the blob) with three allocations (a record offset and
-//! a 12-byte resolve slot per type, a bit per string byte), no recursion,
-//! and no allocation per type. The string section is classified once, 64
-//! bytes at a time, into a bitmap of the strings that are identifiers, so
-//! that a name costs one bit; the resolve pass resolves FUNCs, and PTRs,
-//! modifiers and structs whose references need nothing pushed, without
-//! the stack, falling back to the kernel's depth-first walk (from the
-//! start, nothing changed) for everything else. On the running kernel's
-//! vmlinux (126K types) that is about 39 million instructions with the
-//! kernel's own rules ([`Loader::Kernel`]) and 72 million with the resolve
-//! pass (callgrind), against 30 million for libbpf's `btf__new`, which
-//! checks far less; in time, the kernel's rules check vmlinux faster than
-//! `btf__new` parses it, and the user loader's take about twice as long
-//! (`benches/README.md`, group `kernel_check_vmlinux`).
+//! runs in O(size of the blob) with at most three allocations (a record
+//! offset per type, a 12-byte resolve slot per type for [`Loader::User`],
+//! a bit per string byte), no recursion, and no allocation per type. The
+//! string section is classified once, 64 bytes at a time, into a bitmap
+//! of the strings that are identifiers, so that a name costs one bit; the
+//! resolve pass resolves FUNCs, and PTRs, modifiers and structs whose
+//! references need nothing pushed, without the stack, and leaves
+//! everything else (from the start, nothing changed) to the kernel's
+//! depth-first walk. On the running kernel's vmlinux (126K types) that is
+//! about 38 million instructions with the kernel's rules for its own BTF
+//! ([`Loader::Kernel`]) and 73 million with the resolve pass (callgrind),
+//! against 30 million for libbpf's `btf__new`, which checks far less. In
+//! time, the kernel's rules check vmlinux faster than `btf__new` parses
+//! it (about 1.2–1.3×); the resolve pass makes it about twice
+//! `btf__new`'s time (`benches/README.md`, group `kernel_check_vmlinux`).
 
 mod header;
 pub mod limits;

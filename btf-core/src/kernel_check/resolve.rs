@@ -3,8 +3,12 @@
 //! (`btf_check_type_tags`).
 //!
 //! Depth-first with an explicit stack of [`MAX_RESOLVE_DEPTH`] vertices,
-//! as the kernel does; a state byte, a resolved id and a resolved size
-//! per own type.
+//! as the kernel does, over a 12-byte [`Slot`] per own type (kind, state,
+//! `size_or_type`, and what it resolved to). A root whose references need
+//! nothing pushed (every FUNC; most PTRs, modifiers and structs) is
+//! resolved without the stack by code that does what the walk would and
+//! changes nothing when the case is not that simple, so that the walk
+//! then runs from the start and reports as the kernel does.
 
 use super::limits::MAX_RESOLVE_DEPTH;
 use super::meta::member_bit_offset;
