@@ -152,3 +152,13 @@ pub const OURS_CANDS_VMLINUX_FIRST: &str = "ours/vmlinux+index_build";
 /// Every module, on fresh `Targets`: the first search builds every
 /// module's index.
 pub const OURS_CANDS_MODULES_FIRST: &str = "ours/all_modules+index_build";
+
+/// Group: the kernel-exact check of vmlinux against `btf__new`.
+pub const KCHECK: &str = "kernel_check_vmlinux";
+/// `kernel_check::check_bytes` (what `Btf::check_as_kernel` runs) with the
+/// running kernel's profile, `Loader::User`: `BPF_BTF_LOAD`'s rules, the
+/// resolve pass included.
+pub const OURS_KCHECK_USER: &str = "ours/check_as_kernel(user)";
+/// The same with `Loader::Kernel`: the rules for the kernel's own BTF (no
+/// resolve pass).
+pub const OURS_KCHECK_KERNEL: &str = "ours/check_as_kernel(kernel)";

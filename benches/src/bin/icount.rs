@@ -9,7 +9,9 @@
 use btf_benches::data::{self, Query};
 use btf_benches::ffi::LibbpfBtf;
 use btf_benches::{ids, walks};
+use btf_core::kernel_check::{Loader, check_bytes};
 use btf_core::{Btf, dump};
+use btf_sys::running_kernel_profile;
 use std::hint::black_box;
 
 /// The operations, in the order the report lists them: (name, what).
@@ -56,6 +58,14 @@ const OPS: &[(&str, &str)] = &[
         "ours types() of vmlinux: kinds, name lengths, size_or_type",
     ),
     ("ours_write_c", "ours dump::write_c of vmlinux"),
+    (
+        "ours_kernel_check_user",
+        "ours check_as_kernel of vmlinux, BPF_BTF_LOAD rules (resolve pass)",
+    ),
+    (
+        "ours_kernel_check_kernel",
+        "ours check_as_kernel of vmlinux, kernel-BTF rules (no resolve pass)",
+    ),
 ];
 
 /// The counted region: callgrind counts only while this is on the stack.
@@ -255,6 +265,22 @@ fn main() {
             icount_measured(&mut || {
                 dump::write_c(&btf, &mut out).expect("C dump");
                 out.len() as u64
+            })
+        }
+        "ours_kernel_check_user" | "ours_kernel_check_kernel" => {
+            let loader = if op == "ours_kernel_check_user" {
+                Loader::User
+            } else {
+                Loader::Kernel
+            };
+            let profile = running_kernel_profile()
+                .expect("the running kernel's release")
+                .with_loader(loader);
+            check_bytes(&bytes, None, &profile).expect("the kernel's rules");
+            // From the bytes, as `btf__new` starts from them.
+            icount_measured(&mut || {
+                check_bytes(black_box(&bytes), None, &profile).expect("the kernel's rules");
+                vm_types
             })
         }
         other => {

@@ -185,6 +185,17 @@ const GROUPS: &[(&str, &str, &str, &[&str])] = &[
         &[ids::OURS_WRITE_C, ids::LIBBPF_BTF_DUMP],
     ),
     (
+        ids::KCHECK,
+        ids::LIBBPF_NEW,
+        "type",
+        &[
+            ids::OURS_KCHECK_KERNEL,
+            ids::OURS_KCHECK_USER,
+            ids::OURS_PARSE_VALIDATE,
+            ids::LIBBPF_NEW,
+        ],
+    ),
+    (
         ids::RELOC_OBJECTS,
         ids::OURS_RELOC_WHOLE,
         "relocation",
@@ -398,6 +409,26 @@ fn print_targets(r: &Results, heap: Option<&Value>) {
         ),
         &x,
         &|v| v >= 5.0,
+    );
+    row(
+        "kernel-exact check of vmlinux faster than `btf__new` (the kernel's rules for its own BTF, `Loader::Kernel`)",
+        ratio(
+            r,
+            (ids::KCHECK, ids::LIBBPF_NEW),
+            (ids::KCHECK, ids::OURS_KCHECK_KERNEL),
+        ),
+        &x,
+        &|v| v > 1.0,
+    );
+    row(
+        "(same with `BPF_BTF_LOAD`'s rules, the resolve pass included, `Loader::User`)",
+        ratio(
+            r,
+            (ids::KCHECK, ids::LIBBPF_NEW),
+            (ids::KCHECK, ids::OURS_KCHECK_USER),
+        ),
+        &x,
+        &|v| v > 1.0,
     );
     row(
         "native parse not slowed by big-endian support (≤ +3%)",

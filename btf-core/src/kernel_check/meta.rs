@@ -3,23 +3,26 @@
 
 use super::limits::{INT_MASK, MAX_TYPE_ID};
 use super::reject::{Errno, Rule};
-use super::{Ctx, Fault, Rec, Sink, Stop};
+use super::{Ctx, Fault, Rec, Sink, Stop, words3};
 use crate::id::Kind;
 
-/// Walks the type section, checking each record and filling `ctx.offs`.
-pub(super) fn check_all(ctx: &mut Ctx<'_, '_>, sink: &mut Sink) -> Result<(), Stop> {
+/// Walks the type section, checking each record and filling `ctx.offs`,
+/// and `ctx.slots` when `slots` (the resolve pass needs them).
+pub(super) fn check_all(ctx: &mut Ctx<'_, '_>, slots: bool, sink: &mut Sink) -> Result<(), Stop> {
     let types = ctx.types;
     let _ = ctx.offs.try_reserve(types.len() / 24 + 16);
-    let _ = ctx.dense.try_reserve(types.len() / 24 + 16);
+    if slots {
+        let _ = ctx.slots.try_reserve(types.len() / 24 + 16);
+    }
     let mut cur = 0usize;
     let mut id = ctx.first_id;
     while cur < types.len() {
         let left = types.len() - cur;
-        let rec = Rec {
-            bytes: types.get(cur..).unwrap_or_default(),
-            e: ctx.p.endian,
-            at: ctx.types_at.saturating_add(cur),
-        };
+        let rec = Rec::new(
+            types.get(cur..).unwrap_or_default(),
+            ctx.p.endian,
+            ctx.types_at.saturating_add(cur),
+        );
         let size = match check_meta(ctx, id, rec, left) {
             Ok(size) => size,
             Err(mut fault) => {
@@ -38,7 +41,10 @@ pub(super) fn check_all(ctx: &mut Ctx<'_, '_>, sink: &mut Sink) -> Result<(), St
         // no id reaches them and the resolve pass never sees them.
         if ctx.base.is_some() || id < MAX_TYPE_ID {
             ctx.offs.push(cur as u32);
-            ctx.dense.push(super::resolve::Dense::of(rec));
+            if slots {
+                ctx.slots
+                    .push(super::resolve::Slot::of(rec.truncated(size)));
+            }
         }
         cur = cur.saturating_add(size);
         id = id.saturating_add(1);
@@ -52,10 +58,10 @@ fn plain_size(ctx: &Ctx<'_, '_>, rec: Rec<'_>) -> Option<usize> {
         return None;
     }
     let kind = rec.kind();
-    if kind == 0 || kind > ctx.p.max_kind() {
+    if kind == 0 || kind > ctx.max_kind {
         return None;
     }
-    let vlen = (rec.info() & ctx.p.info_mask() & 0x00ff_ffff) as usize;
+    let vlen = (rec.info() & ctx.info_mask & 0x00ff_ffff) as usize;
     let (info_sz, elem_sz) = Kind::new(kind).record_layout()?;
     Some(12 + usize::from(info_sz) + vlen.saturating_mul(usize::from(elem_sz)))
 }
@@ -69,11 +75,11 @@ fn check_meta(ctx: &Ctx<'_, '_>, id: u32, t: Rec<'_>, left: usize) -> Result<usi
     }
     let meta_left = left - 12;
     let info = t.info();
-    if info & !ctx.p.info_mask() != 0 {
+    if info & !ctx.info_mask != 0 {
         return Err(bad(Rule::BadInfo).args(u64::from(info), 0));
     }
     let kind = t.kind();
-    if kind == 0 || kind > ctx.p.max_kind() {
+    if kind == 0 || kind > ctx.max_kind {
         return Err(bad(Rule::BadKind).args(u64::from(kind), 0));
     }
     if !ctx.name_offset_valid(t.name_off()) {
@@ -232,10 +238,10 @@ fn composite(
     }
     let size = t.st();
     let mut last = 0u32;
-    for i in 0..vlen {
+    for (i, member) in t.elems::<12>(vlen).iter().enumerate() {
         let at = t.elem_at(0, 12, i);
         let m = |rule| Fault::new(rule, Errno::Inval, Some(id), at);
-        let (name, ty, raw) = (t.elem(0, 3, i, 0), t.elem(0, 3, i, 1), t.elem(0, 3, i, 2));
+        let [name, ty, raw] = words3(t.e, member);
         if !ctx.name_offset_valid(name) {
             return Err(m(Rule::MemberNameOffset).args(u64::from(name), 0));
         }
@@ -281,9 +287,18 @@ fn enumeration(
     if t.name_off() != 0 && !ctx.identifier(t.name_off()) {
         return Err(bad(Rule::InvalidName));
     }
-    for i in 0..vlen {
+    // The name is the first word of an enumerator (8 bytes, or 12 for
+    // ENUM64).
+    let names = t
+        .bytes
+        .get(12..)
+        .unwrap_or_default()
+        .chunks(words * 4)
+        .take(vlen)
+        .filter_map(|e| e.first_chunk::<4>());
+    for (i, name) in names.enumerate() {
         let at = t.elem_at(0, words * 4, i);
-        let name = t.elem(0, words, i, 0);
+        let name = t.e.read_u32(*name);
         if !ctx.name_offset_valid(name) {
             return Err(Fault::new(Rule::EnumNameOffset, Errno::Inval, Some(id), at)
                 .args(u64::from(name), 0));
@@ -365,10 +380,10 @@ fn datasec(
     }
     let mut last_end = 0u64;
     let mut sum = 0u64;
-    for i in 0..vlen {
+    for (i, entry) in t.elems::<12>(vlen).iter().enumerate() {
         let at = t.elem_at(0, 12, i);
         let v = |rule| Fault::new(rule, Errno::Inval, Some(id), at);
-        let (ty, off, sz) = (t.elem(0, 3, i, 0), t.elem(0, 3, i, 1), t.elem(0, 3, i, 2));
+        let [ty, off, sz] = words3(t.e, entry);
         if ty == 0 || ty > MAX_TYPE_ID {
             return Err(v(Rule::InvalidTypeId));
         }

@@ -58,16 +58,26 @@
 //! decoding rather than through [`Btf::parse`], because the kernel's pass
 //! order decides which errno a blob with several faults gets, and
 //! [`Btf::parse`] refuses some blobs before the kernel's first fault. It
-//! runs in O(size of the blob) with three allocations (a record offset and
-//! a 20-byte resolve slot per type, a bit per string byte), no recursion,
-//! and no allocation per type. On the running kernel's vmlinux (126K
-//! types) that is about 55 million instructions without the resolve pass
-//! and 130 million with it (callgrind), against about 30 million for
-//! libbpf's `btf__new`, which checks far less: not yet as fast.
+//! runs in O(size of the blob) with at most three allocations (a record
+//! offset per type, a 12-byte resolve slot per type for [`Loader::User`],
+//! a bit per string byte), no recursion, and no allocation per type. The
+//! string section is classified once, 64 bytes at a time, into a bitmap
+//! of the strings that are identifiers, so that a name costs one bit; the
+//! resolve pass resolves FUNCs, and PTRs, modifiers and structs whose
+//! references need nothing pushed, without the stack, and leaves
+//! everything else (from the start, nothing changed) to the kernel's
+//! depth-first walk. On the running kernel's vmlinux (126K types) that is
+//! about 38 million instructions with the kernel's rules for its own BTF
+//! ([`Loader::Kernel`]) and 73 million with the resolve pass (callgrind),
+//! against 30 million for libbpf's `btf__new`, which checks far less. In
+//! time, the kernel's rules check vmlinux faster than `btf__new` parses
+//! it (about 1.2–1.3×); the resolve pass makes it about twice
+//! `btf__new`'s time (`benches/README.md`, group `kernel_check_vmlinux`).
 
 mod header;
 pub mod limits;
 mod meta;
+mod names;
 mod profile;
 mod reject;
 mod resolve;
@@ -81,7 +91,6 @@ use crate::btf::Btf;
 use crate::endian::Endian;
 use crate::id::{Kind, TypeId};
 use alloc::vec::Vec;
-use core::cell::Cell;
 
 /// A fault before it is turned into a [`KernelReject`] (the name is looked
 /// up only then).
@@ -126,14 +135,45 @@ pub(crate) struct Sections {
     layout: (usize, usize),
 }
 
-/// A record's bytes, read in the kernel's byte order; the `void` record is
-/// empty and reads as zeros.
+/// A record's bytes, read in the kernel's byte order, with its 12-byte
+/// common part decoded once; the `void` record is empty and reads as
+/// zeros, as does any word past the bytes.
 #[derive(Clone, Copy)]
 pub(crate) struct Rec<'a> {
     bytes: &'a [u8],
     e: Endian,
     /// Absolute offset in the checked blob (0 for a base's records).
     at: usize,
+    name_off: u32,
+    info: u32,
+    st: u32,
+}
+
+/// The `u32` at byte `at` of `bytes` in order `e`, or 0 past the end.
+#[inline(always)]
+fn word_at(bytes: &[u8], e: Endian, at: usize) -> u32 {
+    match bytes.get(at..).and_then(|b| b.first_chunk::<4>()) {
+        Some(w) => e.read_u32(*w),
+        None => 0,
+    }
+}
+
+/// The three words of a 12-byte element.
+#[inline(always)]
+pub(crate) fn words3(e: Endian, c: &[u8; 12]) -> [u32; 3] {
+    let [a0, a1, a2, a3, b0, b1, b2, b3, c0, c1, c2, c3] = *c;
+    [
+        e.read_u32([a0, a1, a2, a3]),
+        e.read_u32([b0, b1, b2, b3]),
+        e.read_u32([c0, c1, c2, c3]),
+    ]
+}
+
+/// The two words of an 8-byte element.
+#[inline(always)]
+pub(crate) fn words2(e: Endian, c: &[u8; 8]) -> [u32; 2] {
+    let [a0, a1, a2, a3, b0, b1, b2, b3] = *c;
+    [e.read_u32([a0, a1, a2, a3]), e.read_u32([b0, b1, b2, b3])]
 }
 
 impl<'a> Rec<'a> {
@@ -141,44 +181,72 @@ impl<'a> Rec<'a> {
         bytes: &[],
         e: Endian::Little,
         at: 0,
+        name_off: 0,
+        info: 0,
+        st: 0,
     };
 
+    /// The record starting `bytes` (absolute offset `at`), read in `e`.
     #[inline]
-    fn word(&self, i: usize) -> u32 {
-        let at = i.saturating_mul(4);
-        self.bytes
-            .get(at..at.saturating_add(4))
-            .and_then(|s| <[u8; 4]>::try_from(s).ok())
-            .map_or(0, |b| self.e.read_u32(b))
+    fn new(bytes: &'a [u8], e: Endian, at: usize) -> Rec<'a> {
+        let (name_off, info, st) = match bytes.first_chunk::<12>() {
+            Some(c) => {
+                let [n, i, s] = words3(e, c);
+                (n, i, s)
+            }
+            None => (
+                word_at(bytes, e, 0),
+                word_at(bytes, e, 4),
+                word_at(bytes, e, 8),
+            ),
+        };
+        Rec {
+            bytes,
+            e,
+            at,
+            name_off,
+            info,
+            st,
+        }
     }
+
+    /// The same record, its bytes cut to `len`.
+    #[inline]
+    fn truncated(self, len: usize) -> Rec<'a> {
+        Rec {
+            bytes: self.bytes.get(..len).unwrap_or(self.bytes),
+            ..self
+        }
+    }
+
     #[inline]
     fn name_off(&self) -> u32 {
-        self.word(0)
+        self.name_off
     }
     #[inline]
     fn info(&self) -> u32 {
-        self.word(1)
+        self.info
     }
     #[inline]
     fn st(&self) -> u32 {
-        self.word(2)
+        self.st
     }
     #[inline]
     fn kind(&self) -> u8 {
-        ((self.info() >> 24) & 0x7f) as u8
+        ((self.info >> 24) & 0x7f) as u8
     }
     #[inline]
     fn vlen(&self) -> u32 {
-        self.info() & 0x00ff_ffff
+        self.info & 0x00ff_ffff
     }
     #[inline]
     fn kflag(&self) -> bool {
-        self.info() >> 31 != 0
+        self.info >> 31 != 0
     }
     /// Word `i` after the 12-byte common part.
     #[inline]
     fn extra(&self, i: usize) -> u32 {
-        self.word(3usize.saturating_add(i))
+        word_at(self.bytes, self.e, i.saturating_add(3).saturating_mul(4))
     }
     /// Word `w` of element `i` whose elements are `words` words long,
     /// after `skip` extra words.
@@ -188,6 +256,13 @@ impl<'a> Rec<'a> {
             skip.saturating_add(i.saturating_mul(words))
                 .saturating_add(w),
         )
+    }
+    /// The elements of `N` bytes after the common part: at most `n`, as
+    /// many as the bytes hold.
+    #[inline]
+    fn elems<const N: usize>(&self, n: usize) -> &'a [[u8; N]] {
+        let (chunks, _) = self.bytes.get(12..).unwrap_or_default().as_chunks::<N>();
+        chunks.get(..n).unwrap_or(chunks)
     }
     /// The absolute offset of element `i` (`size` bytes each, after `skip`
     /// bytes of extra data).
@@ -236,13 +311,20 @@ pub(crate) struct Ctx<'a, 'p> {
     /// [`KernelProfile::relaxed_names`], [`KernelProfile::ksym_name_len`].
     dots: bool,
     name_limit: usize,
+    /// [`KernelProfile::max_kind`], [`KernelProfile::info_mask`], computed
+    /// once for the per-record checks.
+    max_kind: u8,
+    info_mask: u32,
+    /// The total string length visible (base's plus own).
+    str_end: u64,
+    /// [`KernelProfile::func_proto_no_source_only`].
+    no_source_only: bool,
     /// Each own record's offset in the type section.
     offs: Vec<u32>,
     /// Each own record's slot for the resolve pass.
-    dense: Vec<resolve::Dense>,
-    /// One bit per own string offset: known to be a valid identifier
-    /// (names are shared, so most are checked once).
-    valid_names: Vec<Cell<u64>>,
+    slots: Vec<resolve::Slot>,
+    /// Which own strings are identifiers, under the profile's rules.
+    idents: names::Identifiers<'a>,
 }
 
 impl<'a> Ctx<'a, '_> {
@@ -253,40 +335,43 @@ impl<'a> Ctx<'a, '_> {
 
     /// The record of `id`, own or the base's; `void` for 0; `None` when no
     /// such type exists (`btf_type_by_id` returning NULL).
+    #[inline(always)]
     fn by_id(&self, id: u32) -> Option<Rec<'a>> {
+        match id.checked_sub(self.first_id) {
+            Some(idx) => self.own(idx as usize),
+            None => self.base_by_id(id),
+        }
+    }
+
+    /// [`Ctx::by_id`] of void or a base's type.
+    fn base_by_id(&self, id: u32) -> Option<Rec<'a>> {
         if id == 0 {
             return Some(Rec::VOID);
         }
-        if id < self.first_id {
-            let base = self.base?;
-            let ty = base.type_by_id(TypeId::new(id)).ok()?;
-            return Some(Rec {
-                bytes: ty.record(),
-                e: base.endian(),
-                at: 0,
-            });
-        }
-        let idx = (id - self.first_id) as usize;
+        let base = self.base?;
+        let ty = base.type_by_id(TypeId::new(id)).ok()?;
+        Some(Rec::new(ty.record(), base.endian(), 0))
+    }
+
+    /// The own record at index `idx`.
+    #[inline(always)]
+    fn own(&self, idx: usize) -> Option<Rec<'a>> {
         let start = *self.offs.get(idx)? as usize;
         let end = self
             .offs
             .get(idx + 1)
             .map_or(self.types.len(), |&o| o as usize);
-        Some(Rec {
-            bytes: self.types.get(start..end)?,
-            e: self.p.endian,
-            at: self.types_at.saturating_add(start),
-        })
-    }
-
-    /// The total string length visible (base's plus own).
-    fn str_end(&self) -> u64 {
-        u64::from(self.str_start) + self.strings.len() as u64
+        Some(Rec::new(
+            self.types.get(start..end)?,
+            self.p.endian,
+            self.types_at.saturating_add(start),
+        ))
     }
 
     /// `btf_name_offset_valid`.
+    #[inline(always)]
     fn name_offset_valid(&self, off: u32) -> bool {
-        off <= limits::MAX_NAME_OFFSET && u64::from(off) < self.str_end()
+        off <= limits::MAX_NAME_OFFSET && u64::from(off) < self.str_end
     }
 
     /// The bytes from `off` to the end of its string section (`off` must be
@@ -308,94 +393,45 @@ impl<'a> Ctx<'a, '_> {
     }
 
     /// `__btf_name_valid`: an identifier of at most `KSYM_NAME_LEN` bytes;
-    /// `dot_ok` allows '.' (always since 6.5).
-    #[inline]
+    /// `dot_ok` allows '.' (always since 6.1).
+    #[inline(always)]
     fn name_valid(&self, off: u32, dot_ok: bool) -> bool {
-        let dot_ok = dot_ok || self.dots;
-        // Cached: identifiers valid without the dot allowance of `dot_ok`
-        // (valid with it too), for own strings.
-        let slot = off
-            .checked_sub(self.str_start)
-            .map(|rel| rel as usize)
-            .and_then(|rel| Some((self.valid_names.get(rel / 64)?, rel % 64)));
-        if let Some((cell, bit)) = slot
-            && cell.get() & (1 << bit) != 0
-        {
-            return true;
+        match off.checked_sub(self.str_start) {
+            Some(rel) if self.idents.known(rel as usize) => true,
+            _ => self.name_valid_slow(off, dot_ok || self.dots),
         }
-        let strict = dot_ok == self.dots;
-        let ok = self.name_valid_uncached(off, dot_ok);
-        if ok
-            && strict
-            && let Some((cell, bit)) = slot
-        {
-            cell.set(cell.get() | (1 << bit));
-        }
-        ok
     }
 
-    fn name_valid_uncached(&self, off: u32, dot_ok: bool) -> bool {
-        let tail = self.str_tail(off);
-        let limit = self.name_limit;
-        let first_ok = match tail.first() {
-            Some(&c) => class(c) & FIRST != 0 || (c == b'.' && dot_ok),
-            None => false,
-        };
-        if !first_ok {
-            return false;
+    /// [`Ctx::name_valid`] of a name not known valid.
+    #[inline(never)]
+    fn name_valid_slow(&self, off: u32, dot_ok: bool) -> bool {
+        match off.checked_sub(self.str_start) {
+            Some(rel) if dot_ok == self.dots => self.idents.identifier(rel as usize),
+            _ => names::identifier(self.str_tail(off), dot_ok, self.name_limit),
         }
-        // The kernel reads at most `limit` bytes, then wants the NUL.
-        let window = tail
-            .get(1..tail.len().min(limit.saturating_add(1)))
-            .unwrap_or_default();
-        // One pass: a byte outside the class ends the name; valid only if
-        // it is the NUL (class 0).
-        let mask = if dot_ok { REST | DOT } else { REST };
-        for &c in window {
-            if class(c) & mask == 0 {
-                return c == 0;
-            }
-        }
-        false
     }
 
     /// A C identifier (`btf_name_valid_identifier`).
-    #[inline]
+    #[inline(always)]
     fn identifier(&self, off: u32) -> bool {
         self.name_valid(off, false)
     }
 
-    /// A DATASEC name (`btf_name_valid_section`): since 6.5, non-empty
-    /// printable text; before, an identifier that may hold '.'.
+    /// A DATASEC name (`btf_name_valid_section`): since 6.12 (see
+    /// [`KernelProfile::printable_section_names`]), non-empty printable
+    /// text; before, an identifier that may hold '.'.
     fn section_name(&self, off: u32) -> bool {
         if !self.p.printable_section_names() {
             return self.name_valid(off, true);
         }
-        let tail = self.str_tail(off);
-        let limit = self.p.ksym_name_len();
-        let window = tail
-            .get(..tail.len().min(limit.saturating_add(1)))
-            .unwrap_or_default();
-        if window.first().is_none_or(|&c| c == 0) {
-            return false;
-        }
-        for &c in window {
-            if class(c) & PRINT == 0 {
-                return c == 0;
-            }
-        }
-        false
+        names::printable(self.str_tail(off), self.p.ksym_name_len())
     }
 
     /// The fault turned into a report, with the type's kind and name.
     fn reject(&self, f: Fault) -> KernelReject {
         let unindexed = f.record.and_then(|at| {
             let rel = at.checked_sub(self.types_at)?;
-            Some(Rec {
-                bytes: self.types.get(rel..)?,
-                e: self.p.endian,
-                at,
-            })
+            Some(Rec::new(self.types.get(rel..)?, self.p.endian, at))
         });
         let rec = unindexed
             .filter(|r| r.bytes.len() >= 12)
@@ -416,54 +452,6 @@ impl<'a> Ctx<'a, '_> {
             args: f.args,
         }
     }
-}
-
-/// A letter or '_' (may start an identifier).
-const FIRST: u8 = 1;
-/// A letter, digit or '_' (may follow).
-const REST: u8 = 2;
-/// '.'.
-const DOT: u8 = 4;
-/// Printable.
-const PRINT: u8 = 8;
-
-/// The kernel's character classes (`lib/ctype.c`, a Latin-1 table: the
-/// letters 0xc0..=0xff but 0xd7 and 0xf7 count for `isalpha`, and
-/// 0xa0..=0xff for `isprint`).
-const CLASSES: [u8; 256] = {
-    let mut t = [0u8; 256];
-    let mut c = 0usize;
-    while c < 256 {
-        let b = c as u8;
-        let alpha = b.is_ascii_alphabetic() || (b >= 0xc0 && b != 0xd7 && b != 0xf7);
-        let mut v = 0;
-        if alpha || b == b'_' {
-            v |= FIRST | REST;
-        }
-        if b.is_ascii_digit() {
-            v |= REST;
-        }
-        if b == b'.' {
-            v |= DOT;
-        }
-        if (b >= 0x20 && b < 0x7f) || b >= 0xa0 {
-            v |= PRINT;
-        }
-        // `c` < 256 by the loop bound.
-        #[allow(clippy::indexing_slicing)]
-        {
-            t[c] = v;
-        }
-        c += 1;
-    }
-    t
-};
-
-#[inline(always)]
-fn class(c: u8) -> u8 {
-    // A u8 indexes a 256-entry table.
-    #[allow(clippy::indexing_slicing)]
-    CLASSES[usize::from(c)]
 }
 
 /// Runs every pass over `data` (on `base`), feeding faults to `sink`.
@@ -487,6 +475,9 @@ fn run(
         ),
         None => (1, 0),
     };
+    let strings = data
+        .get(secs.strings_at..secs.strings_at.saturating_add(secs.strings_len))
+        .unwrap_or_default();
     let mut ctx = Ctx {
         p,
         base,
@@ -494,27 +485,32 @@ fn run(
             .get(secs.types_at..secs.types_at.saturating_add(secs.types_len))
             .unwrap_or_default(),
         types_at: secs.types_at,
-        strings: data
-            .get(secs.strings_at..secs.strings_at.saturating_add(secs.strings_len))
-            .unwrap_or_default(),
+        strings,
         str_start,
         first_id,
         dots: p.relaxed_names(),
         name_limit: p.ksym_name_len(),
+        max_kind: p.max_kind(),
+        info_mask: p.info_mask(),
+        str_end: u64::from(str_start) + strings.len() as u64,
+        no_source_only: p.func_proto_no_source_only(),
         offs: Vec::new(),
-        dense: Vec::new(),
-        valid_names: alloc::vec![Cell::new(0); secs.strings_len.div_ceil(64)],
+        slots: Vec::new(),
+        idents: names::Identifiers::new(strings, p.relaxed_names(), p.ksym_name_len()),
     };
-    let flow = meta::check_all(&mut ctx, sink);
+    // The kernel's own BTF skips the resolve pass: no slots, and the type
+    // tag pass reads the records.
+    let user = p.loader == Loader::User;
+    let flow = meta::check_all(&mut ctx, user, sink);
     if flow.is_ok() {
-        let mut dense = core::mem::take(&mut ctx.dense);
-        let flow = if p.loader == Loader::User {
-            resolve::check_all(&ctx, &mut dense, sink)
+        let mut slots = core::mem::take(&mut ctx.slots);
+        let flow = if user {
+            resolve::check_all(&ctx, &mut slots, sink)
         } else {
             Ok(())
         };
         if flow.is_ok() {
-            let _ = resolve::check_type_tags(&ctx, &dense, sink);
+            let _ = resolve::check_type_tags(&ctx, user.then_some(&slots[..]), sink);
         }
     }
     sink.faults.iter().map(|&f| ctx.reject(f)).collect()
@@ -532,9 +528,13 @@ impl<'a, 'p> Ctx<'a, 'p> {
             first_id: 1,
             dots: p.relaxed_names(),
             name_limit: p.ksym_name_len(),
+            max_kind: p.max_kind(),
+            info_mask: p.info_mask(),
+            str_end: 0,
+            no_source_only: p.func_proto_no_source_only(),
             offs: Vec::new(),
-            dense: Vec::new(),
-            valid_names: Vec::new(),
+            slots: Vec::new(),
+            idents: names::Identifiers::new(&[], false, 0),
         }
     }
 }

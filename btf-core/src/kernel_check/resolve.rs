@@ -3,13 +3,17 @@
 //! (`btf_check_type_tags`).
 //!
 //! Depth-first with an explicit stack of [`MAX_RESOLVE_DEPTH`] vertices,
-//! as the kernel does; a state byte, a resolved id and a resolved size
-//! per own type.
+//! as the kernel does, over a 12-byte [`Slot`] per own type (kind, state,
+//! `size_or_type`, and what it resolved to). A root whose references need
+//! nothing pushed (every FUNC; most PTRs, modifiers and structs) is
+//! resolved without the stack by code that does what the walk would and
+//! changes nothing when the case is not that simple, so that the walk
+//! then runs from the start and reports as the kernel does.
 
 use super::limits::MAX_RESOLVE_DEPTH;
 use super::meta::member_bit_offset;
 use super::reject::{Errno, Rule};
-use super::{Ctx, Fault, Rec, Sink, Stop};
+use super::{Ctx, Fault, Rec, Sink, Stop, words2, words3};
 use crate::id::{Kind, TypeId};
 
 const NOT_VISITED: u8 = 0;
@@ -33,53 +37,104 @@ fn kind(t: Rec<'_>) -> Kind {
     Kind::new(t.kind())
 }
 
-/// What the resolve pass needs of a type, kept densely per own type so
-/// that following a reference touches one small slot, not the record.
-#[derive(Clone, Copy, Default)]
-pub(crate) struct Dense {
-    /// `size_or_type`.
+/// What the resolve pass keeps of each own type: 12 bytes, so that
+/// following a reference touches one small slot rather than the record
+/// (on vmlinux, 1.5 MB of slots against 3 MB of records).
+///
+/// `st` is the record's `size_or_type`, except for a FUNC_PROTO (whose
+/// `size_or_type` the pass reads from the record): there it is what a FUNC
+/// pointing at the prototype fails on, the 1-based number of the first
+/// unnamed parameter with a type (0 if none).
+///
+/// `res` is what resolving leaves ([`Env::pop`]): the resolved type id, or
+/// for an ARRAY its resolved size (an ARRAY's resolved id is never read).
+/// The kinds that are never resolved, or always resolve to id 0 and size
+/// 0, keep data there instead: the INT data word, and the vlen of a
+/// STRUCT, UNION or FUNC_PROTO.
+#[derive(Clone, Copy)]
+pub(crate) struct Slot {
     st: u32,
-    /// The INT data word; the vlen of a STRUCT, UNION, FUNC_PROTO.
-    aux: u32,
-    res_id: u32,
-    res_size: u32,
-    kind: u8,
+    res: u32,
+    kind: Kind,
     state: u8,
 }
 
-impl Dense {
-    /// The slot of a record the meta pass accepted.
-    pub(crate) fn of(t: Rec<'_>) -> Dense {
-        let k = Kind::new(t.kind());
-        let aux = match k {
-            Kind::INT => t.extra(0),
-            Kind::STRUCT | Kind::UNION | Kind::FUNC_PROTO => t.vlen(),
+impl Slot {
+    /// The slot of record `t` (its bytes end where the record ends).
+    pub(crate) fn of(t: Rec<'_>) -> Slot {
+        let kind = Kind::new(t.kind());
+        let (st, res) = match kind {
+            Kind::INT => (t.st(), t.extra(0)),
+            Kind::STRUCT | Kind::UNION => (t.st(), t.vlen()),
+            Kind::FUNC_PROTO => (first_unnamed_param(t), t.vlen()),
+            _ => (t.st(), 0),
+        };
+        Slot {
+            st,
+            res,
+            kind,
+            state: NOT_VISITED,
+        }
+    }
+
+    /// What a type resolved to (`btf_resolved_type_id`).
+    #[inline]
+    fn resolved_id(&self) -> u32 {
+        match self.kind {
+            // `res` holds other data; these resolve to 0 if at all.
+            Kind::INT | Kind::STRUCT | Kind::UNION | Kind::FUNC_PROTO | Kind::ARRAY => 0,
+            _ => self.res,
+        }
+    }
+
+    /// The size a type resolved to (`btf_resolved_type_size`): only an
+    /// ARRAY resolves to a size.
+    #[inline]
+    fn resolved_size(&self) -> u32 {
+        if self.kind == Kind::ARRAY {
+            self.res
+        } else {
+            0
+        }
+    }
+
+    /// The slot as [`Info`]; `aux` is the extra data `res` holds for INT,
+    /// STRUCT, UNION, FUNC_PROTO, and 0 for the other kinds.
+    #[inline(always)]
+    fn info(&self) -> Info {
+        let aux = match self.kind {
+            Kind::INT | Kind::STRUCT | Kind::UNION | Kind::FUNC_PROTO => self.res,
             _ => 0,
         };
-        Dense {
-            st: t.st(),
+        Info {
+            kind: self.kind,
+            st: self.st,
             aux,
-            res_id: 0,
-            res_size: 0,
-            kind: t.kind(),
-            state: NOT_VISITED,
+            resolved: self.state == RESOLVED,
         }
     }
 }
 
-/// A type as the resolve pass sees it.
+/// The 1-based number of the first parameter of FUNC_PROTO `t` that has a
+/// type but no name (`btf_func_check`'s failure), or 0.
+fn first_unnamed_param(t: Rec<'_>) -> u32 {
+    // Parameters past the record's bytes read as zeros: never unnamed
+    // with a type.
+    t.elems::<8>(t.vlen() as usize)
+        .iter()
+        .position(|p| matches!(words2(t.e, p), [0, ty] if ty != 0))
+        .map_or(0, |i| i as u32 + 1)
+}
+
+/// A type as the resolve pass sees it (see [`Slot`] for `st` and `aux`).
 #[derive(Clone, Copy)]
 struct Info {
     kind: Kind,
     st: u32,
     aux: u32,
+    /// `env_type_is_resolved` when the type was looked up.
+    resolved: bool,
 }
-
-const VOID_INFO: Info = Info {
-    kind: Kind::VOID,
-    st: 0,
-    aux: 0,
-};
 fn is_modifier(k: Kind) -> bool {
     matches!(
         k,
@@ -131,7 +186,7 @@ fn int_is_regular(data: u32) -> bool {
 
 struct Env<'c, 'a, 'p> {
     ctx: &'c Ctx<'a, 'p>,
-    dense: &'c mut [Dense],
+    slots: &'c mut [Slot],
     stack: [Vertex; MAX_RESOLVE_DEPTH],
     top: usize,
     mode: Mode,
@@ -149,26 +204,30 @@ impl<'a> Env<'_, 'a, '_> {
     }
 
     /// `btf_type_by_id`, as [`Info`]: `None` when no such type exists.
-    #[inline]
+    /// A base's types count as resolved, and void when there is a base.
+    #[inline(always)]
     fn info(&self, id: u32) -> Option<Info> {
-        if id == 0 {
-            return Some(VOID_INFO);
-        }
+        // `idx(0)` is `None`: ids start at 1.
         match self.idx(id) {
-            Some(i) => self.dense.get(i).map(|d| Info {
-                kind: Kind::new(d.kind),
-                st: d.st,
-                aux: d.aux,
-            }),
-            None => self.by_id(id).map(|t| {
-                let d = Dense::of(t);
-                Info {
-                    kind: Kind::new(d.kind),
-                    st: d.st,
-                    aux: d.aux,
-                }
-            }),
+            Some(i) => self.slots.get(i).map(Slot::info),
+            None => self.base_info(id),
         }
+    }
+
+    /// [`Env::info`] of void or a base's type.
+    fn base_info(&self, id: u32) -> Option<Info> {
+        if id == 0 {
+            return Some(Info {
+                kind: Kind::VOID,
+                st: 0,
+                aux: 0,
+                resolved: self.ctx.base.is_some(),
+            });
+        }
+        self.by_id(id).map(|t| Info {
+            resolved: true,
+            ..Slot::of(t).info()
+        })
     }
 
     fn fault(&self, rule: Rule, id: u32) -> Fault {
@@ -194,17 +253,18 @@ impl<'a> Env<'_, 'a, '_> {
         }
         match self.idx(id) {
             None => true,
-            Some(i) => self.dense.get(i).is_some_and(|d| d.state == RESOLVED),
+            Some(i) => self.slots.get(i).is_some_and(|d| d.state == RESOLVED),
         }
     }
 
     /// `btf_resolved_type_id`.
+    #[inline(always)]
     fn resolved_id(&self, id: u32) -> u32 {
         if id == 0 {
             return 0;
         }
         match self.idx(id) {
-            Some(i) => self.dense.get(i).map_or(0, |d| d.res_id),
+            Some(i) => self.slots.get(i).map_or(0, Slot::resolved_id),
             None => self.base_resolved_id(id),
         }
     }
@@ -221,9 +281,10 @@ impl<'a> Env<'_, 'a, '_> {
     }
 
     /// `btf_resolved_type_size`.
+    #[inline(always)]
     fn resolved_size(&self, id: u32) -> u32 {
         match self.idx(id) {
-            Some(i) => self.dense.get(i).map_or(0, |d| d.res_size),
+            Some(i) => self.slots.get(i).map_or(0, Slot::resolved_size),
             None => self
                 .ctx
                 .base
@@ -233,7 +294,7 @@ impl<'a> Env<'_, 'a, '_> {
     }
 
     /// The size of `t` (id `id`) when it has one without resolving.
-    #[inline]
+    #[inline(always)]
     fn direct_size(&self, t: Info, id: u32) -> Option<u32> {
         if has_size(t.kind) {
             Some(t.st)
@@ -247,8 +308,14 @@ impl<'a> Env<'_, 'a, '_> {
     }
 
     /// `btf_type_id_size`: the sized type `id` stands for, its id and size.
+    #[inline]
     fn id_size(&self, id: u32) -> Option<(Info, u32, u32)> {
-        let t = self.info(id)?;
+        self.id_size_of(id, self.info(id)?)
+    }
+
+    /// [`Env::id_size`] of `id`, whose [`Info`] is `t`.
+    #[inline(always)]
+    fn id_size_of(&self, id: u32, t: Info) -> Option<(Info, u32, u32)> {
         if nosize(t.kind) {
             return None;
         }
@@ -275,10 +342,10 @@ impl<'a> Env<'_, 'a, '_> {
             Some(i) if id != 0 => i,
             _ => return Err(Fault::new(Rule::LoopDetected, Errno::Exist, Some(id), 0)),
         };
-        let k = match self.dense.get_mut(i) {
+        let k = match self.slots.get_mut(i) {
             Some(d) if d.state == NOT_VISITED => {
                 d.state = VISITED;
-                Kind::new(d.kind)
+                d.kind
             }
             _ => return Err(Fault::new(Rule::LoopDetected, Errno::Exist, Some(id), 0)),
         };
@@ -309,10 +376,14 @@ impl<'a> Env<'_, 'a, '_> {
         };
         self.top = top;
         let id = self.stack.get(top).map_or(0, |v| v.id);
-        if let Some(d) = self.idx(id).and_then(|i| self.dense.get_mut(i)) {
-            d.res_id = resolved_id;
-            d.res_size = resolved_size;
+        if let Some(d) = self.idx(id).and_then(|i| self.slots.get_mut(i)) {
             d.state = RESOLVED;
+            match d.kind {
+                // Resolved to id 0, size 0: `res` keeps the vlen.
+                Kind::STRUCT | Kind::UNION => {}
+                Kind::ARRAY => d.res = resolved_size,
+                _ => d.res = resolved_id,
+            }
         }
     }
 
@@ -385,7 +456,7 @@ impl<'a> Env<'_, 'a, '_> {
         }
         let rid = self.resolved_id(next_id);
         let rt = self.info(rid)?;
-        if rt.kind == Kind::PTR && !self.is_sink(rt.kind) && !self.is_resolved(rid) {
+        if rt.kind == Kind::PTR && !self.is_sink(rt.kind) && !rt.resolved {
             return Some(self.push(rid));
         }
         None
@@ -397,7 +468,7 @@ impl<'a> Env<'_, 'a, '_> {
         let Some(mut next) = self.info(next_id).filter(|n| !source_only(n.kind)) else {
             return Err(self.fault(Rule::InvalidTypeId, id));
         };
-        if !self.is_sink(next.kind) && !self.is_resolved(next_id) {
+        if !self.is_sink(next.kind) && !next.resolved {
             return self.push(next_id);
         }
         if ptr && let Some(r) = self.push_resolved_ptr(next, next_id) {
@@ -406,7 +477,7 @@ impl<'a> Env<'_, 'a, '_> {
         match self.id_size(next_id) {
             Some((_, sid, _)) => next_id = sid,
             None => {
-                if self.is_resolved(next_id) {
+                if next.resolved {
                     next_id = self.resolved_id(next_id);
                     match self.info(next_id) {
                         Some(n) => next = n,
@@ -424,13 +495,92 @@ impl<'a> Env<'_, 'a, '_> {
         Ok(())
     }
 
+    /// What [`Env::resolve`] does for a PTR or modifier (own slot `i`, not
+    /// resolved) whose type needs nothing pushed and has a size: resolved
+    /// to that sized type, without the stack. `false` (nothing changed)
+    /// when the case is not that simple; [`Env::resolve`] then handles it.
+    #[inline]
+    fn resolve_simple_ref(&mut self, i: usize, slot: Slot) -> bool {
+        let ptr = slot.kind == Kind::PTR;
+        if !ptr && !is_modifier(slot.kind) {
+            return false;
+        }
+        let next_id = slot.st;
+        let Some(next) = self.info(next_id) else {
+            return false;
+        };
+        // The mode `push` would have set for this root.
+        let sink = if ptr {
+            !is_modifier(next.kind) && next.kind != Kind::PTR
+        } else {
+            !needs_resolve(next.kind)
+        };
+        // A source-only kind fails; a pushed type, or a PTR's modifier
+        // (the last-resolved-ptr case), goes the long way.
+        if source_only(next.kind) || (!sink && !next.resolved) || (ptr && is_modifier(next.kind)) {
+            return false;
+        }
+        let Some((_, sid, _)) = self.id_size_of(next_id, next) else {
+            return false;
+        };
+        // `btf_resolve_valid` of a PTR or modifier.
+        match self.info(sid) {
+            Some(r) if !is_modifier(r.kind) && r.kind != Kind::VAR && r.kind != Kind::DATASEC => {}
+            _ => return false,
+        }
+        if let Some(d) = self.slots.get_mut(i) {
+            d.state = RESOLVED;
+            d.res = sid;
+        }
+        true
+    }
+
+    /// What [`Env::resolve`] does for a STRUCT or UNION (own slot `i`, id
+    /// `id`, not resolved) none of whose member types needs pushing: every
+    /// member checked, then resolved. `false` (nothing changed) when a
+    /// member type needs pushing or a member fails; [`Env::resolve`] then
+    /// does it all again and reports the failure.
+    #[inline]
+    fn resolve_simple_struct(&mut self, i: usize, id: u32, slot: Slot) -> bool {
+        if !is_struct(slot.kind) {
+            return false;
+        }
+        let Some(t) = self.ctx.own(i) else {
+            return false;
+        };
+        let kflag = t.kflag();
+        let vlen = t.vlen() as usize;
+        // Members past the record's bytes read as zeros.
+        let members = t.elems::<12>(vlen);
+        for m in 0..vlen {
+            let [_, mt_id, raw] = members.get(m).map_or([0; 3], |c| words3(t.e, c));
+            let Some(mt) = self.info(mt_id) else {
+                return false;
+            };
+            // The sinks of a struct's resolve.
+            let sink = !is_modifier(mt.kind) && mt.kind != Kind::ARRAY && !is_struct(mt.kind);
+            if nosize(mt.kind)
+                || source_only(mt.kind)
+                || (!sink && !mt.resolved)
+                || self.check_member(id, &t, m, raw, mt_id, mt, kflag).is_err()
+            {
+                return false;
+            }
+        }
+        // Resolved to id 0, size 0 (`res` keeps the vlen): always valid.
+        if let Some(d) = self.slots.get_mut(i) {
+            d.state = RESOLVED;
+        }
+        true
+    }
+
     /// `btf_var_resolve`.
     fn resolve_var(&mut self, id: u32, t: Info) -> Result<(), Fault> {
         let next_id = t.st;
         let Some(next) = self.info(next_id).filter(|n| !source_only(n.kind)) else {
             return Err(self.fault(Rule::InvalidTypeId, id));
         };
-        if !self.is_sink(next.kind) && !self.is_resolved(next_id) {
+        if !self.is_sink(next.kind) && !next.resolved {
             return self.push(next_id);
         }
         if let Some(r) = self.push_resolved_ptr(next, next_id) {
@@ -455,7 +605,7 @@ impl<'a> Env<'_, 'a, '_> {
         let Some(index) = index else {
             return Err(self.fault(Rule::InvalidIndex, id));
         };
-        if !self.is_sink(index.kind) && !self.is_resolved(index_id) {
+        if !self.is_sink(index.kind) && !index.resolved {
             return self.push(index_id);
         }
         match self.id_size(index_id) {
@@ -469,7 +619,7 @@ impl<'a> Env<'_, 'a, '_> {
         let Some(elem) = elem else {
             return Err(self.fault(Rule::InvalidElem, id));
         };
-        if !self.is_sink(elem.kind) && !self.is_resolved(elem_id) {
+        if !self.is_sink(elem.kind) && !elem.resolved {
             return self.push(elem_id);
         }
         let Some((et, eid, esize)) = self.id_size(elem_id) else {
@@ -492,19 +642,23 @@ impl<'a> Env<'_, 'a, '_> {
             return Err(self.fault(Rule::InvalidResolveState, v.id));
         };
         let kflag = t.kflag();
+        let vlen = t.vlen() as usize;
+        // Members past the record's bytes read as zeros.
+        let members = t.elems::<12>(vlen);
+        let member = |i: usize| members.get(i).map_or([0; 3], |m| words3(t.e, m));
         if v.next_member > 0 {
             let i = (v.next_member - 1) as usize;
-            let last_id = t.elem(0, 3, i, 1);
+            let [_, last_id, raw] = member(i);
             if !self.is_resolved(last_id) {
                 return Err(self.fault(Rule::InvalidResolveState, v.id));
             }
             let Some(last) = self.info(last_id) else {
                 return Err(self.fault(Rule::InvalidMember, v.id));
             };
-            self.check_member(v.id, t, i, last_id, last, kflag)?;
+            self.check_member(v.id, &t, i, raw, last_id, last, kflag)?;
         }
-        for i in v.next_member as usize..t.vlen() as usize {
-            let mt_id = t.elem(0, 3, i, 1);
+        for i in v.next_member as usize..vlen {
+            let [_, mt_id, raw] = member(i);
             let mt = self
                 .info(mt_id)
                 .filter(|m| !nosize(m.kind) && !source_only(m.kind));
@@ -517,38 +671,43 @@ impl<'a> Env<'_, 'a, '_> {
                     at,
                 ));
             };
-            if !self.is_sink(mt.kind) && !self.is_resolved(mt_id) {
+            if !self.is_sink(mt.kind) && !mt.resolved {
                 self.set_next_member(i as u32 + 1);
                 return self.push(mt_id);
             }
-            self.check_member(v.id, t, i, mt_id, mt, kflag)?;
+            self.check_member(v.id, &t, i, raw, mt_id, mt, kflag)?;
         }
         self.pop(0, 0);
         Ok(())
     }
 
     /// Each kind's `check_member` / `check_kflag_member` for member `i` of
-    /// struct `s` (`sid`), whose type is `mt` (`mt_id`).
+    /// struct `s` (`sid`), whose offset word is `raw` and whose type is
+    /// `mt` (`mt_id`). A modifier is checked as the sized type it resolves
+    /// to (`btf_modifier_check_member`), which is never a modifier.
+    #[allow(clippy::too_many_arguments)]
+    #[inline(always)]
     fn check_member(
         &self,
         sid: u32,
-        s: Rec<'_>,
+        s: &Rec<'_>,
         i: usize,
+        raw: u32,
         mt_id: u32,
         mt: Info,
         kflag: bool,
     ) -> Result<(), Fault> {
-        let at = s.elem_at(0, 12, i);
-        let m = |rule| Fault::new(rule, Errno::Inval, Some(sid), at);
-        let raw = s.elem(0, 3, i, 2);
+        let m = |rule| Fault::new(rule, Errno::Inval, Some(sid), s.elem_at(0, 12, i));
         let struct_size = s.st();
+        let (mt_id, mt) = if is_modifier(mt.kind) {
+            match self.id_size_of(mt_id, mt) {
+                Some((rt, rid, _)) => (rid, rt),
+                None => return Err(m(Rule::InvalidMember)),
+            }
+        } else {
+            (mt_id, mt)
+        };
         let k = mt.kind;
-        if is_modifier(k) {
-            let Some((rt, rid, _)) = self.id_size(mt_id) else {
-                return Err(m(Rule::InvalidMember));
-            };
-            return self.check_member(sid, s, i, rid, rt, kflag);
-        }
         if kflag {
             match k {
                 Kind::INT => return int_kflag_member(mt.aux, raw, struct_size, m),
@@ -562,7 +721,7 @@ impl<'a> Env<'_, 'a, '_> {
             }
         }
         let bits_off = if kflag {
-            member_bit_offset(s, raw)
+            member_bit_offset(*s, raw)
         } else {
             raw
         };
@@ -582,7 +741,7 @@ impl<'a> Env<'_, 'a, '_> {
                 if !bits_off.is_multiple_of(8) {
                     return Err(m(Rule::MemberNotAligned));
                 }
-                let size = self.id_size(mt_id).map_or(0, |(_, _, n)| n);
+                let size = self.id_size_of(mt_id, mt).map_or(0, |(_, _, n)| n);
                 if struct_size.wrapping_sub(bytes_off) < size {
                     return Err(m(Rule::MemberExceeds));
                 }
@@ -624,7 +783,7 @@ impl<'a> Env<'_, 'a, '_> {
             let Some(var) = self.info(var_id).filter(|r| r.kind == Kind::VAR) else {
                 return Err(e(Rule::NotVar));
             };
-            if !self.is_sink(var.kind) && !self.is_resolved(var_id) {
+            if !self.is_sink(var.kind) && !var.resolved {
                 self.set_next_member(i as u32 + 1);
                 return self.push(var_id);
             }
@@ -642,15 +801,22 @@ impl<'a> Env<'_, 'a, '_> {
     /// `btf_func_check`: a FUNC's type is a FUNC_PROTO whose parameters
     /// are named.
     fn func_check(&self, id: u32, t: Info) -> Result<(), Fault> {
-        let Some(proto) = self.by_id(t.st).filter(|p| kind(*p) == Kind::FUNC_PROTO) else {
-            return Err(self.fault(Rule::InvalidTypeId, id));
+        let proto = match self.idx(t.st) {
+            Some(i) => self
+                .slots
+                .get(i)
+                .filter(|p| p.kind == Kind::FUNC_PROTO)
+                .map(|p| p.st),
+            None => self
+                .by_id(t.st)
+                .filter(|p| kind(*p) == Kind::FUNC_PROTO)
+                .map(first_unnamed_param),
         };
-        for i in 0..proto.vlen() as usize {
-            if proto.elem(0, 2, i, 0) == 0 && proto.elem(0, 2, i, 1) != 0 {
-                return Err(self.fault(Rule::InvalidArg, id).args(i as u64 + 1, 0));
-            }
+        match proto {
+            None => Err(self.fault(Rule::InvalidTypeId, id)),
+            Some(0) => Ok(()),
+            Some(arg) => Err(self.fault(Rule::InvalidArg, id).args(u64::from(arg), 0)),
         }
-        Ok(())
     }
 
     /// `btf_decl_tag_resolve`.
@@ -668,7 +834,7 @@ impl<'a> Env<'_, 'a, '_> {
         let Some(next) = self.info(next_id).filter(|n| target(n.kind)) else {
             return Err(self.fault(Rule::InvalidTypeId, id));
         };
-        if !self.is_sink(next.kind) && !self.is_resolved(next_id) {
+        if !self.is_sink(next.kind) && !next.resolved {
             return self.push(next_id);
         }
         let idx = t.extra(0) as i32;
@@ -732,13 +898,16 @@ impl<'a> Env<'_, 'a, '_> {
             let Some(ret) = self.info(ret_id) else {
                 return Err(self.fault(Rule::ReturnType, id));
             };
-            if self.ctx.p.func_proto_no_source_only() && source_only(ret.kind) {
+            if self.ctx.no_source_only && source_only(ret.kind) {
                 return Err(self.fault(Rule::ReturnType, id));
             }
-            if needs_resolve(ret.kind) && !self.is_resolved(ret_id) {
+            let sized = if needs_resolve(ret.kind) && !ret.resolved {
                 self.resolve(ret_id)?;
-            }
-            if self.id_size(ret_id).is_none() {
+                self.id_size(ret_id)
+            } else {
+                self.id_size_of(ret_id, ret)
+            };
+            if sized.is_none() {
                 return Err(self.fault(Rule::ReturnType, id));
             }
         }
@@ -746,8 +915,10 @@ impl<'a> Env<'_, 'a, '_> {
         if nr == 0 {
             return Ok(());
         }
-        let arg = |i: usize| (t.elem(0, 2, i, 0), t.elem(0, 2, i, 1));
-        let (last_name, last_ty) = arg(nr - 1);
+        // Parameters past the record's bytes read as zeros.
+        let params = t.elems::<8>(nr);
+        let arg = |i: usize| params.get(i).map_or([0; 2], |p| words2(t.e, p));
+        let [last_name, last_ty] = arg(nr - 1);
         if last_ty == 0 {
             if last_name != 0 {
                 return Err(self.fault(Rule::InvalidArg, id).args(nr as u64, 0));
@@ -756,20 +927,23 @@ impl<'a> Env<'_, 'a, '_> {
         }
         for i in 0..nr {
             let bad = |env: &Self| env.fault(Rule::InvalidArg, id).args(i as u64 + 1, 0);
-            let (name, ty) = arg(i);
+            let [name, ty] = arg(i);
             let Some(at) = self.info(ty) else {
                 return Err(bad(self));
             };
-            if self.ctx.p.func_proto_no_source_only() && source_only(at.kind) {
+            if self.ctx.no_source_only && source_only(at.kind) {
                 return Err(bad(self));
             }
             if name != 0 && (!self.ctx.name_offset_valid(name) || !self.ctx.identifier(name)) {
                 return Err(bad(self));
             }
-            if needs_resolve(at.kind) && !self.is_resolved(ty) {
+            let sized = if needs_resolve(at.kind) && !at.resolved {
                 self.resolve(ty)?;
-            }
-            if self.id_size(ty).is_none() {
+                self.id_size(ty)
+            } else {
+                self.id_size_of(ty, at)
+            };
+            if sized.is_none() {
                 return Err(bad(self));
             }
         }
@@ -854,24 +1028,42 @@ fn enum_kflag_member(raw: u32, struct_size: u32, m: impl Fn(Rule) -> Fault) -> R
 /// every FUNC_PROTO.
 pub(super) fn check_all(
     ctx: &Ctx<'_, '_>,
-    dense: &mut [Dense],
+    slots: &mut [Slot],
     sink: &mut Sink,
 ) -> Result<(), Stop> {
-    let n = dense.len();
+    let n = slots.len();
     let mut env = Env {
         ctx,
-        dense,
+        slots,
         stack: [Vertex::default(); MAX_RESOLVE_DEPTH],
         top: 0,
         mode: Mode::Tbd,
     };
     for i in 0..n {
         let id = ctx.first_id.saturating_add(i as u32);
-        let Some(k) = env.dense.get(i).map(|d| Kind::new(d.kind)) else {
+        let Some(&slot) = env.slots.get(i) else {
             continue;
         };
+        let k = slot.kind;
+        if k == Kind::FUNC && slot.state == NOT_VISITED {
+            // What `resolve` does for a FUNC, without the stack: the
+            // check, then resolved to its prototype (valid, as the check
+            // found a FUNC_PROTO there), or to 0 after a failure (as
+            // `recover` leaves it).
+            let checked = env.func_check(id, slot.info());
+            if let Some(d) = env.slots.get_mut(i) {
+                d.state = RESOLVED;
+                d.res = if checked.is_ok() { slot.st } else { 0 };
+            }
+            if let Err(f) = checked {
+                sink.report(f)?;
+            }
+            continue;
+        }
         if needs_resolve(k)
-            && !env.is_resolved(id)
+            && slot.state != RESOLVED
+            && !env.resolve_simple_ref(i, slot)
+            && !env.resolve_simple_struct(i, id, slot)
             && let Err(f) = env.resolve(id)
         {
             sink.report(f)?;
@@ -889,16 +1081,19 @@ pub(super) fn check_all(
 }
 
 /// `btf_check_type_tags`: in every chain of modifiers, TYPE_TAGs come
-/// first, and no chain is longer than 32.
+/// first, and no chain is longer than 32. Own types are read from their
+/// `slots` when the resolve pass made them, else from their records (a
+/// slot's `size_or_type` is a record's but for FUNC_PROTO, which no chain
+/// follows).
 pub(super) fn check_type_tags(
     ctx: &Ctx<'_, '_>,
-    dense: &[Dense],
+    slots: Option<&[Slot]>,
     sink: &mut Sink,
 ) -> Result<(), Stop> {
     let info = |id: u32| -> Option<(Kind, u32)> {
-        match id.checked_sub(ctx.first_id) {
-            Some(i) => dense.get(i as usize).map(|d| (Kind::new(d.kind), d.st)),
-            None => ctx.by_id(id).map(|t| (kind(t), t.st())),
+        match (id.checked_sub(ctx.first_id), slots) {
+            (Some(i), Some(slots)) => slots.get(i as usize).map(|d| (d.kind, d.st)),
+            _ => ctx.by_id(id).map(|t| (kind(t), t.st())),
         }
     };
     let at = |id: u32| ctx.by_id(id).map_or(0, |t| t.at);
