@@ -579,14 +579,6 @@ impl<'a> Btf<'a> {
         self.data
     }
 
-    /// [`bytes`](Self::bytes), under the name `kernel_check` calls it by
-    /// until it moves to the new one.
-    #[cfg(feature = "alloc")]
-    #[inline]
-    pub(crate) fn data(&self) -> &'a [u8] {
-        self.data
-    }
-
     /// The decoded header.
     #[inline]
     pub fn header(&self) -> &Header {

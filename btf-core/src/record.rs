@@ -18,8 +18,8 @@
 //! Every other module reads records through it: the walk over the type
 //! section (which packs these tables into its own fast form, checked
 //! against this module by a test on the running kernel, the corpus and
-//! hand-made corners), the views, the lookups, the raw dumper and the
-//! writer. [`Kind::record_layout`], [`Kind::has_size`] and
+//! hand-made corners), the views, the lookups, the raw dumper, the
+//! writer and the kernel-exact check's record pass. [`Kind::record_layout`], [`Kind::has_size`] and
 //! [`Kind::has_type`] are this module's answers, made public.
 
 use crate::endian::{Endian, Order};
@@ -340,6 +340,53 @@ impl Head {
             size_or_type: head.size_or_type.get_in::<O>(),
         })
     }
+}
+
+impl Head {
+    /// The common part at the start of `rec` in the run-time order
+    /// `endian`, bytes past the end of `rec` read as zeros (a record cut
+    /// short by the end of its section still shows its name and `info`
+    /// when they are there).
+    #[cfg(feature = "alloc")] // kernel_check's
+    #[inline(always)]
+    pub(crate) fn read_padded(rec: &[u8], endian: Endian) -> Head {
+        match BtfType::ref_from_prefix(rec) {
+            Ok((head, _)) => Head::decode(head, endian),
+            Err(_) => Head::read_short(rec, endian),
+        }
+    }
+
+    /// [`Head::read_padded`] of a record shorter than the common part.
+    #[cfg(feature = "alloc")]
+    #[cold]
+    #[inline(never)]
+    fn read_short(rec: &[u8], endian: Endian) -> Head {
+        let mut padded = [0u8; COMMON];
+        padded.iter_mut().zip(rec).for_each(|(d, s)| *d = *s);
+        match BtfType::ref_from_bytes(&padded) {
+            Ok(head) => Head::decode(head, endian),
+            // `padded` is exactly one common part.
+            Err(_) => Head::ZERO,
+        }
+    }
+
+    #[cfg(feature = "alloc")]
+    #[inline(always)]
+    fn decode(head: &BtfType, endian: Endian) -> Head {
+        Head {
+            name_off: head.name_off.get(endian),
+            info: Info::new(head.info.get(endian)),
+            size_or_type: head.size_or_type.get(endian),
+        }
+    }
+
+    /// The common part of `void`: all zeros.
+    #[cfg(feature = "alloc")]
+    pub(crate) const ZERO: Head = Head {
+        name_off: 0,
+        info: Info::new(0),
+        size_or_type: 0,
+    };
 }
 
 /// The tail of a record: what follows the common part.

@@ -21,6 +21,3 @@ pub const MAX_RESOLVE_DEPTH: usize = 32;
 
 /// The most violations [`check_bytes_all`](super::check_bytes_all) returns.
 pub const MAX_REPORTS: usize = 1000;
-
-/// Bits of the INT data word the kernel defines (encoding, offset, bits).
-pub(crate) const INT_MASK: u32 = 0x0fff_ffff;

@@ -1,10 +1,13 @@
 //! The meta pass: `btf_check_all_metas`, `btf_check_meta` and each kind's
 //! `check_meta`, record by record in id order.
 
-use super::limits::{INT_MASK, MAX_TYPE_ID};
+use super::limits::MAX_TYPE_ID;
 use super::reject::{Errno, Rule};
-use super::{Ctx, Fault, Rec, Sink, Stop, words3};
+use super::{Ctx, Fault, Rec, Sink, Stop};
+use crate::endian::U32;
 use crate::id::Kind;
+use crate::record::{self, Info, IntWord, MemberOffset};
+use crate::wire::{BtfArray, BtfDeclTag, BtfEnum, BtfEnum64, BtfMember, BtfVar, BtfVarSecinfo};
 
 /// Walks the type section, checking each record and filling `ctx.offs`,
 /// and `ctx.slots` when `slots` (the resolve pass needs them).
@@ -52,29 +55,31 @@ pub(super) fn check_all(ctx: &mut Ctx<'_, '_>, slots: bool, sink: &mut Sink) -> 
     Ok(())
 }
 
-/// The size of a record of a kind this kernel knows, from its kind and vlen.
+/// The size of a record of a kind this kernel knows, from its kind and
+/// its `vlen` under the profile's `info` mask (the kind unmasked: one
+/// the profile does not know stops the walk).
 fn plain_size(ctx: &Ctx<'_, '_>, rec: Rec<'_>) -> Option<usize> {
-    if rec.bytes.len() < 12 {
+    if rec.bytes.len() < record::COMMON {
         return None;
     }
     let kind = rec.kind();
     if kind == 0 || kind > ctx.max_kind {
         return None;
     }
-    let vlen = (rec.info() & ctx.info_mask & 0x00ff_ffff) as usize;
-    let (info_sz, elem_sz) = Kind::new(kind).record_layout()?;
-    Some(12 + usize::from(info_sz) + vlen.saturating_mul(usize::from(elem_sz)))
+    let vlen = Info::new(rec.info().raw() & ctx.info_mask).vlen();
+    usize::try_from(record::size(Kind::new(kind), vlen, &[])?).ok()
 }
 
 /// `btf_check_meta`: the record's size, or the fault.
 fn check_meta(ctx: &Ctx<'_, '_>, id: u32, t: Rec<'_>, left: usize) -> Result<usize, Fault> {
+    const COMMON: usize = record::COMMON;
     let at = t.at;
     let bad = |rule| Fault::new(rule, Errno::Inval, Some(id), at);
-    if left < 12 {
-        return Err(bad(Rule::MetaTruncated).args(left as u64, 12));
+    if left < COMMON {
+        return Err(bad(Rule::MetaTruncated).args(left as u64, COMMON as u64));
     }
-    let meta_left = left - 12;
-    let info = t.info();
+    let meta_left = left - COMMON;
+    let info = t.info().raw();
     if info & !ctx.info_mask != 0 {
         return Err(bad(Rule::BadInfo).args(u64::from(info), 0));
     }
@@ -86,8 +91,18 @@ fn check_meta(ctx: &Ctx<'_, '_>, id: u32, t: Rec<'_>, left: usize) -> Result<usi
         return Err(bad(Rule::NameOffset).args(u64::from(t.name_off()), 0));
     }
     let k = Kind::new(kind);
-    let extra = match k {
-        Kind::INT => int(ctx, t, meta_left, bad)?,
+    // Every kind's `check_meta` starts with the `meta_left:%u
+    // meta_needed:%u` check of its tail (0 bytes for the kinds without
+    // one, which cannot fail).
+    let Some(size) = record::size(k, t.vlen(), &[]) else {
+        return Err(bad(Rule::BadKind).args(u64::from(kind), 0));
+    };
+    let needed = size - COMMON as u64;
+    if (meta_left as u64) < needed {
+        return Err(bad(Rule::MetaTruncated).args(meta_left as u64, needed));
+    }
+    match k {
+        Kind::INT => int(t, bad)?,
         Kind::PTR
         | Kind::TYPEDEF
         | Kind::VOLATILE
@@ -95,71 +110,65 @@ fn check_meta(ctx: &Ctx<'_, '_>, id: u32, t: Rec<'_>, left: usize) -> Result<usi
         | Kind::RESTRICT
         | Kind::TYPE_TAG => ref_type(ctx, t, k, bad)?,
         Kind::FWD => fwd(ctx, t, bad)?,
-        Kind::ARRAY => array(t, meta_left, bad)?,
-        Kind::STRUCT | Kind::UNION => composite(ctx, id, t, k, meta_left, bad)?,
-        Kind::ENUM => enumeration(ctx, id, t, meta_left, 2, bad)?,
-        Kind::ENUM64 => enumeration(ctx, id, t, meta_left, 3, bad)?,
-        Kind::FUNC_PROTO => func_proto(t, meta_left, bad)?,
+        Kind::ARRAY => array(t, bad)?,
+        Kind::STRUCT | Kind::UNION => composite(ctx, id, t, k, bad)?,
+        Kind::ENUM => {
+            let names = t.elements::<BtfEnum>(t.vlen() as usize).iter();
+            enumeration::<BtfEnum>(ctx, id, t, names.map(|e| e.name_off), bad)?;
+        }
+        Kind::ENUM64 => {
+            let names = t.elements::<BtfEnum64>(t.vlen() as usize).iter();
+            enumeration::<BtfEnum64>(ctx, id, t, names.map(|e| e.name_off), bad)?;
+        }
+        Kind::FUNC_PROTO => func_proto(t, bad)?,
         Kind::FUNC => func(ctx, t, bad)?,
-        Kind::VAR => var(ctx, t, meta_left, bad)?,
-        Kind::DATASEC => datasec(ctx, id, t, meta_left, bad)?,
+        Kind::VAR => var(ctx, t, bad)?,
+        Kind::DATASEC => datasec(ctx, id, t, bad)?,
         Kind::FLOAT => float(t, bad)?,
-        Kind::DECL_TAG => decl_tag(ctx, t, meta_left, bad)?,
+        Kind::DECL_TAG => decl_tag(ctx, t, bad)?,
         _ => return Err(bad(Rule::BadKind).args(u64::from(kind), 0)),
-    };
-    Ok(12 + extra)
-}
-
-/// The `meta_left:%u meta_needed:%u` check.
-fn need(meta_left: usize, needed: u64, bad: impl Fn(Rule) -> Fault) -> Result<usize, Fault> {
-    if (meta_left as u64) < needed {
-        return Err(bad(Rule::MetaTruncated).args(meta_left as u64, needed));
     }
-    Ok(needed as usize)
+    // At most `left`, checked above: it fits.
+    Ok(size as usize)
 }
 
-fn int(
-    ctx: &Ctx<'_, '_>,
-    t: Rec<'_>,
-    meta_left: usize,
-    bad: impl Fn(Rule) -> Fault,
-) -> Result<usize, Fault> {
-    let needed = need(meta_left, 4, &bad)?;
-    let _ = ctx;
+#[inline(always)]
+fn int(t: Rec<'_>, bad: impl Fn(Rule) -> Fault) -> Result<(), Fault> {
     if t.vlen() != 0 {
         return Err(bad(Rule::VlenNotZero));
     }
     if t.kflag() {
         return Err(bad(Rule::KflagNotAllowed));
     }
-    let data = t.extra(0);
-    if data & !INT_MASK != 0 {
+    let data = t.part::<U32>().get(t.e);
+    if data & IntWord::RESERVED != 0 {
         return Err(bad(Rule::IntData).args(u64::from(data), 0));
     }
-    let nr_bits = (data & 0xff) + ((data >> 16) & 0xff);
+    let word = IntWord::decode(data);
+    let nr_bits = u32::from(word.bits) + u32::from(word.offset);
     if nr_bits > 128 {
         return Err(bad(Rule::IntBitsOver128));
     }
     if nr_bits.div_ceil(8) > t.st() {
         return Err(bad(Rule::IntBitsOverSize));
     }
-    let encoding = (data >> 24) & 0x0f;
-    if !matches!(encoding, 0 | 1 | 2 | 4) {
+    if !matches!(word.encoding, 0 | 1 | 2 | 4) {
         let mut f = bad(Rule::IntEncoding);
         f.errno = Errno::NotSupp;
         return Err(f);
     }
-    Ok(needed)
+    Ok(())
 }
 
 /// `btf_ref_type_check_meta`: PTR, TYPEDEF, VOLATILE, CONST, RESTRICT,
 /// TYPE_TAG.
+#[inline(always)]
 fn ref_type(
     ctx: &Ctx<'_, '_>,
     t: Rec<'_>,
     k: Kind,
     bad: impl Fn(Rule) -> Fault,
-) -> Result<usize, Fault> {
+) -> Result<(), Fault> {
     if t.vlen() != 0 {
         return Err(bad(Rule::VlenNotZero));
     }
@@ -178,10 +187,11 @@ fn ref_type(
     if !ok {
         return Err(bad(Rule::InvalidName));
     }
-    Ok(0)
+    Ok(())
 }
 
-fn fwd(ctx: &Ctx<'_, '_>, t: Rec<'_>, bad: impl Fn(Rule) -> Fault) -> Result<usize, Fault> {
+#[inline(always)]
+fn fwd(ctx: &Ctx<'_, '_>, t: Rec<'_>, bad: impl Fn(Rule) -> Fault) -> Result<(), Fault> {
     if t.vlen() != 0 {
         return Err(bad(Rule::VlenNotZero));
     }
@@ -191,11 +201,11 @@ fn fwd(ctx: &Ctx<'_, '_>, t: Rec<'_>, bad: impl Fn(Rule) -> Fault) -> Result<usi
     if t.name_off() == 0 || !ctx.identifier(t.name_off()) {
         return Err(bad(Rule::InvalidName));
     }
-    Ok(0)
+    Ok(())
 }
 
-fn array(t: Rec<'_>, meta_left: usize, bad: impl Fn(Rule) -> Fault) -> Result<usize, Fault> {
-    let needed = need(meta_left, 12, &bad)?;
+#[inline(always)]
+fn array(t: Rec<'_>, bad: impl Fn(Rule) -> Fault) -> Result<(), Fault> {
     if t.name_off() != 0 {
         return Err(bad(Rule::InvalidName));
     }
@@ -208,40 +218,45 @@ fn array(t: Rec<'_>, meta_left: usize, bad: impl Fn(Rule) -> Fault) -> Result<us
     if t.st() != 0 {
         return Err(bad(Rule::SizeNotZero));
     }
-    let (elem, index) = (t.extra(0), t.extra(1));
+    let array = t.part::<BtfArray>();
+    let (elem, index) = (array.type_.get(t.e), array.index_type.get(t.e));
     if elem == 0 || elem > MAX_TYPE_ID {
         return Err(bad(Rule::InvalidElem));
     }
     if index == 0 || index > MAX_TYPE_ID {
         return Err(bad(Rule::InvalidIndex));
     }
-    Ok(needed)
+    Ok(())
 }
 
-/// The bit offset of a member: the low 24 bits with the kind flag.
+/// The bit offset of a member of aggregate `t` whose offset word is `raw`.
+#[inline(always)]
 pub(super) fn member_bit_offset(t: Rec<'_>, raw: u32) -> u32 {
-    if t.kflag() { raw & 0x00ff_ffff } else { raw }
+    MemberOffset::decode(raw, t.kflag()).bit_offset
 }
 
+#[inline(always)]
 fn composite(
     ctx: &Ctx<'_, '_>,
     id: u32,
     t: Rec<'_>,
     k: Kind,
-    meta_left: usize,
     bad: impl Fn(Rule) -> Fault,
-) -> Result<usize, Fault> {
-    let vlen = t.vlen() as usize;
-    let needed = need(meta_left, vlen as u64 * 12, &bad)?;
+) -> Result<(), Fault> {
     if t.name_off() != 0 && !ctx.identifier(t.name_off()) {
         return Err(bad(Rule::InvalidName));
     }
     let size = t.st();
     let mut last = 0u32;
-    for (i, member) in t.elems::<12>(vlen).iter().enumerate() {
-        let at = t.elem_at(0, 12, i);
+    for (i, member) in t
+        .elements::<BtfMember>(t.vlen() as usize)
+        .iter()
+        .enumerate()
+    {
+        let at = t.element_at::<BtfMember>(i);
         let m = |rule| Fault::new(rule, Errno::Inval, Some(id), at);
-        let [name, ty, raw] = words3(t.e, member);
+        let (name, ty) = (member.name_off.get(t.e), member.type_.get(t.e));
+        let raw = member.offset.get(t.e);
         if !ctx.name_offset_valid(name) {
             return Err(m(Rule::MemberNameOffset).args(u64::from(name), 0));
         }
@@ -263,20 +278,19 @@ fn composite(
         }
         last = off;
     }
-    Ok(needed)
+    Ok(())
 }
 
-/// ENUM (`words` 2) and ENUM64 (`words` 3).
-fn enumeration(
+/// ENUM (enumerators `E` = [`BtfEnum`]) and ENUM64 ([`BtfEnum64`]), the
+/// enumerators' name offsets in `names`.
+#[inline(always)]
+fn enumeration<E>(
     ctx: &Ctx<'_, '_>,
     id: u32,
     t: Rec<'_>,
-    meta_left: usize,
-    words: usize,
+    names: impl Iterator<Item = U32>,
     bad: impl Fn(Rule) -> Fault,
-) -> Result<usize, Fault> {
-    let vlen = t.vlen() as usize;
-    let needed = need(meta_left, vlen as u64 * (words as u64 * 4), &bad)?;
+) -> Result<(), Fault> {
     let size = t.st();
     if size > 8 || !size.is_power_of_two() {
         return Err(bad(Rule::EnumSize));
@@ -287,18 +301,9 @@ fn enumeration(
     if t.name_off() != 0 && !ctx.identifier(t.name_off()) {
         return Err(bad(Rule::InvalidName));
     }
-    // The name is the first word of an enumerator (8 bytes, or 12 for
-    // ENUM64).
-    let names = t
-        .bytes
-        .get(12..)
-        .unwrap_or_default()
-        .chunks(words * 4)
-        .take(vlen)
-        .filter_map(|e| e.first_chunk::<4>());
     for (i, name) in names.enumerate() {
-        let at = t.elem_at(0, words * 4, i);
-        let name = t.e.read_u32(*name);
+        let at = t.element_at::<E>(i);
+        let name = name.get(t.e);
         if !ctx.name_offset_valid(name) {
             return Err(Fault::new(Rule::EnumNameOffset, Errno::Inval, Some(id), at)
                 .args(u64::from(name), 0));
@@ -307,21 +312,22 @@ fn enumeration(
             return Err(Fault::new(Rule::InvalidName, Errno::Inval, Some(id), at));
         }
     }
-    Ok(needed)
+    Ok(())
 }
 
-fn func_proto(t: Rec<'_>, meta_left: usize, bad: impl Fn(Rule) -> Fault) -> Result<usize, Fault> {
-    let needed = need(meta_left, u64::from(t.vlen()) * 8, &bad)?;
+#[inline(always)]
+fn func_proto(t: Rec<'_>, bad: impl Fn(Rule) -> Fault) -> Result<(), Fault> {
     if t.name_off() != 0 {
         return Err(bad(Rule::InvalidName));
     }
     if t.kflag() {
         return Err(bad(Rule::KflagNotAllowed));
     }
-    Ok(needed)
+    Ok(())
 }
 
-fn func(ctx: &Ctx<'_, '_>, t: Rec<'_>, bad: impl Fn(Rule) -> Fault) -> Result<usize, Fault> {
+#[inline(always)]
+fn func(ctx: &Ctx<'_, '_>, t: Rec<'_>, bad: impl Fn(Rule) -> Fault) -> Result<(), Fault> {
     if t.name_off() == 0 || !ctx.identifier(t.name_off()) {
         return Err(bad(Rule::InvalidName));
     }
@@ -331,16 +337,11 @@ fn func(ctx: &Ctx<'_, '_>, t: Rec<'_>, bad: impl Fn(Rule) -> Fault) -> Result<us
     if t.kflag() {
         return Err(bad(Rule::KflagNotAllowed));
     }
-    Ok(0)
+    Ok(())
 }
 
-fn var(
-    ctx: &Ctx<'_, '_>,
-    t: Rec<'_>,
-    meta_left: usize,
-    bad: impl Fn(Rule) -> Fault,
-) -> Result<usize, Fault> {
-    let needed = need(meta_left, 4, &bad)?;
+#[inline(always)]
+fn var(ctx: &Ctx<'_, '_>, t: Rec<'_>, bad: impl Fn(Rule) -> Fault) -> Result<(), Fault> {
     if t.vlen() != 0 {
         return Err(bad(Rule::VlenNotZero));
     }
@@ -353,21 +354,19 @@ fn var(
     if t.st() == 0 || t.st() > MAX_TYPE_ID {
         return Err(bad(Rule::InvalidTypeId));
     }
-    if t.extra(0) > 1 {
+    if t.part::<BtfVar>().linkage.get(t.e) > 1 {
         return Err(bad(Rule::VarLinkage));
     }
-    Ok(needed)
+    Ok(())
 }
 
+#[inline(always)]
 fn datasec(
     ctx: &Ctx<'_, '_>,
     id: u32,
     t: Rec<'_>,
-    meta_left: usize,
     bad: impl Fn(Rule) -> Fault,
-) -> Result<usize, Fault> {
-    let vlen = t.vlen() as usize;
-    let needed = need(meta_left, vlen as u64 * 12, &bad)?;
+) -> Result<(), Fault> {
     let size = t.st();
     if size == 0 {
         return Err(bad(Rule::DatasecSizeZero));
@@ -380,10 +379,15 @@ fn datasec(
     }
     let mut last_end = 0u64;
     let mut sum = 0u64;
-    for (i, entry) in t.elems::<12>(vlen).iter().enumerate() {
-        let at = t.elem_at(0, 12, i);
+    let entries = t.elements::<BtfVarSecinfo>(t.vlen() as usize);
+    for (i, entry) in entries.iter().enumerate() {
+        let at = t.element_at::<BtfVarSecinfo>(i);
         let v = |rule| Fault::new(rule, Errno::Inval, Some(id), at);
-        let [ty, off, sz] = words3(t.e, entry);
+        let (ty, off, sz) = (
+            entry.type_.get(t.e),
+            entry.offset.get(t.e),
+            entry.size.get(t.e),
+        );
         if ty == 0 || ty > MAX_TYPE_ID {
             return Err(v(Rule::InvalidTypeId));
         }
@@ -403,10 +407,11 @@ fn datasec(
     if u64::from(size) < sum {
         return Err(bad(Rule::DatasecSum));
     }
-    Ok(needed)
+    Ok(())
 }
 
-fn float(t: Rec<'_>, bad: impl Fn(Rule) -> Fault) -> Result<usize, Fault> {
+#[inline(always)]
+fn float(t: Rec<'_>, bad: impl Fn(Rule) -> Fault) -> Result<(), Fault> {
     if t.vlen() != 0 {
         return Err(bad(Rule::VlenNotZero));
     }
@@ -416,16 +421,11 @@ fn float(t: Rec<'_>, bad: impl Fn(Rule) -> Fault) -> Result<usize, Fault> {
     if !matches!(t.st(), 2 | 4 | 8 | 12 | 16) {
         return Err(bad(Rule::FloatSize));
     }
-    Ok(0)
+    Ok(())
 }
 
-fn decl_tag(
-    ctx: &Ctx<'_, '_>,
-    t: Rec<'_>,
-    meta_left: usize,
-    bad: impl Fn(Rule) -> Fault,
-) -> Result<usize, Fault> {
-    let needed = need(meta_left, 4, &bad)?;
+#[inline(always)]
+fn decl_tag(ctx: &Ctx<'_, '_>, t: Rec<'_>, bad: impl Fn(Rule) -> Fault) -> Result<(), Fault> {
     if ctx.str_at(t.name_off()).is_empty() {
         return Err(bad(Rule::DeclTagValue));
     }
@@ -435,8 +435,8 @@ fn decl_tag(
     if t.kflag() && !ctx.p.decl_tag_kflag() {
         return Err(bad(Rule::KflagNotAllowed));
     }
-    if (t.extra(0) as i32) < -1 {
+    if (t.part::<BtfDeclTag>().component_idx.get(t.e) as i32) < -1 {
         return Err(bad(Rule::ComponentIdx));
     }
-    Ok(needed)
+    Ok(())
 }

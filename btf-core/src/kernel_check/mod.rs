@@ -54,8 +54,9 @@
 //! [`Loader::User`] a split blob gets the resolve pass as if it did, the
 //! base's types counting as resolved.
 //!
-//! The check reads records with the crate's wire structs and `info`
-//! decoding rather than through [`Btf::parse`], because the kernel's pass
+//! The check reads records through the crate's one record decoder
+//! (`record`: the common part, the `info` word, each kind's size and tail
+//! as wire structs) rather than through [`Btf::parse`], because the kernel's pass
 //! order decides which errno a blob with several faults gets, and
 //! [`Btf::parse`] refuses some blobs before the kernel's first fault. It
 //! runs in O(size of the blob) with at most three allocations (a record
@@ -90,7 +91,9 @@ pub use reject::{Errno, KernelReject, Rule};
 use crate::btf::Btf;
 use crate::endian::Endian;
 use crate::id::{Kind, TypeId};
+use crate::record::{self, Head, Info};
 use alloc::vec::Vec;
+use zerocopy::{FromBytes, Immutable, KnownLayout};
 
 /// A fault before it is turned into a [`KernelReject`] (the name is looked
 /// up only then).
@@ -135,18 +138,20 @@ pub(crate) struct Sections {
     layout: (usize, usize),
 }
 
-/// A record's bytes, read in the kernel's byte order, with its 12-byte
-/// common part decoded once; the `void` record is empty and reads as
-/// zeros, as does any word past the bytes.
+/// A record's bytes, read in the kernel's byte order, with its common
+/// part decoded once (by [`record::Head`]); the `void` record is empty and
+/// reads as zeros, as does the common part of a record cut short.
+///
+/// Parts of the tail are read as their wire structs through
+/// [`record::info_part`] and [`record::elements`] ([`Rec::part`],
+/// [`Rec::elements`]).
 #[derive(Clone, Copy)]
 pub(crate) struct Rec<'a> {
     bytes: &'a [u8],
     e: Endian,
     /// Absolute offset in the checked blob (0 for a base's records).
     at: usize,
-    name_off: u32,
-    info: u32,
-    st: u32,
+    head: Head,
 }
 
 /// The `u32` at byte `at` of `bytes` in order `e`, or 0 past the end.
@@ -181,32 +186,17 @@ impl<'a> Rec<'a> {
         bytes: &[],
         e: Endian::Little,
         at: 0,
-        name_off: 0,
-        info: 0,
-        st: 0,
+        head: Head::ZERO,
     };
 
     /// The record starting `bytes` (absolute offset `at`), read in `e`.
     #[inline]
     fn new(bytes: &'a [u8], e: Endian, at: usize) -> Rec<'a> {
-        let (name_off, info, st) = match bytes.first_chunk::<12>() {
-            Some(c) => {
-                let [n, i, s] = words3(e, c);
-                (n, i, s)
-            }
-            None => (
-                word_at(bytes, e, 0),
-                word_at(bytes, e, 4),
-                word_at(bytes, e, 8),
-            ),
-        };
         Rec {
             bytes,
             e,
             at,
-            name_off,
-            info,
-            st,
+            head: Head::read_padded(bytes, e),
         }
     }
 
@@ -221,27 +211,53 @@ impl<'a> Rec<'a> {
 
     #[inline]
     fn name_off(&self) -> u32 {
-        self.name_off
+        self.head.name_off
     }
+    /// The `info` word, unmasked.
     #[inline]
-    fn info(&self) -> u32 {
-        self.info
+    fn info(&self) -> Info {
+        self.head.info
     }
     #[inline]
     fn st(&self) -> u32 {
-        self.st
+        self.head.size_or_type
     }
+    /// The kind's number (below 128).
     #[inline]
     fn kind(&self) -> u8 {
-        ((self.info >> 24) & 0x7f) as u8
+        // `kind_number` is below 128.
+        self.head.info.kind_number() as u8
     }
     #[inline]
     fn vlen(&self) -> u32 {
-        self.info & 0x00ff_ffff
+        self.head.info.vlen()
     }
     #[inline]
     fn kflag(&self) -> bool {
-        self.info >> 31 != 0
+        self.head.info.kflag()
+    }
+    /// The info part as its wire struct `T`, zeros when the record is too
+    /// short for it.
+    #[inline]
+    fn part<T: FromBytes + KnownLayout + Immutable + Copy>(&self) -> T {
+        match record::info_part::<T>(record::tail(self.bytes)) {
+            Some(part) => *part,
+            None => T::new_zeroed(),
+        }
+    }
+    /// The first `n` elements as wire structs `E` (kinds with elements
+    /// have no info part), or as many as the bytes hold.
+    #[inline]
+    fn elements<E: FromBytes + KnownLayout + Immutable>(&self, n: usize) -> &'a [E] {
+        let tail = record::tail(self.bytes);
+        record::elements::<E>(tail, n.min(tail.len() / size_of::<E>()))
+    }
+    /// The absolute offset of element `i` of `E`s.
+    #[inline]
+    fn element_at<E>(&self, i: usize) -> usize {
+        self.at
+            .saturating_add(record::COMMON)
+            .saturating_add(i.saturating_mul(size_of::<E>()))
     }
     /// Word `i` after the 12-byte common part.
     #[inline]
@@ -613,11 +629,11 @@ impl Btf<'_> {
     ///
     /// The [`KernelReject`] of the kernel's first failing check.
     pub fn check_as_kernel(&self, p: &KernelProfile) -> Result<(), KernelReject> {
-        check_bytes(self.data(), self.base(), p)
+        check_bytes(self.bytes(), self.base(), p)
     }
 
     /// Every violation, at most `limit`; see [`check_bytes_all`].
     pub fn check_as_kernel_all(&self, p: &KernelProfile, limit: usize) -> Vec<KernelReject> {
-        check_bytes_all(self.data(), self.base(), p, limit)
+        check_bytes_all(self.bytes(), self.base(), p, limit)
     }
 }
