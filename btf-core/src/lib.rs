@@ -40,7 +40,7 @@
 //! | **views** | `types` | [`Type`] and [`TypeKind`], the element iterators ([`Members`], [`Params`], …), all read in place; [`Btf::type_by_id`] and [`Btf::types`] |
 //! | **lookups** | `names` | [`Btf::find_by_name`] and friends: hash index ([`Btf::index_names`]), binary search when the blob is sorted by name, scan |
 //! | | `resolve` | [`Btf::size_of`], [`Btf::align_of`], skipping modifiers and typedefs |
-//! | **formatting and writing** | [`dump`] | bpftool's `format raw` (`dump/raw.rs`) and libbpf's C declarations, a `vmlinux.h` (`dump/c/`: ordering, naming, layout and padding, declarators) |
+//! | **formatting and writing** | [`dump`] | bpftool's `format raw` (`dump/raw.rs`) and libbpf's C declarations, a `vmlinux.h` (`dump/c/`: ordering, naming, layout and padding, declarators); JSON string literals for the reports (`dump/json.rs`) |
 //! | | [`write`](mod@write) | building and encoding BTF, with the kernel's per-record rules checked first (feature `alloc`) |
 //! | **objects, CO-RE, kernel, diff** | `elf` | `.BTF` and `.BTF.ext` found in ELF files (feature `elf`) |
 //! | | [`ext`] | `.BTF.ext`: func_info, line_info and CO-RE relocation records, checked against `.BTF`; with `elf`, `ext::BpfObject`: a BPF object's programs and instructions, each record mapped to its instruction |

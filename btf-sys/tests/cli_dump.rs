@@ -729,11 +729,32 @@ fn reloc_of_a_core_program() {
     // --strict refuses poisoned instructions.
     let strict = run(&["--strict"]);
     assert_fails(&strict, "poisoned instructions (--strict)");
+    // JSON: the same relocations in the same order, valid JSON, a reason
+    // exactly for the poisoned ones.
     let json = run(&["--format", "json"]);
     assert!(json.status.success());
-    let json = String::from_utf8(json.stdout).expect("utf-8");
-    assert!(json.starts_with("[{\"section\":") && json.ends_with("}]\n"));
-    assert_eq!(json.matches("\"insn\":").count(), count);
+    let json: serde_json::Value = serde_json::from_slice(&json.stdout).expect("valid JSON");
+    let relocs = json.as_array().expect("an array");
+    assert_eq!(relocs.len(), count);
+    for (r, line) in relocs.iter().zip(text.lines()) {
+        let field = |k: &str| r.get(k).unwrap_or_else(|| panic!("{k} in {r}"));
+        let head = format!(
+            "{} insn #{} {}: {} → ",
+            field("section").as_str().expect("section"),
+            field("insn").as_u64().expect("insn"),
+            field("kind").as_str().expect("kind"),
+            field("local").as_str().expect("local"),
+        );
+        assert!(line.starts_with(&head), "{line} vs {r}");
+        let poisoned = field("poisoned").as_bool().expect("poisoned");
+        assert_eq!(poisoned, line.contains(": poisoned ("), "{line} vs {r}");
+        match field("reason").as_str() {
+            Some(why) => assert!(poisoned && line.ends_with(&format!("poisoned ({why})"))),
+            None => assert!(!poisoned && field("reason").is_null(), "{r}"),
+        }
+        assert!(field("target").is_string() || field("target").is_null());
+        assert!(field("old").is_u64() && field("new").is_u64() && field("relo").is_u64());
+    }
     // The running kernel, given as a file, relocates too.
     if Path::new(VMLINUX).is_file() {
         let out = btf()

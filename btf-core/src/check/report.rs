@@ -3,6 +3,7 @@
 //! kernel counts when there are many), the failures explained, a summary,
 //! or as JSON.
 
+use crate::dump::JsonStr;
 use alloc::format;
 use alloc::string::{String, ToString};
 use alloc::vec::Vec;
@@ -301,11 +302,11 @@ impl Matrix {
             write!(
                 out,
                 "{{\"section\":{},\"insn\":{},\"relo\":{},\"kind\":{},\"local\":{}}}",
-                Json(&s.section),
+                JsonStr(&s.section),
                 s.insn,
                 s.record,
-                Json(&s.relo.kind.to_string()),
-                Json(&s.what)
+                JsonStr(&s.relo.kind.to_string()),
+                JsonStr(&s.what)
             )?;
         }
         out.write_str("],\"kernels\":[")?;
@@ -313,9 +314,9 @@ impl Matrix {
             if i > 0 {
                 out.write_char(',')?;
             }
-            write!(out, "{{\"name\":{}", Json(&k.name))?;
+            write!(out, "{{\"name\":{}", JsonStr(&k.name))?;
             match &k.result {
-                Err(e) => write!(out, ",\"ok\":false,\"error\":{},\"cells\":[]}}", Json(e))?,
+                Err(e) => write!(out, ",\"ok\":false,\"error\":{},\"cells\":[]}}", JsonStr(e))?,
                 Ok(c) => {
                     write!(out, ",\"ok\":{},\"cells\":[", c.is_ok())?;
                     for (j, cell) in c.cells.iter().enumerate() {
@@ -330,11 +331,13 @@ impl Matrix {
                             Cell::Resolved { value, size: None } => {
                                 write!(out, "{{\"value\":{value}}}")?;
                             }
-                            Cell::Guarded { why } => write!(out, "{{\"guarded\":{}}}", Json(why))?,
-                            Cell::Unguarded { why } => {
-                                write!(out, "{{\"unguarded\":{}}}", Json(why))?;
+                            Cell::Guarded { why } => {
+                                write!(out, "{{\"guarded\":{}}}", JsonStr(why))?
                             }
-                            Cell::Failed { why } => write!(out, "{{\"failed\":{}}}", Json(why))?,
+                            Cell::Unguarded { why } => {
+                                write!(out, "{{\"unguarded\":{}}}", JsonStr(why))?;
+                            }
+                            Cell::Failed { why } => write!(out, "{{\"failed\":{}}}", JsonStr(why))?,
                         }
                     }
                     out.write_str("]}")?;
@@ -413,23 +416,4 @@ fn distribution<'c>(cells: impl Iterator<Item = &'c Cell>) -> String {
     seen.sort_by_key(|&(_, n)| core::cmp::Reverse(n));
     let parts: Vec<String> = seen.iter().map(|(v, n)| format!("{v} ×{n}")).collect();
     parts.join(", ")
-}
-
-/// A JSON string.
-struct Json<'a>(&'a str);
-
-impl fmt::Display for Json<'_> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_char('"')?;
-        for c in self.0.chars() {
-            match c {
-                '"' => f.write_str("\\\"")?,
-                '\\' => f.write_str("\\\\")?,
-                '\n' => f.write_str("\\n")?,
-                c if (c as u32) < 0x20 => write!(f, "\\u{:04x}", c as u32)?,
-                c => f.write_char(c)?,
-            }
-        }
-        f.write_char('"')
-    }
 }

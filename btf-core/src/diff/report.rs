@@ -1,6 +1,7 @@
 //! A [`Diff`] as a person reads it (`Display`) and as tools read it
 //! ([`write_json`]).
 
+use crate::dump::JsonStr;
 use core::fmt::{self, Write};
 
 use super::{Change, Diff, NamedType};
@@ -136,31 +137,12 @@ impl fmt::Display for Diff {
     }
 }
 
-/// A JSON string, escaped.
-struct Json<'s>(&'s str);
-
-impl fmt::Display for Json<'_> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_char('"')?;
-        for c in self.0.chars() {
-            match c {
-                '"' => f.write_str("\\\"")?,
-                '\\' => f.write_str("\\\\")?,
-                '\n' => f.write_str("\\n")?,
-                c if (c as u32) < 0x20 => write!(f, "\\u{:04x}", c as u32)?,
-                c => f.write_char(c)?,
-            }
-        }
-        f.write_char('"')
-    }
-}
-
 fn json_type(out: &mut impl Write, t: &NamedType) -> fmt::Result {
     write!(
         out,
         "{{\"kind\":{},\"name\":{}}}",
-        Json(t.kind),
-        Json(&t.name)
+        JsonStr(t.kind),
+        JsonStr(&t.name)
     )
 }
 
@@ -169,7 +151,12 @@ fn json_param(
     p: &Option<(alloc::string::String, alloc::string::String)>,
 ) -> fmt::Result {
     match p {
-        Some((name, ty)) => write!(out, "{{\"name\":{},\"type\":{}}}", Json(name), Json(ty)),
+        Some((name, ty)) => write!(
+            out,
+            "{{\"name\":{},\"type\":{}}}",
+            JsonStr(name),
+            JsonStr(ty)
+        ),
         None => out.write_str("null"),
     }
 }
@@ -182,57 +169,57 @@ fn json_change(out: &mut impl Write, c: &Change) -> fmt::Result {
         Change::MemberAdded { path, offset, ty } => write!(
             out,
             "{{\"change\":\"member_added\",\"member\":{},\"bit_offset\":{offset},\"type\":{}}}",
-            Json(path),
-            Json(ty)
+            JsonStr(path),
+            JsonStr(ty)
         ),
         Change::MemberRemoved { path, offset, ty } => write!(
             out,
             "{{\"change\":\"member_removed\",\"member\":{},\"bit_offset\":{offset},\"type\":{}}}",
-            Json(path),
-            Json(ty)
+            JsonStr(path),
+            JsonStr(ty)
         ),
         Change::MemberMoved { path, old, new } => write!(
             out,
             "{{\"change\":\"member_moved\",\"member\":{},\"old_bit_offset\":{old},\"new_bit_offset\":{new}}}",
-            Json(path)
+            JsonStr(path)
         ),
         Change::MemberResized { path, old, new } => write!(
             out,
             "{{\"change\":\"member_resized\",\"member\":{},\"old\":{old},\"new\":{new}}}",
-            Json(path)
+            JsonStr(path)
         ),
         Change::Bitfield { path, old, new } => write!(
             out,
             "{{\"change\":\"bitfield\",\"member\":{},\"old\":{old},\"new\":{new}}}",
-            Json(path)
+            JsonStr(path)
         ),
         Change::MemberRetyped { path, old, new } => write!(
             out,
             "{{\"change\":\"member_retyped\",\"member\":{},\"old\":{},\"new\":{}}}",
-            Json(path),
-            Json(old),
-            Json(new)
+            JsonStr(path),
+            JsonStr(old),
+            JsonStr(new)
         ),
         Change::ValueAdded { name, value } => write!(
             out,
             "{{\"change\":\"value_added\",\"name\":{},\"value\":{value}}}",
-            Json(name)
+            JsonStr(name)
         ),
         Change::ValueRemoved { name, value } => write!(
             out,
             "{{\"change\":\"value_removed\",\"name\":{},\"value\":{value}}}",
-            Json(name)
+            JsonStr(name)
         ),
         Change::ValueChanged { name, old, new } => write!(
             out,
             "{{\"change\":\"value_changed\",\"name\":{},\"old\":{old},\"new\":{new}}}",
-            Json(name)
+            JsonStr(name)
         ),
         Change::Return { old, new } => write!(
             out,
             "{{\"change\":\"return\",\"old\":{},\"new\":{}}}",
-            Json(old),
-            Json(new)
+            JsonStr(old),
+            JsonStr(new)
         ),
         Change::Param { index, old, new } => {
             write!(out, "{{\"change\":\"param\",\"index\":{index},\"old\":")?;
@@ -244,8 +231,8 @@ fn json_change(out: &mut impl Write, c: &Change) -> fmt::Result {
         Change::Target { old, new } => write!(
             out,
             "{{\"change\":\"target\",\"old\":{},\"new\":{}}}",
-            Json(old),
-            Json(new)
+            JsonStr(old),
+            JsonStr(new)
         ),
     }
 }
@@ -280,8 +267,8 @@ pub fn write_json(diff: &Diff, out: &mut impl Write) -> fmt::Result {
         write!(
             out,
             "{{\"kind\":{},\"name\":{},\"changes\":[",
-            Json(c.ty.kind),
-            Json(&c.ty.name)
+            JsonStr(c.ty.kind),
+            JsonStr(&c.ty.name)
         )?;
         for (j, change) in c.changes.iter().enumerate() {
             if j > 0 {

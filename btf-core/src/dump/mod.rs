@@ -88,10 +88,12 @@
 #[cfg(feature = "alloc")]
 mod c;
 mod decimal;
+mod json;
 mod limit;
 mod raw;
 #[cfg(feature = "alloc")]
 pub use c::{C_VISITS_PER_TYPE, CDumpError, CDumper, MAX_C_DEPTH, MAX_C_VISITS, write_c};
+pub use json::JsonStr;
 pub use limit::{LimitError, Limited};
 pub use raw::{RawDump, RawType, write_raw, write_raw_fmt};
 

@@ -1,12 +1,21 @@
 //! `btf reloc OBJ.o [--btf FILE [--module FILE]...] [--all-modules]
 //! [--strict] [--format text|json]`: every CO-RE relocation of a BPF
 //! object, resolved against a kernel's BTF as libbpf resolves them.
+//!
+//! `--format json` prints one array with an object per relocation, in the
+//! text's order: `section` (the program section), `insn` (the instruction
+//! index in it), `relo` (the record's index in `.BTF.ext`), `kind`
+//! (libbpf's name), `local` (the access in C), `target` (the type it
+//! resolved to and where, or `null`), `old` and `new` (the values libbpf
+//! logs), `poisoned`, and `reason` (why, for a poisoned instruction, else
+//! `null`).
 
 use std::fmt::Write as _;
 use std::io::{self, Write};
 use std::path::{Path, PathBuf};
 
 use btf_core::Btf;
+use btf_core::dump::JsonStr;
 use btf_core::ext::BpfObject;
 use btf_core::reloc::{self, ModuleSearch, Outcome, Patched, Targets};
 use btf_sys::KernelBtf;
@@ -147,6 +156,17 @@ fn report(args: &Args<'_>, object: &BpfObject<'_>, targets: &Targets<'_>) -> Res
             ))
         });
         poisoned += usize::from(r.poison);
+        // Why a poisoned instruction is poisoned: the explanation's lines
+        // after its first (which repeats the relocation).
+        let why = r.poison.then(|| {
+            outcome
+                .explain(local, targets)
+                .lines()
+                .skip(1)
+                .map(str::trim)
+                .collect::<Vec<_>>()
+                .join("; ")
+        });
         match args.format {
             Format::Text => {
                 let _ = write!(
@@ -157,23 +177,19 @@ fn report(args: &Args<'_>, object: &BpfObject<'_>, targets: &Targets<'_>) -> Res
                     outcome.relo.kind,
                     target.as_deref().unwrap_or("no target"),
                 );
-                if r.poison {
-                    let why = outcome.explain(local, targets);
-                    let why = why
-                        .lines()
-                        .skip(1)
-                        .map(str::trim)
-                        .collect::<Vec<_>>()
-                        .join("; ");
-                    let _ = writeln!(text, "poisoned ({why})");
-                } else {
-                    let _ = writeln!(
-                        text,
-                        "{} → {} ({})",
-                        r.orig_val,
-                        r.new_val,
-                        patched_text(&outcome.patched)
-                    );
+                match &why {
+                    Some(why) => {
+                        let _ = writeln!(text, "poisoned ({why})");
+                    }
+                    None => {
+                        let _ = writeln!(
+                            text,
+                            "{} → {} ({})",
+                            r.orig_val,
+                            r.new_val,
+                            patched_text(&outcome.patched)
+                        );
+                    }
                 }
             }
             Format::Json => {
@@ -182,19 +198,30 @@ fn report(args: &Args<'_>, object: &BpfObject<'_>, targets: &Targets<'_>) -> Res
                 }
                 let _ = write!(
                     text,
-                    "{{\"section\":{:?},\"insn\":{},\"relo\":{},\"kind\":{:?},\"local\":{:?},\"target\":{},\"old\":{},\"new\":{},\"poisoned\":{}}}",
-                    section_name(object, outcome),
+                    "{{\"section\":{},\"insn\":{},\"relo\":{},\"kind\":{},\"local\":{},\"target\":",
+                    JsonStr(section_name(object, outcome)),
                     outcome.insn,
                     outcome.record,
-                    outcome.relo.kind.to_string(),
-                    what,
-                    target
-                        .as_deref()
-                        .map_or("null".to_owned(), |t| format!("{t:?}")),
-                    r.orig_val,
-                    r.new_val,
-                    r.poison
+                    JsonStr(&outcome.relo.kind.to_string()),
+                    JsonStr(&what),
                 );
+                match &target {
+                    Some(t) => {
+                        let _ = write!(text, "{}", JsonStr(t));
+                    }
+                    None => text.push_str("null"),
+                }
+                let _ = write!(
+                    text,
+                    ",\"old\":{},\"new\":{},\"poisoned\":{},\"reason\":",
+                    r.orig_val, r.new_val, r.poison
+                );
+                match &why {
+                    Some(why) => {
+                        let _ = write!(text, "{}}}", JsonStr(why));
+                    }
+                    None => text.push_str("null}"),
+                }
             }
         }
     }
