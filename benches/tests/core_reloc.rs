@@ -517,10 +517,12 @@ fn run_module_cases(dir: &Path) {
             Outcome::Output(out) if *out == case.output => {
                 eprintln!("{label}: wrote the expected {} bytes", out.len());
             }
-            other => wrong.push(format!(
-                "{label}: {other:?}\n  expected output {}",
+            Outcome::Output(out) => wrong.push(format!(
+                "{label}: wrote {}\n  expected {}",
+                hex(out),
                 hex(&case.output)
             )),
+            other => wrong.push(format!("{label}: {other:?}")),
         }
         ran.push(case.name);
     }

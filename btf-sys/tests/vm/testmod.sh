@@ -56,12 +56,22 @@ export DEBIAN_FRONTEND=noninteractive
 
 # ---------------------------------------------------------------- packages
 # command:package (busybox must be the static one: it is the VM's userland)
+# (pc:NAME: a pkg-config module, for libbpf-sys's build)
 NEEDED=(qemu-system-x86_64:qemu-system-x86 cpio:cpio gzip:gzip make:make gcc-12:gcc-12
-    pahole:dwarves objcopy:binutils readelf:binutils clang-19:clang-19 bpftool:bpftool
-    dpkg-deb:dpkg ldd:libc-bin sha256sum:coreutils timeout:coreutils)
+    cc:gcc pahole:dwarves objcopy:binutils readelf:binutils clang-19:clang-19 bpftool:bpftool
+    dpkg-deb:dpkg ldd:libc-bin sha256sum:coreutils timeout:coreutils pkg-config:pkg-config
+    pc:libelf:libelf-dev pc:zlib:zlib1g-dev)
+present() { # CHECK
+    case $1 in
+        pc) command -v pkg-config >/dev/null 2>&1 && pkg-config --exists "$2" ;;
+        *) command -v "$1" >/dev/null 2>&1 ;;
+    esac
+}
 missing=()
-for pair in "${NEEDED[@]}"; do
-    command -v "${pair%%:*}" >/dev/null 2>&1 || missing+=("${pair#*:}")
+for need in "${NEEDED[@]}"; do
+    IFS=: read -r check arg package <<<"$need"
+    if [[ -z $package ]]; then package=$arg arg=; fi
+    present "$check" "$arg" || missing+=("$package")
 done
 is_dynamic() { readelf -l "$1" 2>/dev/null | grep interpreter >/dev/null; }
 if [[ ! -x /bin/busybox ]] || ! command -v readelf >/dev/null 2>&1 || is_dynamic /bin/busybox; then
@@ -120,9 +130,11 @@ readelf -S "$KO" | grep -F ' .BTF ' >/dev/null || die "bpf_testmod.ko has no .BT
 pass "bpf_testmod.ko built against linux-headers-$FLAVOUR, with BTF"
 
 # ---------------------------------------------------------------- test binaries
+# With scripts/test's features (--workspace --all-features): the binary
+# it built, when it ran first, is reused.
 log "building the core_reloc test (cargo test --no-run)"
-JSON=$(cd "$REPO_ROOT" && cargo test --quiet -p btf-benches --test core_reloc --no-run \
-    --message-format=json 2>"$WORK/cargo.log") \
+JSON=$(cd "$REPO_ROOT" && cargo test --quiet --workspace --all-features --test core_reloc \
+    --no-run --message-format=json 2>"$WORK/cargo.log") \
     || { tail -n 30 "$WORK/cargo.log" >&2; die "building the core_reloc test failed"; }
 executable() { # TARGET-NAME: the executable cargo reported for it
     grep -F "\"name\":\"$1\"" <<<"$JSON" | grep -o '"executable":"[^"]*"' | tail -n1 | cut -d'"' -f4
