@@ -699,7 +699,7 @@ pub enum CaseTarget<'p> {
     /// of this many bytes from `/sys/kernel/bpf_testmod` (the module's
     /// tracepoint `bpf_testmod_test_read` reports the read's length).
     RunningKernel {
-        /// The read's length (the table's `output.len`).
+        /// The read's length ([`testmod_read_len`]).
         read_len: usize,
     },
 }

@@ -12,7 +12,9 @@
 //! `test_progs`). TARGET `-` is the running kernel with its modules, for
 //! the `needs_testmod` cases (`core_selftests::CaseTarget::RunningKernel`):
 //! the program is fired by reading READ_LEN bytes from
-//! `/sys/kernel/bpf_testmod`, not by a syscall. Prints one line: `output HEX`, or `relocation WHY`,
+//! `/sys/kernel/bpf_testmod`, not by a syscall, and some relocation must
+//! resolve in bpf_testmod's BTF, for both engines. Prints what the engines
+//! found to stderr, then one line: `output HEX`, or `relocation WHY`,
 //! `poisoned WHY` or `rejected WHY` (see `core_selftests::Outcome`); a
 //! difference between libbpf's relocations and ours is a panic (exit
 //! status 101).
@@ -59,7 +61,10 @@ fn main() {
     };
     let label = format!("{prog} ({object} against {target})");
     let target = if target == "-" {
-        let read_len = rest.get(1).map_or(0, |n| n.parse().expect("READ_LEN"));
+        let read_len = rest
+            .get(1)
+            .and_then(|n| n.parse().ok())
+            .expect("TARGET - needs COMM and READ_LEN");
         CaseTarget::RunningKernel { read_len }
     } else {
         CaseTarget::File(Path::new(target))
