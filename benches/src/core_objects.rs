@@ -16,7 +16,7 @@
 //! each program libbpf prepared, for running them
 //! (`crate::core_selftests`).
 
-use crate::ffi::{Prepared, libbpf_prepare};
+use crate::ffi::{Prepared, libbpf_prepare_on};
 use btf_core::Btf;
 use btf_core::ext::BpfObject;
 use btf_core::reloc::{Patched, Targets, relocate_object};
@@ -347,6 +347,11 @@ pub struct Comparison {
     /// for the program (its function, then the subprograms libbpf
     /// appended).
     pub ours: BTreeMap<String, Vec<(usize, [u8; 8])>>,
+    /// Our relocations by the target (`vmlinux` or a module's name) their
+    /// matching candidate lies in.
+    pub matched_in: BTreeMap<String, usize>,
+    /// The candidates libbpf reported finding (its debug log), by target.
+    pub libbpf_candidates_in: BTreeMap<String, usize>,
 }
 
 /// As [`compare_full`]; returns how many relocated instructions were
@@ -385,12 +390,30 @@ pub fn compare_full(
     target_path: &Path,
     target: &Btf<'_>,
 ) -> Comparison {
-    let prepared: Prepared = libbpf_prepare(obj_path, target_path)
-        .unwrap_or_else(|(e, log)| panic!("{label}: open: errno {e}\n{log}"));
-    let obj = BpfObject::parse(file).unwrap();
     let tname = target_path.display().to_string();
     let targets = Targets::named(&tname, target);
-    let ours = relocate_object(&targets, &obj);
+    compare_targets(label, obj_path, file, Some(target_path), &targets)
+}
+
+/// As [`compare_full`], with our engine relocating against `targets` and
+/// libbpf against `libbpf_target` (`None`: the running kernel with its
+/// modules, [`crate::ffi::libbpf_prepare_on`]); both must be the same
+/// BTF for the comparison to mean anything.
+///
+/// # Panics
+///
+/// As [`compare_full`].
+pub fn compare_targets(
+    label: &str,
+    obj_path: &Path,
+    file: &[u8],
+    libbpf_target: Option<&Path>,
+    targets: &Targets<'_>,
+) -> Comparison {
+    let prepared: Prepared = libbpf_prepare_on(obj_path, libbpf_target)
+        .unwrap_or_else(|(e, log)| panic!("{label}: open: errno {e}\n{log}"));
+    let obj = BpfObject::parse(file).unwrap();
+    let ours = relocate_object(targets, &obj);
     let libbpf_failed = prepared
         .log
         .lines()
@@ -512,11 +535,34 @@ pub fn compare_full(
         };
         *patches.entry(format!("{} {key}", o.relo.kind)).or_default() += 1;
     }
+    // Where each engine found its candidates, by target name: ours, the
+    // target of each relocation's matching candidate; libbpf's, from its
+    // log ("found target candidate [id] struct x in [bpf_testmod]").
+    let mut matched_in = BTreeMap::new();
+    for o in &ours.outcomes {
+        if let Some(c) = &o.resolution.target {
+            let name = match (c.target as usize).checked_sub(1) {
+                None => targets.vmlinux().name(),
+                Some(i) => targets.modules()[i].name(),
+            };
+            *matched_in.entry(name.to_owned()).or_default() += 1;
+        }
+    }
+    let mut libbpf_candidates_in = BTreeMap::new();
+    for l in prepared.log.lines() {
+        if l.contains("found target candidate")
+            && let Some(name) = l.rsplit(" in [").next().and_then(|r| r.strip_suffix(']'))
+        {
+            *libbpf_candidates_in.entry(name.to_owned()).or_default() += 1;
+        }
+    }
     Comparison {
         compared: relocated.len(),
         relos: ours.outcomes.len(),
         patches,
         failed: None,
         ours: ours_at,
+        matched_in,
+        libbpf_candidates_in,
     }
 }

@@ -26,8 +26,9 @@
 //! - [`type_id_output`] computes the expected output of the two `type_id`
 //!   cases, whose table entries leave it to setup functions (ported).
 
-use crate::core_objects::{Comparison, Kselftests, compare_full};
+use crate::core_objects::{Comparison, Kselftests, compare_full, compare_targets};
 use crate::ffi;
+use btf_core::reloc::Targets;
 use btf_core::{Btf, TypeId, TypeKind};
 use std::collections::BTreeMap;
 use std::hash::{Hash, Hasher};
@@ -681,11 +682,95 @@ pub fn run_case(
     target: &Path,
     output_len: usize,
 ) -> CaseRun {
+    run_case_on(label, case, object, CaseTarget::File(target), output_len)
+}
+
+/// What a case's program is relocated against and how it is fired.
+#[derive(Clone, Copy, Debug)]
+pub enum CaseTarget<'p> {
+    /// The BTF at this path (an object's `.BTF`, or raw BTF), libbpf's
+    /// `btf_custom_path`; the program is fired by a syscall.
+    File(&'p Path),
+    /// The running kernel as a loader meets it, for the `needs_testmod`
+    /// cases: libbpf without `btf_custom_path` (vmlinux, then the loaded
+    /// modules' BTF by id); ours against `/sys/kernel/btf/vmlinux` with
+    /// every other `/sys/kernel/btf/<module>` split on it. The program is
+    /// fired as the selftest's `trigger_module_test_read` does it: a read
+    /// of this many bytes from `/sys/kernel/bpf_testmod` (the module's
+    /// tracepoint `bpf_testmod_test_read` reports the read's length).
+    RunningKernel {
+        /// The read's length ([`testmod_read_len`]).
+        read_len: usize,
+    },
+}
+
+/// The read length a `needs_testmod` case's trigger uses: the `len`
+/// its expected output starts with (`struct core_reloc_module_output`'s
+/// first member, a `long long`), as `__trigger_module_test_read` takes it.
+pub fn testmod_read_len(case: &Case) -> Option<usize> {
+    let len = case.output.get(..8)?;
+    usize::try_from(i64::from_le_bytes(len.try_into().ok()?)).ok()
+}
+
+/// The running kernel's BTF as [`CaseTarget::RunningKernel`] reads it:
+/// `/sys/kernel/btf/vmlinux`, then each module's file (by name).
+fn running_kernel_btf() -> Vec<(String, Vec<u8>)> {
+    let dir = Path::new("/sys/kernel/btf");
+    let read = |p: &Path| std::fs::read(p).unwrap_or_else(|e| panic!("{}: {e}", p.display()));
+    let mut modules: Vec<String> = std::fs::read_dir(dir)
+        .unwrap_or_else(|e| panic!("{}: {e}", dir.display()))
+        .flatten()
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .filter(|n| n != "vmlinux")
+        .collect();
+    modules.sort();
+    let mut out = vec![("vmlinux".to_owned(), read(&dir.join("vmlinux")))];
+    out.extend(modules.into_iter().map(|m| {
+        let bytes = read(&dir.join(&m));
+        (m, bytes)
+    }));
+    out
+}
+
+/// As [`run_case`], against `target` (see [`CaseTarget`]).
+///
+/// # Panics
+///
+/// As [`run_case`]; with [`CaseTarget::RunningKernel`], also when
+/// `/sys/kernel/btf` cannot be read or `/sys/kernel/bpf_testmod` opened.
+pub fn run_case_on(
+    label: &str,
+    case: &Case,
+    object: &Path,
+    target: CaseTarget<'_>,
+    output_len: usize,
+) -> CaseRun {
     let file = std::fs::read(object).unwrap_or_else(|e| panic!("{}: {e}", object.display()));
-    let target_bytes = read_btf_bytes(target);
-    let target_btf =
-        Btf::parse(&target_bytes).unwrap_or_else(|e| panic!("{}: {e}", target.display()));
-    let comparison = compare_full(label, object, &file, target, &target_btf);
+    let comparison = match target {
+        CaseTarget::File(target) => {
+            let target_bytes = read_btf_bytes(target);
+            let target_btf =
+                Btf::parse(&target_bytes).unwrap_or_else(|e| panic!("{}: {e}", target.display()));
+            compare_full(label, object, &file, target, &target_btf)
+        }
+        CaseTarget::RunningKernel { .. } => {
+            let blobs = running_kernel_btf();
+            let vmlinux = Btf::parse(&blobs[0].1).unwrap_or_else(|e| panic!("vmlinux: {e}"));
+            let modules: Vec<(&str, Btf<'_>)> = blobs[1..]
+                .iter()
+                .map(|(name, bytes)| {
+                    let btf = Btf::parse_split(bytes, &vmlinux)
+                        .unwrap_or_else(|e| panic!("/sys/kernel/btf/{name}: {e}"));
+                    (name.as_str(), btf)
+                })
+                .collect();
+            let mut targets = Targets::named("vmlinux", &vmlinux);
+            for (name, btf) in &modules {
+                targets = targets.with_module(name, btf);
+            }
+            compare_targets(label, object, &file, None, &targets)
+        }
+    };
     let pid_tgid = ffi::current_pid_tgid().to_le_bytes();
     let ours = &comparison.ours;
     let mut patch = |name: &str, insns: &mut Vec<[u8; 8]>| {
@@ -696,13 +781,32 @@ pub fn run_case(
             *slot = *insn;
         }
     };
-    let run = ffi::libbpf_load_and_run(
+    let (libbpf_target, mut trigger): (_, Box<dyn FnMut() + '_>) = match target {
+        CaseTarget::File(path) => (
+            Some(path),
+            Box::new(|| std::thread::sleep(std::time::Duration::from_micros(1))),
+        ),
+        CaseTarget::RunningKernel { read_len } => (
+            None,
+            Box::new(move || {
+                use std::io::Read;
+                let path = "/sys/kernel/bpf_testmod";
+                let mut f =
+                    std::fs::File::open(path).unwrap_or_else(|e| panic!("{label}: {path}: {e}"));
+                // What it reads (or that the read fails) does not matter:
+                // the module's tracepoint fires with the read's length.
+                let _ = f.read(&mut vec![0; read_len]);
+            }),
+        ),
+    };
+    let run = ffi::libbpf_load_and_run_on(
         object,
-        target,
+        libbpf_target,
         &mut patch,
         &case.prog,
         case.raw_tp.as_deref(),
         &[(0, &case.input), (DATA_PID_TGID, &pid_tgid)],
+        &mut trigger,
     )
     .unwrap_or_else(|(e, log)| panic!("{label}: open: errno {e}\n{log}"));
     let outcome = if let Some(why) = &comparison.failed {

@@ -506,19 +506,35 @@ pub fn libbpf_prepare(
     object: &std::path::Path,
     target: &std::path::Path,
 ) -> Result<Prepared, (i32, String)> {
+    libbpf_prepare_on(object, Some(target))
+}
+
+/// As [`libbpf_prepare`]; with `target` `None`, no `btf_custom_path`:
+/// libbpf relocates against the running kernel as a loader does, its
+/// vmlinux BTF first, then (for a type vmlinux lacks) every loaded
+/// module's BTF, which it reads by id through bpf(2).
+///
+/// # Errors
+///
+/// The errno of a failed open, with the log.
+pub fn libbpf_prepare_on(
+    object: &std::path::Path,
+    target: Option<&std::path::Path>,
+) -> Result<Prepared, (i32, String)> {
     let _serial = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
-    let (object, target) = (path_cstring(object), path_cstring(target));
+    let (object, target) = (path_cstring(object), target.map(path_cstring));
     take_log();
     let opts = libbpf_sys::bpf_object_open_opts {
         sz: size_of::<libbpf_sys::bpf_object_open_opts>() as libbpf_sys::size_t,
-        btf_custom_path: target.as_ptr(),
+        btf_custom_path: target.as_ref().map_or(core::ptr::null(), |t| t.as_ptr()),
         ..Default::default()
     };
     // SAFETY: `log_print` matches libbpf's callback type and only touches
     // `LOG`; the previous callback is restored below.
     let previous = unsafe { libbpf_sys::libbpf_set_print(Some(log_print)) };
-    // SAFETY: both strings are NUL-terminated and outlive the object
-    // (libbpf copies the custom path); `opts.sz` is its size.
+    // SAFETY: both strings (the custom path may be NULL: none) are
+    // NUL-terminated and outlive the object (libbpf copies the custom
+    // path); `opts.sz` is its size.
     let obj = unsafe { libbpf_sys::bpf_object__open_file(object.as_ptr(), &opts) };
     let result = if obj.is_null() {
         Err(std::io::Error::last_os_error().raw_os_error().unwrap_or(-1))
@@ -594,14 +610,38 @@ pub fn libbpf_load_and_run(
     raw_tp: Option<&str>,
     bss: &[(usize, &[u8])],
 ) -> Result<LoadRun, (i32, String)> {
+    let mut syscall = || std::thread::sleep(std::time::Duration::from_micros(1));
+    libbpf_load_and_run_on(object, Some(target), patch, prog, raw_tp, bss, &mut syscall)
+}
+
+/// As [`libbpf_load_and_run`], with `target` as in [`libbpf_prepare_on`]
+/// (`None`: the running kernel and its modules) and `trigger` called,
+/// on this thread, to fire the attached program.
+///
+/// # Errors
+///
+/// The errno of a failed open, with the log.
+///
+/// # Panics
+///
+/// As [`libbpf_load_and_run`].
+pub fn libbpf_load_and_run_on(
+    object: &std::path::Path,
+    target: Option<&std::path::Path>,
+    patch: &mut dyn FnMut(&str, &mut Vec<[u8; 8]>),
+    prog: &str,
+    raw_tp: Option<&str>,
+    bss: &[(usize, &[u8])],
+    trigger: &mut dyn FnMut(),
+) -> Result<LoadRun, (i32, String)> {
     let _serial = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
-    let (object, target) = (path_cstring(object), path_cstring(target));
+    let (object, target) = (path_cstring(object), target.map(path_cstring));
     let prog_name = std::ffi::CString::new(prog).expect("a name without NUL");
     let raw_tp = raw_tp.map(|t| std::ffi::CString::new(t).expect("a name without NUL"));
     take_log();
     let opts = libbpf_sys::bpf_object_open_opts {
         sz: size_of::<libbpf_sys::bpf_object_open_opts>() as libbpf_sys::size_t,
-        btf_custom_path: target.as_ptr(),
+        btf_custom_path: target.as_ref().map_or(core::ptr::null(), |t| t.as_ptr()),
         ..Default::default()
     };
     // SAFETY: as in `libbpf_prepare`; restored below.
@@ -613,7 +653,7 @@ pub fn libbpf_load_and_run(
     } else {
         // SAFETY: `obj` is live, used by this thread only, and closed once,
         // after the run.
-        let run = unsafe { run_prepared(obj, patch, &prog_name, raw_tp.as_deref(), bss) };
+        let run = unsafe { run_prepared(obj, patch, &prog_name, raw_tp.as_deref(), bss, trigger) };
         // SAFETY: as above; nothing of `obj` is used after this.
         unsafe { libbpf_sys::bpf_object__close(obj) };
         Ok(run)
@@ -639,6 +679,7 @@ unsafe fn run_prepared(
     prog_name: &CStr,
     raw_tp: Option<&CStr>,
     bss: &[(usize, &[u8])],
+    trigger: &mut dyn FnMut(),
 ) -> LoadRun {
     let mut run = LoadRun::default();
     let errno = |r: i32| if r < 0 { -r } else { 0 };
@@ -722,8 +763,7 @@ unsafe fn run_prepared(
     if link.is_null() {
         run.attach_err = std::io::Error::last_os_error().raw_os_error().unwrap_or(-1);
     } else {
-        // The trigger: a syscall from this thread.
-        std::thread::sleep(std::time::Duration::from_micros(1));
+        trigger();
         // Volatile reads: the kernel may still write this memory (other
         // processes' syscalls fire the program too, writing the same values).
         let out = (0..size)

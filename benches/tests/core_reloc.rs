@@ -108,12 +108,14 @@ fn relocations_patch_as_libbpf_patches() {
 /// The cases of libbpf's table (`test_cases[]` of the kernel's
 /// `prog_tests/core_reloc.c`) that this test does not reproduce, and why.
 /// The test fails when the table's set differs.
+/// The `needs_testmod` ones run in a VM instead
+/// (`kernel_selftests_core_reloc_module_cases`).
 const NOT_REPRODUCED: &[(&str, &str)] = &[
     (
         "module_probed",
-        "its types live in bpf_testmod.ko, the selftests' own module, which is not built for the \
-         running kernel here (test_core_reloc_module.o is still compared with libbpf against \
-         Debian's vmlinux and the running kernel's, where its relocations poison)",
+        "needs bpf_testmod: its types live in bpf_testmod.ko, the selftests' own module, which \
+         is not built for the running kernel here; btf-sys/tests/vm/testmod.sh builds it for \
+         Debian's 6.12 and runs the case in a VM (kernel_selftests_core_reloc_module_cases)",
     ),
     ("module_direct", "as module_probed"),
 ];
@@ -246,7 +248,7 @@ fn kernel_selftests_core_reloc_table() {
             target.display()
         );
         let outcome = if case.name == "kernel" {
-            run_on_main_thread(case, &obj, &target)
+            run_on_main_thread(case, &obj, Some(&target))
         } else {
             core_selftests::run_case(&label, case, &obj, &target, case.output.len()).outcome
         };
@@ -348,14 +350,208 @@ fn kernel_selftests_core_reloc_table() {
     );
 }
 
+/// The table's `needs_testmod` cases (`module_probed`, `module_direct`),
+/// whose types live in the selftests' own module, `bpf_testmod.ko`:
+/// `btf-sys/tests/vm/testmod.sh` builds the module for Debian's 6.12
+/// kernel and runs this test twice.
+///
+/// 1. On the host, with `BTF_TESTMOD_STAGE=DIR`: reads the table and
+///    builds `test_core_reloc_module.o` as `kernel_selftests_core_reloc_table`
+///    does, and writes the object and the cases to DIR (`cases.tsv`: name,
+///    program, raw tracepoint, input and expected output in hex). With
+///    `BTF_TESTMOD_KO` and `BTF_TESTMOD_VMLINUX` (the module and the
+///    kernel's vmlinux it was built against) it also compares our
+///    relocations against vmlinux + the module's split BTF with libbpf's
+///    against the two flattened into one file, instruction for instruction.
+/// 2. In a VM running that kernel with the module inserted, with
+///    `BTF_TESTMOD_CASES=DIR`: for each case, libbpf as a loader uses it
+///    (no `btf_custom_path`: vmlinux's BTF, then the modules' by id) and
+///    ours (`/sys/kernel/btf/vmlinux` with `/sys/kernel/btf/bpf_testmod`
+///    split on it) must relocate the same, instruction for instruction;
+///    the program, with our instructions, loads, attaches, is fired by a
+///    read of `/sys/kernel/bpf_testmod` as the selftest's trigger does, and
+///    must write the table's output.
+#[test]
+#[ignore = "needs bpf_testmod.ko: btf-sys/tests/vm/testmod.sh runs it, on the host and in a VM"]
+fn kernel_selftests_core_reloc_module_cases() {
+    if let Some(dir) = std::env::var_os("BTF_TESTMOD_CASES") {
+        run_module_cases(Path::new(&dir));
+    } else if let Some(dir) = std::env::var_os("BTF_TESTMOD_STAGE") {
+        stage_module_cases(Path::new(&dir));
+    } else {
+        require(
+            false,
+            "BTF_TESTMOD_STAGE or BTF_TESTMOD_CASES (btf-sys/tests/vm/testmod.sh sets them)",
+        );
+    }
+}
+
+/// Step 1 of `kernel_selftests_core_reloc_module_cases`.
+fn stage_module_cases(dir: &Path) {
+    assert!(have_clang() && is_root(), "needs clang-19 and root");
+    let selftests = core_selftests::selftests_dir().unwrap_or_else(|e| panic!("{e}"));
+    let cache = core_selftests::cache_dir();
+    let ks = Kselftests::new(&selftests, &cache).unwrap_or_else(|e| panic!("{e}"));
+    let table = core_selftests::table(&ks, &cache).unwrap_or_else(|e| panic!("{e}"));
+    let cached = ObjectCache::new(&ks, &cache.join("objects")).unwrap_or_else(|e| panic!("{e}"));
+    std::fs::create_dir_all(dir).unwrap();
+    let mut lines = String::new();
+    let mut objects = BTreeSet::new();
+    for case in table.cases.iter().filter(|c| c.needs_testmod) {
+        // What the VM run relies on: the running kernel as the target, a
+        // read as the trigger, and the expected output in the table.
+        assert!(
+            case.target.is_none() && case.setup == Setup::None && !case.fails,
+            "{}: a new kind of needs_testmod case",
+            case.name
+        );
+        assert!(
+            core_selftests::testmod_read_len(case).is_some_and(|n| n > 0),
+            "{}",
+            case.name
+        );
+        let (obj, _) = cached.build(&case.object).unwrap_or_else(|e| panic!("{e}"));
+        std::fs::copy(&obj, dir.join(&case.object)).unwrap();
+        objects.insert((case.object.clone(), obj));
+        let hex_or_dash = |b: &[u8]| if b.is_empty() { "-".into() } else { hex(b) };
+        lines += &format!(
+            "{}\t{}\t{}\t{}\t{}\t{}\n",
+            case.name,
+            case.object,
+            case.prog,
+            case.raw_tp.as_deref().unwrap_or("-"),
+            hex_or_dash(&case.input),
+            hex(&case.output)
+        );
+    }
+    let names: Vec<&str> = NOT_REPRODUCED.iter().map(|(n, _)| *n).collect();
+    let staged: Vec<&str> = lines.lines().filter_map(|l| l.split('\t').next()).collect();
+    assert_eq!(staged, names, "the table's needs_testmod cases changed");
+    std::fs::write(dir.join("cases.tsv"), &lines).unwrap();
+    eprintln!(
+        "staged {} cases in {}:\n{lines}",
+        staged.len(),
+        dir.display()
+    );
+
+    // On the host: vmlinux + the module's split BTF, ours against
+    // libbpf's on the two flattened.
+    let (Some(ko), Some(vmlinux)) = (
+        std::env::var_os("BTF_TESTMOD_KO"),
+        std::env::var_os("BTF_TESTMOD_VMLINUX"),
+    ) else {
+        return;
+    };
+    let base_bytes = core_selftests::read_btf_bytes(Path::new(&vmlinux));
+    let module_bytes = core_selftests::read_btf_bytes(Path::new(&ko));
+    let base = Btf::parse(&base_bytes).unwrap();
+    let module = Btf::parse_split(&module_bytes, &base).unwrap();
+    let flat_path = dir.join("vmlinux+bpf_testmod.btf");
+    std::fs::write(&flat_path, flatten(&base_bytes, &module_bytes)).unwrap();
+    let targets = Targets::named("vmlinux", &base).with_module("bpf_testmod", &module);
+    for (source, obj) in &objects {
+        let file = std::fs::read(obj).unwrap();
+        let label = format!("{source} against vmlinux + bpf_testmod.ko (host)");
+        let c = btf_benches::core_objects::compare_targets(
+            &label,
+            obj,
+            &file,
+            Some(&flat_path),
+            &targets,
+        );
+        eprintln!(
+            "{label}: {} relocations, {} instructions as libbpf's: {:?}; ours matched in {:?}",
+            c.relos, c.compared, c.patches, c.matched_in
+        );
+        assert!(c.failed.is_none() && c.relos > 0, "{label}");
+        assert!(c.matched_in.contains_key("bpf_testmod"), "{label}");
+        assert!(
+            !c.patches.keys().any(|k| k.contains("poisoned")),
+            "{label}: poisoned relocations: {:?}",
+            c.patches
+        );
+    }
+}
+
+/// Step 2 of `kernel_selftests_core_reloc_module_cases`, in the VM.
+fn run_module_cases(dir: &Path) {
+    assert!(is_root(), "needs root");
+    assert!(
+        Path::new("/sys/kernel/btf/bpf_testmod").is_file(),
+        "bpf_testmod is not loaded"
+    );
+    let text = std::fs::read_to_string(dir.join("cases.tsv")).unwrap();
+    let unhex = |s: &str| -> Vec<u8> {
+        if s == "-" {
+            return Vec::new();
+        }
+        (0..s.len())
+            .step_by(2)
+            .map(|i| u8::from_str_radix(&s[i..i + 2], 16).unwrap())
+            .collect()
+    };
+    let mut ran = Vec::new();
+    let mut wrong = Vec::new();
+    for line in text.lines() {
+        let f: Vec<&str> = line.split('\t').collect();
+        let [name, object, prog, raw_tp, input, output] = f.as_slice() else {
+            panic!("cases.tsv: {line:?}");
+        };
+        let case = Case {
+            name: (*name).to_owned(),
+            object: (*object).to_owned(),
+            target: None,
+            prog: (*prog).to_owned(),
+            raw_tp: (*raw_tp != "-").then(|| (*raw_tp).to_owned()),
+            fails: false,
+            btfgen_fails: false,
+            needs_testmod: true,
+            relaxed: false,
+            setup: Setup::None,
+            input: unhex(input),
+            output: unhex(output),
+        };
+        let label = format!("{name} ({object} against the running kernel + bpf_testmod)");
+        let outcome = run_on_main_thread(&case, &dir.join(object), None);
+        match &outcome {
+            Outcome::Output(out) if *out == case.output => {
+                eprintln!("{label}: wrote the expected {} bytes", out.len());
+            }
+            Outcome::Output(out) => wrong.push(format!(
+                "{label}: wrote {}\n  expected {}",
+                hex(out),
+                hex(&case.output)
+            )),
+            other => wrong.push(format!("{label}: {other:?}")),
+        }
+        ran.push(case.name);
+    }
+    let names: Vec<&str> = NOT_REPRODUCED.iter().map(|(n, _)| *n).collect();
+    assert_eq!(
+        ran, names,
+        "cases.tsv does not hold the needs_testmod cases"
+    );
+    assert!(
+        wrong.is_empty(),
+        "{} cases went wrong:\n{}",
+        wrong.len(),
+        wrong.join("\n")
+    );
+    eprintln!("{} needs_testmod cases reproduced: {ran:?}", ran.len());
+}
+
 /// `core_selftests::run_case` in a process of its own, on its main
 /// thread (the `core_selftest_case` binary), named `test_progs`: the
 /// kernel case's program checks that its task's pid is its tgid and
 /// reads the process's name, and the test harness runs tests on threads.
-fn run_on_main_thread(case: &Case, obj: &Path, target: &Path) -> Outcome {
-    let out = Command::new(env!("CARGO_BIN_EXE_core_selftest_case"))
-        .arg(obj)
-        .arg(target)
+///
+/// With `target` `None`: the running kernel with its modules, the program
+/// fired by a read of `/sys/kernel/bpf_testmod` (the `needs_testmod`
+/// cases, `core_selftests::CaseTarget::RunningKernel`).
+fn run_on_main_thread(case: &Case, obj: &Path, target: Option<&Path>) -> Outcome {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_core_selftest_case"));
+    cmd.arg(obj)
+        .arg(target.unwrap_or(Path::new("-")))
         .arg(&case.prog)
         .arg(case.raw_tp.as_deref().unwrap_or("-"))
         .arg(if case.input.is_empty() {
@@ -364,9 +560,13 @@ fn run_on_main_thread(case: &Case, obj: &Path, target: &Path) -> Outcome {
             hex(&case.input)
         })
         .arg(case.output.len().to_string())
-        .arg("test_progs")
-        .output()
-        .unwrap();
+        .arg("test_progs");
+    if target.is_none() {
+        let len = core_selftests::testmod_read_len(case)
+            .unwrap_or_else(|| panic!("{}: no read length in the output", case.name));
+        cmd.arg(len.to_string());
+    }
+    let out = cmd.output().unwrap();
     eprint!("{}", String::from_utf8_lossy(&out.stderr));
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert!(
