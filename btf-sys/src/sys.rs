@@ -476,11 +476,17 @@ pub(crate) const VMLINUX_PATH: &str = "/sys/kernel/btf/vmlinux";
 /// `SYSFS_MAGIC` from `include/uapi/linux/magic.h`.
 const SYSFS_MAGIC: i64 = 0x6265_6572;
 
-/// A read-only private mapping of `/sys/kernel/btf/vmlinux`.
+/// A read-only private mapping of `/sys/kernel/btf/vmlinux`
+/// ([`map_vmlinux`]) or of a regular file held under a read lease
+/// ([`map_leased`]).
 #[derive(Debug)]
 pub(crate) struct Mmap {
     ptr: NonNull<c_void>,
     len: usize,
+    /// The file whose read lease keeps the mapped bytes unchanged (see
+    /// [`map_leased`]); closed, which ends the lease, only after `Drop`
+    /// has unmapped (fields drop after `drop` runs).
+    _lease: Option<File>,
 }
 
 // SAFETY: the mapping is read-only memory owned by this value alone; sharing
@@ -494,17 +500,24 @@ impl Mmap {
     /// The mapped bytes, exactly the file's size.
     pub(crate) fn as_slice(&self) -> &[u8] {
         // SAFETY: `ptr` is a live PROT_READ mapping of at least `len` bytes
-        // (mmap rounds up to pages) that lasts until `self` drops. Its pages
-        // are the kernel's read-only `.BTF` section (the file was checked to
-        // be sysfs's `btf/vmlinux`, which maps exactly that), so the bytes
-        // never change while the slice is borrowed.
+        // (mmap rounds up to pages) that lasts until `self` drops. The bytes
+        // never change while the slice is borrowed: either its pages are
+        // the kernel's read-only `.BTF` section (the file was checked to be
+        // sysfs's `btf/vmlinux`, which maps exactly that), or the file is
+        // held under a read lease for as long as it is mapped, which the
+        // kernel grants only while no one has it open for writing, and
+        // which holds off every later open for writing and truncation until
+        // this process lets go or is ended by the SIGIO that announces them
+        // (see `map_leased`); the file's size is read under the lease, so
+        // no page of the mapping lies past its end.
         unsafe { core::slice::from_raw_parts(self.ptr.as_ptr().cast::<u8>(), self.len) }
     }
 }
 
 impl Drop for Mmap {
     fn drop(&mut self) {
-        // SAFETY: `ptr`/`len` are exactly the mapping made in `map_vmlinux`,
+        // SAFETY: `ptr`/`len` are exactly the mapping made in `map_vmlinux`
+        // or `map_leased`,
         // unmapped once, here; no borrow of it outlives `self`.
         unsafe { libc::munmap(self.ptr.as_ptr(), self.len) };
     }
@@ -547,7 +560,101 @@ pub(crate) fn map_vmlinux() -> io::Result<Mmap> {
         return Err(io::Error::last_os_error());
     }
     let ptr = NonNull::new(ptr).ok_or_else(|| errno(libc::ENOMEM))?;
-    Ok(Mmap { ptr, len })
+    Ok(Mmap {
+        ptr,
+        len,
+        _lease: None,
+    })
+}
+
+/// Maps a whole regular file read-only, with its pages mapped up front
+/// when `populate` (for bytes that are all about to be read), under a read
+/// lease held until the mapping drops.
+///
+/// The lease is what makes the mapping sound: the kernel grants it only
+/// while no one has the file open for writing (nor mapped for writing),
+/// and while it lasts every `open` for writing and every truncation of the
+/// file — by any process, this one included — waits until the lease is let
+/// go, and this process is sent SIGIO. SIGIO's default action ends the
+/// process, so the bytes are never seen changing; the file is therefore
+/// mapped only while SIGIO has its default action and is not blocked in
+/// the calling thread (a program that handles or ignores SIGIO gets
+/// `EBUSY` and reads the file instead). The lease-holder must not open the
+/// file for writing itself while the mapping lives.
+///
+/// # Errors
+/// `ENODEV` for a file that is not regular or is empty, `EFBIG` for one
+/// too large to map, `EBUSY` when SIGIO is handled, ignored or blocked;
+/// the errno of `fcntl(F_SETLEASE)` (`EAGAIN` when the file is open for
+/// writing, `EACCES` when this process may not lease it, `EINVAL` where
+/// leases are not supported), `fstat` or `mmap`. Callers fall back to
+/// reading the file.
+pub(crate) fn map_leased(file: File, populate: bool) -> io::Result<Mmap> {
+    if !sigio_ends_process() {
+        return Err(errno(libc::EBUSY));
+    }
+    // SAFETY: `file` is open for the call; F_SETLEASE takes an int.
+    if unsafe { libc::fcntl(file.as_raw_fd(), libc::F_SETLEASE, libc::F_RDLCK) } != 0 {
+        return Err(io::Error::last_os_error());
+    }
+    // Under the lease, the size cannot change any more.
+    let metadata = file.metadata()?;
+    if !metadata.is_file() || metadata.len() == 0 {
+        return Err(errno(libc::ENODEV));
+    }
+    let len = usize::try_from(metadata.len())
+        .ok()
+        .filter(|&len| isize::try_from(len).is_ok())
+        .ok_or_else(|| errno(libc::EFBIG))?;
+    let flags = if populate {
+        libc::MAP_PRIVATE | libc::MAP_POPULATE
+    } else {
+        libc::MAP_PRIVATE
+    };
+    // SAFETY: a new private read-only mapping at an address the kernel
+    // picks; it aliases no Rust memory. The file stays open (and leased)
+    // beside it.
+    let ptr = unsafe {
+        libc::mmap(
+            core::ptr::null_mut(),
+            len,
+            libc::PROT_READ,
+            flags,
+            file.as_raw_fd(),
+            0,
+        )
+    };
+    if ptr == libc::MAP_FAILED {
+        return Err(io::Error::last_os_error());
+    }
+    let ptr = NonNull::new(ptr).ok_or_else(|| errno(libc::ENOMEM))?;
+    Ok(Mmap {
+        ptr,
+        len,
+        _lease: Some(file),
+    })
+}
+
+/// Whether SIGIO has its default action (ending the process) and is not
+/// blocked in the calling thread.
+fn sigio_ends_process() -> bool {
+    // SAFETY: all-zero bytes are a valid `sigaction` and `sigset_t` (plain
+    // C structs of integers, pointers and integer arrays).
+    let (mut action, mut mask): (libc::sigaction, libc::sigset_t) =
+        unsafe { (core::mem::zeroed(), core::mem::zeroed()) };
+    // SAFETY: a null new action only reads the current one into `action`,
+    // a valid writable struct.
+    if unsafe { libc::sigaction(libc::SIGIO, core::ptr::null(), &mut action) } != 0 {
+        return false;
+    }
+    // SAFETY: a null new set only reads the calling thread's mask into
+    // `mask`, a valid writable set.
+    if unsafe { libc::pthread_sigmask(libc::SIG_BLOCK, core::ptr::null(), &mut mask) } != 0 {
+        return false;
+    }
+    // SAFETY: `mask` is an initialised set.
+    let blocked = unsafe { libc::sigismember(&mask, libc::SIGIO) };
+    action.sa_sigaction == libc::SIG_DFL && blocked == 0
 }
 
 fn zeroed_statfs() -> libc::statfs {

@@ -11,8 +11,10 @@
 //! module's in order — libbpf's rule.
 
 use crate::btf::Btf;
+use crate::endian::{Be, Endian, Le, Order};
 use crate::id::{Kind, TypeId};
 use crate::reloc::{Candidate, essential_name};
+use crate::wire::{INFO_KIND_MASK, INFO_KIND_SHIFT};
 use alloc::vec::Vec;
 use hashbrown::HashMap;
 
@@ -66,6 +68,59 @@ impl Prefixes {
     }
 }
 
+/// The cheap tests a target's type must pass before its name is looked
+/// up: a name, a kind that can be a candidate, and a name whose first two
+/// bytes start a wanted name.
+struct Filter<'f, 'b> {
+    btf: &'f Btf<'b>,
+    /// Whether kind `k` (the info word's 7 kind bits) is wanted.
+    kinds: [bool; 128],
+    starts: &'f Prefixes,
+}
+
+impl Filter<'_, '_> {
+    /// Calls `keep` with the id of every own type that passes, in id
+    /// order. With an id index, reads only each record's name offset and
+    /// info word, in place (the records' sizes are in the index); without
+    /// one, walks the records.
+    fn each<O: Order>(&self, keep: &mut impl FnMut(TypeId)) {
+        let btf = self.btf;
+        let first = btf.first_id().get();
+        let Some((offsets, types)) = btf.indexed_records() else {
+            for ty in btf.types() {
+                if self.passes(ty.name_offset().get(), ty.kind().get().into()) {
+                    keep(ty.id());
+                }
+            }
+            return;
+        };
+        for (i, &at) in offsets.iter().enumerate() {
+            let at = at as usize;
+            let Some(head) = types.get(at..at.wrapping_add(8)) else {
+                continue;
+            };
+            let word = |w: usize| {
+                let mut b = [0u8; 4];
+                if let Some(src) = head.get(w..w + 4) {
+                    b.copy_from_slice(src);
+                }
+                O::u32(b)
+            };
+            let kind = (word(4) >> INFO_KIND_SHIFT) & INFO_KIND_MASK;
+            if self.passes(word(0), kind) {
+                keep(TypeId::new(first.wrapping_add(i as u32)));
+            }
+        }
+    }
+
+    #[inline(always)]
+    fn passes(&self, name_off: u32, kind: u32) -> bool {
+        name_off != 0
+            && self.kinds.get(kind as usize).copied().unwrap_or(false)
+            && self.starts.may_start(self.btf.str_tail(name_off))
+    }
+}
+
 /// Every own type of each target whose essential name is one of the
 /// names asked for, by name.
 pub(crate) struct Found<'n> {
@@ -104,19 +159,22 @@ impl<'n> Found<'n> {
             starts.insert(n);
         }
         for (t, btf) in targets.iter().enumerate() {
-            for ty in btf.types() {
-                let off = ty.name_offset().get();
-                if off == 0
-                    || kinds & 1 << (ty.kind().get() & 127) == 0
-                    || !starts.may_start(btf.str_tail(off))
-                {
-                    continue;
-                }
+            let filter = Filter {
+                btf,
+                kinds: core::array::from_fn(|k| kinds & 1 << k != 0),
+                starts: &starts,
+            };
+            let mut keep = |id: TypeId| {
+                let Ok(ty) = btf.type_by_id(id) else { return };
                 if let Some(&i) = map.get(essential_name(ty.name_bytes()))
                     && let Some(slot) = ids.get_mut(i).and_then(|per| per.get_mut(t))
                 {
-                    slot.push(ty.id());
+                    slot.push(id);
                 }
+            };
+            match btf.endian() {
+                Endian::Little => filter.each::<Le>(&mut keep),
+                Endian::Big => filter.each::<Be>(&mut keep),
             }
         }
         Found { names: map, ids }
