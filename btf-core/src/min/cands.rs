@@ -83,43 +83,77 @@ impl Filter<'_, '_> {
     /// order. With an id index, reads only each record's name offset and
     /// info word, in place (the records' sizes are in the index); without
     /// one, walks the records.
+    ///
+    /// The kinds of consecutive records follow no pattern a branch
+    /// predictor learns, and about a quarter of vmlinux's pass the kind
+    /// test: tested with a branch, a mispredicted jump on most records
+    /// costs more than the rest of the scan. So each block of records is
+    /// first compacted, without a branch, into the indexes of those with a
+    /// name and a wanted kind; only those names are then read, and that
+    /// test almost always fails, which the predictor learns.
     fn each<O: Order>(&self, keep: &mut impl FnMut(TypeId)) {
         let btf = self.btf;
         let first = btf.first_id().get();
         let Some((offsets, types)) = btf.indexed_records() else {
             for ty in btf.types() {
-                if self.passes(ty.name_offset().get(), ty.kind().get().into()) {
+                let (off, kind) = (ty.name_offset().get(), ty.kind().get());
+                if off != 0 && self.kind_wanted(kind.into()) && self.name_may_match(off) {
                     keep(ty.id());
                 }
             }
             return;
         };
-        for (i, &at) in offsets.iter().enumerate() {
-            let at = at as usize;
-            let Some(head) = types.get(at..at.wrapping_add(8)) else {
-                continue;
-            };
-            let word = |w: usize| {
-                let mut b = [0u8; 4];
-                if let Some(src) = head.get(w..w + 4) {
-                    b.copy_from_slice(src);
+        let word = |at: usize| {
+            let mut b = [0u8; 4];
+            if let Some(src) = types.get(at..at.wrapping_add(4)) {
+                b.copy_from_slice(src);
+            }
+            O::u32(b)
+        };
+        let mut picked = [0u32; BLOCK];
+        for (block, chunk) in offsets.chunks(BLOCK).enumerate() {
+            let base = block * BLOCK;
+            let mut n = 0usize;
+            for (i, &at) in chunk.iter().enumerate() {
+                let at = at as usize;
+                let kind = (word(at.wrapping_add(4)) >> INFO_KIND_SHIFT) & INFO_KIND_MASK;
+                let pass = (word(at) != 0) & self.kind_wanted(kind);
+                // Always written, kept only when it passes: no branch on
+                // the kind. `n <= i < BLOCK`, so the slot exists.
+                if let Some(slot) = picked.get_mut(n) {
+                    *slot = i as u32;
                 }
-                O::u32(b)
-            };
-            let kind = (word(4) >> INFO_KIND_SHIFT) & INFO_KIND_MASK;
-            if self.passes(word(0), kind) {
-                keep(TypeId::new(first.wrapping_add(i as u32)));
+                n += usize::from(pass);
+            }
+            for &i in picked.get(..n).unwrap_or_default() {
+                let Some(&at) = chunk.get(i as usize) else {
+                    continue;
+                };
+                if self.name_may_match(word(at as usize)) {
+                    let index = base + i as usize;
+                    keep(TypeId::new(first.wrapping_add(index as u32)));
+                }
             }
         }
     }
 
     #[inline(always)]
-    fn passes(&self, name_off: u32, kind: u32) -> bool {
-        name_off != 0
-            && self.kinds.get(kind as usize).copied().unwrap_or(false)
-            && self.starts.may_start(self.btf.str_tail(name_off))
+    fn kind_wanted(&self, kind: u32) -> bool {
+        // In bounds: the table has 128 entries.
+        self.kinds
+            .get((kind & 127) as usize)
+            .copied()
+            .unwrap_or(false)
+    }
+
+    #[inline(always)]
+    fn name_may_match(&self, name_off: u32) -> bool {
+        self.starts.may_start(self.btf.str_tail(name_off))
     }
 }
+
+/// Records per block of [`Filter::each`]'s compaction.
+const BLOCK: usize = 512;
 
 /// Every own type of each target whose essential name is one of the
 /// names asked for, by name.

@@ -3,6 +3,7 @@
 //! `bpftool gen min_core_btf` writes it, for vmlinux or for a module's BTF
 //! split on it (see `btf_core::min`).
 
+use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use btf_core::Btf;
@@ -78,8 +79,25 @@ fn read_input(path: &Path, whole: bool) -> Result<Input, Failure> {
     Ok(Input::Read(source::read_file(path)?))
 }
 
+/// Writes `bytes` to `path` in one write. An existing regular file is
+/// overwritten in place and then cut to length, rather than truncated
+/// first: its blocks are reused instead of freed and allocated again
+/// (which on ext4 also starts a flush when the file is closed, and with
+/// `discard` waits for the device).
 fn write(path: &Path, bytes: &[u8]) -> Result<(), Failure> {
-    std::fs::write(path, bytes).map_err(|e| Failure::Message(format!("{}: {e}", path.display())))
+    let failed = |e: std::io::Error| Failure::Message(format!("{}: {e}", path.display()));
+    let mut file = std::fs::OpenOptions::new()
+        .write(true)
+        .create(true)
+        .truncate(false)
+        .open(path)
+        .map_err(failed)?;
+    file.write_all(bytes).map_err(failed)?;
+    let metadata = file.metadata().map_err(failed)?;
+    if metadata.is_file() && metadata.len() != bytes.len() as u64 {
+        file.set_len(bytes.len() as u64).map_err(failed)?;
+    }
+    Ok(())
 }
 
 /// Minimises the target BTF for the objects, writes it, and says what was
