@@ -98,8 +98,10 @@ mod tests {
         writer.write_all(b"d").unwrap();
         drop(writer);
         assert_eq!(&*MappedFile::open(&path, false).unwrap(), b"abcd");
-        // Empty, and not a regular file.
+        // The lease ended with the mapping: were it still held, this open
+        // for writing would wait for it and end this process with SIGIO.
         std::fs::write(&path, b"").unwrap();
+        // Empty, and not a regular file.
         let err = MappedFile::open(&path, false).unwrap_err();
         assert_eq!(err.raw_os_error(), Some(libc::ENODEV), "{err}");
         std::fs::remove_file(&path).unwrap();
