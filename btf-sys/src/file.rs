@@ -21,7 +21,9 @@ use crate::sys;
 /// not lease it (another user's file without `CAP_LEASE`), or the file
 /// system or `/proc/sys/fs/leases-enable` does not allow leases — and when
 /// SIGIO is handled, ignored or blocked in this process, so that the lease
-/// could not end it.
+/// could not end it. A program that changes SIGIO's disposition (or blocks
+/// it in every thread) while it holds a `MappedFile` gives that up: the
+/// kernel then breaks the lease after `/proc/sys/fs/lease-break-time`.
 pub struct MappedFile(sys::Mmap);
 
 impl MappedFile {

@@ -580,7 +580,11 @@ pub(crate) fn map_vmlinux() -> io::Result<Mmap> {
 /// mapped only while SIGIO has its default action and is not blocked in
 /// the calling thread (a program that handles or ignores SIGIO gets
 /// `EBUSY` and reads the file instead). The lease-holder must not open the
-/// file for writing itself while the mapping lives.
+/// file for writing itself while the mapping lives, and must leave SIGIO's
+/// default action in place meanwhile: a process that ignores, handles or
+/// blocks it everywhere after mapping would see the kernel break the lease
+/// after `/proc/sys/fs/lease-break-time` (45 s by default) and let the
+/// writer in. The `btf` tool does neither.
 ///
 /// # Errors
 /// `ENODEV` for a file that is not regular or is empty, `EFBIG` for one
