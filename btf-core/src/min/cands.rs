@@ -24,47 +24,81 @@ pub(crate) fn kinds_compat(a: Kind, b: Kind) -> bool {
     a == b || (any_enum(a) && any_enum(b))
 }
 
-/// The first two bytes of the names wanted, as a set of 65536 bits
-/// (a one-byte name counts its NUL as the second byte).
+/// The starts of the names wanted: for names of four bytes or more, their
+/// first four bytes, hashed into a set of 65536 bits; for shorter ones,
+/// their first two bytes as a set of 65536 bits (a one-byte name counts
+/// its NUL as the second byte). A type whose name can be one of them (or
+/// a flavour of one, `name___suffix`) starts with the same bytes.
 struct Prefixes {
-    bits: Vec<u64>,
+    /// Hashed first four bytes of the names of four bytes or more.
+    long: Vec<u64>,
+    /// First two bytes of the shorter names.
+    short: Vec<u64>,
+    any_short: bool,
 }
 
 impl Default for Prefixes {
     fn default() -> Self {
         Prefixes {
-            bits: alloc::vec![0; 1024],
+            long: alloc::vec![0; 1024],
+            short: alloc::vec![0; 1024],
+            any_short: false,
         }
     }
 }
 
+/// Sets bit `k` of a 65536-bit set.
+fn set_bit(bits: &mut [u64], k: usize) {
+    if let Some(w) = bits.get_mut(k / 64) {
+        *w |= 1 << (k % 64);
+    }
+}
+
+/// Whether bit `k` of a 65536-bit set is set.
+fn has_bit(bits: &[u64], k: usize) -> bool {
+    bits.get(k / 64).is_some_and(|w| w & (1 << (k % 64)) != 0)
+}
+
 impl Prefixes {
-    fn key(s: &[u8]) -> usize {
+    fn key2(s: &[u8]) -> usize {
         let a = s.first().copied().unwrap_or(0);
         let b = s.get(1).copied().unwrap_or(0);
         usize::from(a) << 8 | usize::from(b)
     }
 
-    fn insert(&mut self, name: &[u8]) {
-        let mut set = |k: usize| {
-            if let Some(w) = self.bits.get_mut(k / 64) {
-                *w |= 1 << (k % 64);
+    /// The first four bytes (zeros past the end), hashed to 16 bits.
+    fn key4(s: &[u8]) -> usize {
+        let b = match s.first_chunk::<4>() {
+            Some(b) => *b,
+            None => {
+                let mut b = [0u8; 4];
+                for (d, s) in b.iter_mut().zip(s) {
+                    *d = *s;
+                }
+                b
             }
         };
-        set(Self::key(name));
+        (u32::from_le_bytes(b).wrapping_mul(0x9e37_79b1) >> 16) as usize
+    }
+
+    fn insert(&mut self, name: &[u8]) {
+        if name.len() >= 4 {
+            set_bit(&mut self.long, Self::key4(name));
+            return;
+        }
+        self.any_short = true;
+        set_bit(&mut self.short, Self::key2(name));
         // A flavour of a one-byte name (`a___v2`) has `_` second.
         if let [a] = name {
-            set(Self::key(&[*a, b'_']));
+            set_bit(&mut self.short, Self::key2(&[*a, b'_']));
         }
     }
 
     /// Whether a name whose string section tail is `tail` may be one of
     /// the names wanted (or a flavour of one).
     fn may_start(&self, tail: &[u8]) -> bool {
-        let k = Self::key(tail);
-        self.bits
-            .get(k / 64)
-            .is_some_and(|w| w & (1 << (k % 64)) != 0)
+        has_bit(&self.long, Self::key4(tail))
+            || (self.any_short && has_bit(&self.short, Self::key2(tail)))
     }
 }
 
@@ -250,5 +284,35 @@ impl<'n> Found<'n> {
             }
         }
         out
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Prefixes;
+    use alloc::string::String;
+
+    #[test]
+    fn prefixes_pass_every_wanted_name_and_its_flavours() {
+        let mut p = Prefixes::default();
+        for name in [&b"a"[..], b"xyz", b"task_struct", b"pid_t"] {
+            p.insert(name);
+        }
+        // Tails as in a string section: the name, its NUL, what follows.
+        for tail in [
+            &b"a\0next"[..],
+            b"a___v2\0",
+            b"xyz\0",
+            b"xyz___old\0",
+            b"task_struct\0",
+            b"task_struct___v2\0",
+            b"pid_t\0",
+            b"pid_t___x",
+        ] {
+            assert!(p.may_start(tail), "{}", String::from_utf8_lossy(tail));
+        }
+        for tail in [&b"b\0"[..], b"yz\0", b"sk_buff\0", b""] {
+            assert!(!p.may_start(tail), "{}", String::from_utf8_lossy(tail));
+        }
     }
 }
