@@ -507,9 +507,9 @@ impl Mmap {
         // held under a read lease for as long as it is mapped, which the
         // kernel grants only while no one has it open for writing, and
         // which holds off every later open for writing and truncation until
-        // this process lets go or is ended by the SIGIO that announces them
-        // (see `map_leased`); the file's size is read under the lease, so
-        // no page of the mapping lies past its end.
+        // this process lets go or is ended by the SIGKILL that announces
+        // them (see `map_leased`); the file's size is read under the lease,
+        // so no page of the mapping lies past its end.
         unsafe { core::slice::from_raw_parts(self.ptr.as_ptr().cast::<u8>(), self.len) }
     }
 }
@@ -567,6 +567,19 @@ pub(crate) fn map_vmlinux() -> io::Result<Mmap> {
     })
 }
 
+/// The local file systems on which a read lease holds off every writer
+/// (`f_type` of `statfs`, from `include/uapi/linux/magic.h`): ext2/3/4,
+/// XFS, Btrfs, F2FS and tmpfs. On a network or FUSE file system another
+/// machine or a daemon can change a file without breaking a local lease,
+/// and on overlayfs the lower layer can change beneath it; there files are
+/// read, not mapped.
+const LEASE_HOLDS_ON: [i64; 5] = [0xef53, 0x5846_5342, 0x9123_683e, 0xf2f5_2010, 0x0102_1994];
+
+/// `F_SETSIG` (`include/uapi/asm-generic/fcntl.h`; the `libc` crate has it
+/// only for some targets). Only PA-RISC, which Rust does not target, has
+/// another value.
+const F_SETSIG: libc::c_int = 10;
+
 /// Maps a whole regular file read-only, with its pages mapped up front
 /// when `populate` (for bytes that are all about to be read), under a read
 /// lease held until the mapping drops.
@@ -574,30 +587,39 @@ pub(crate) fn map_vmlinux() -> io::Result<Mmap> {
 /// The lease is what makes the mapping sound: the kernel grants it only
 /// while no one has the file open for writing (nor mapped for writing),
 /// and while it lasts every `open` for writing and every truncation of the
-/// file — by any process, this one included — waits until the lease is let
-/// go, and this process is sent SIGIO. SIGIO's default action ends the
-/// process, so the bytes are never seen changing; the file is therefore
-/// mapped only while SIGIO has its default action and is not blocked in
-/// the calling thread (a program that handles or ignores SIGIO gets
-/// `EBUSY` and reads the file instead). The lease-holder must not open the
-/// file for writing itself while the mapping lives, and must leave SIGIO's
-/// default action in place meanwhile: a process that ignores, handles or
-/// blocks it everywhere after mapping would see the kernel break the lease
-/// after `/proc/sys/fs/lease-break-time` (45 s by default) and let the
-/// writer in. The `btf` tool does neither.
+/// file — by any process, this one included — waits until the lease is
+/// let go, and the kernel signals this process. The signal is set to
+/// SIGKILL (`F_SETSIG`), which no handler, mask or `SIG_IGN` can stop, so
+/// the process ends before any writer goes on and the bytes are never seen
+/// changing, whatever the program does with its signals. Only files on a
+/// local file system where a lease binds every writer are mapped
+/// ([`LEASE_HOLDS_ON`]).
 ///
 /// # Errors
-/// `ENODEV` for a file that is not regular or is empty, `EFBIG` for one
-/// too large to map, `EBUSY` when SIGIO is handled, ignored or blocked;
-/// the errno of `fcntl(F_SETLEASE)` (`EAGAIN` when the file is open for
-/// writing, `EACCES` when this process may not lease it, `EINVAL` where
-/// leases are not supported), `fstat` or `mmap`. Callers fall back to
-/// reading the file.
+/// `ENODEV` for a file that is not regular, is empty, or lies on another
+/// file system; `EFBIG` for one too large to map; the errno of
+/// `fcntl(F_SETLEASE)` (`EAGAIN` when the file is open for writing,
+/// `EACCES` when this process may not lease it, `EINVAL` where leases are
+/// not supported), `F_SETSIG`, `fstatfs`, `fstat` or `mmap`. Callers fall
+/// back to reading the file.
 pub(crate) fn map_leased(file: File, populate: bool) -> io::Result<Mmap> {
-    if !sigio_ends_process() {
-        return Err(errno(libc::EBUSY));
+    let mut fs = zeroed_statfs();
+    // SAFETY: `file` is open for the call and `fs` is a writable `statfs`
+    // that fstatfs fills.
+    if unsafe { libc::fstatfs(file.as_raw_fd(), &mut fs) } != 0 {
+        return Err(io::Error::last_os_error());
     }
-    // SAFETY: `file` is open for the call; F_SETLEASE takes an int.
+    #[allow(clippy::unnecessary_cast)] // `f_type`'s integer type differs per target
+    if !LEASE_HOLDS_ON.contains(&(fs.f_type as i64)) {
+        return Err(errno(libc::ENODEV));
+    }
+    // The lease-break signal first, so that no lease exists without it.
+    // SAFETY: `file` is open for the call; F_SETSIG takes an int.
+    if unsafe { libc::fcntl(file.as_raw_fd(), F_SETSIG, libc::SIGKILL) } != 0 {
+        return Err(io::Error::last_os_error());
+    }
+    // SAFETY: `file` is open for the call; F_SETLEASE takes an int. It
+    // makes this process the file's owner, whom the lease break signals.
     if unsafe { libc::fcntl(file.as_raw_fd(), libc::F_SETLEASE, libc::F_RDLCK) } != 0 {
         return Err(io::Error::last_os_error());
     }
@@ -637,28 +659,6 @@ pub(crate) fn map_leased(file: File, populate: bool) -> io::Result<Mmap> {
         len,
         _lease: Some(file),
     })
-}
-
-/// Whether SIGIO has its default action (ending the process) and is not
-/// blocked in the calling thread.
-fn sigio_ends_process() -> bool {
-    // SAFETY: all-zero bytes are a valid `sigaction` and `sigset_t` (plain
-    // C structs of integers, pointers and integer arrays).
-    let (mut action, mut mask): (libc::sigaction, libc::sigset_t) =
-        unsafe { (core::mem::zeroed(), core::mem::zeroed()) };
-    // SAFETY: a null new action only reads the current one into `action`,
-    // a valid writable struct.
-    if unsafe { libc::sigaction(libc::SIGIO, core::ptr::null(), &mut action) } != 0 {
-        return false;
-    }
-    // SAFETY: a null new set only reads the calling thread's mask into
-    // `mask`, a valid writable set.
-    if unsafe { libc::pthread_sigmask(libc::SIG_BLOCK, core::ptr::null(), &mut mask) } != 0 {
-        return false;
-    }
-    // SAFETY: `mask` is an initialised set.
-    let blocked = unsafe { libc::sigismember(&mask, libc::SIGIO) };
-    action.sa_sigaction == libc::SIG_DFL && blocked == 0
 }
 
 fn zeroed_statfs() -> libc::statfs {
