@@ -58,6 +58,7 @@
 
 mod check;
 mod error;
+mod file;
 mod id;
 mod ids;
 mod info;
@@ -70,6 +71,7 @@ mod sys;
 
 pub use check::{load_btf_checked, running_kernel_profile};
 pub use error::{Alloc, Command, Error};
+pub use file::MappedFile;
 pub use id::BtfId;
 pub use ids::{BtfIds, OpenBtfs, btf_ids, open_btf, open_btfs};
 pub use info::{BtfInfo, BtfObject, btf_info, read_btf};
@@ -93,5 +95,6 @@ const _: () = {
     send_sync::<BtfFd>();
     send_sync::<BorrowedBtfFd<'static>>();
     send_sync::<KernelBytes>();
+    send_sync::<MappedFile>();
     send_sync::<Error>();
 };

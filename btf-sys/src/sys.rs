@@ -476,11 +476,17 @@ pub(crate) const VMLINUX_PATH: &str = "/sys/kernel/btf/vmlinux";
 /// `SYSFS_MAGIC` from `include/uapi/linux/magic.h`.
 const SYSFS_MAGIC: i64 = 0x6265_6572;
 
-/// A read-only private mapping of `/sys/kernel/btf/vmlinux`.
+/// A read-only private mapping of `/sys/kernel/btf/vmlinux`
+/// ([`map_vmlinux`]) or of a regular file held under a read lease
+/// ([`map_leased`]).
 #[derive(Debug)]
 pub(crate) struct Mmap {
     ptr: NonNull<c_void>,
     len: usize,
+    /// The file whose read lease keeps the mapped bytes unchanged (see
+    /// [`map_leased`]); closed, which ends the lease, only after `Drop`
+    /// has unmapped (fields drop after `drop` runs).
+    _lease: Option<File>,
 }
 
 // SAFETY: the mapping is read-only memory owned by this value alone; sharing
@@ -494,17 +500,24 @@ impl Mmap {
     /// The mapped bytes, exactly the file's size.
     pub(crate) fn as_slice(&self) -> &[u8] {
         // SAFETY: `ptr` is a live PROT_READ mapping of at least `len` bytes
-        // (mmap rounds up to pages) that lasts until `self` drops. Its pages
-        // are the kernel's read-only `.BTF` section (the file was checked to
-        // be sysfs's `btf/vmlinux`, which maps exactly that), so the bytes
-        // never change while the slice is borrowed.
+        // (mmap rounds up to pages) that lasts until `self` drops. The bytes
+        // never change while the slice is borrowed: either its pages are
+        // the kernel's read-only `.BTF` section (the file was checked to be
+        // sysfs's `btf/vmlinux`, which maps exactly that), or the file is
+        // held under a read lease for as long as it is mapped, which the
+        // kernel grants only while no one has it open for writing, and
+        // which holds off every later open for writing and truncation until
+        // this process lets go or is ended by the SIGKILL that announces
+        // them (see `map_leased`); the file's size is read under the lease,
+        // so no page of the mapping lies past its end.
         unsafe { core::slice::from_raw_parts(self.ptr.as_ptr().cast::<u8>(), self.len) }
     }
 }
 
 impl Drop for Mmap {
     fn drop(&mut self) {
-        // SAFETY: `ptr`/`len` are exactly the mapping made in `map_vmlinux`,
+        // SAFETY: `ptr`/`len` are exactly the mapping made in `map_vmlinux`
+        // or `map_leased`,
         // unmapped once, here; no borrow of it outlives `self`.
         unsafe { libc::munmap(self.ptr.as_ptr(), self.len) };
     }
@@ -547,7 +560,105 @@ pub(crate) fn map_vmlinux() -> io::Result<Mmap> {
         return Err(io::Error::last_os_error());
     }
     let ptr = NonNull::new(ptr).ok_or_else(|| errno(libc::ENOMEM))?;
-    Ok(Mmap { ptr, len })
+    Ok(Mmap {
+        ptr,
+        len,
+        _lease: None,
+    })
+}
+
+/// The local file systems on which a read lease holds off every writer
+/// (`f_type` of `statfs`, from `include/uapi/linux/magic.h`): ext2/3/4,
+/// XFS, Btrfs, F2FS and tmpfs. On a network or FUSE file system another
+/// machine or a daemon can change a file without breaking a local lease,
+/// and on overlayfs the lower layer can change beneath it; there files are
+/// read, not mapped.
+const LEASE_HOLDS_ON: [i64; 5] = [0xef53, 0x5846_5342, 0x9123_683e, 0xf2f5_2010, 0x0102_1994];
+
+/// `F_SETSIG` (`include/uapi/asm-generic/fcntl.h`; the `libc` crate has it
+/// only for some targets). Only PA-RISC, which Rust does not target, has
+/// another value.
+const F_SETSIG: libc::c_int = 10;
+
+/// Maps a whole regular file read-only, with its pages mapped up front
+/// when `populate` (for bytes that are all about to be read), under a read
+/// lease held until the mapping drops.
+///
+/// The lease is what makes the mapping sound: the kernel grants it only
+/// while no one has the file open for writing (nor mapped for writing),
+/// and while it lasts every `open` for writing and every truncation of the
+/// file — by any process, this one included — waits until the lease is
+/// let go, and the kernel signals this process. The signal is set to
+/// SIGKILL (`F_SETSIG`), which no handler, mask or `SIG_IGN` can stop, so
+/// the process ends before any writer goes on and the bytes are never seen
+/// changing, whatever the program does with its signals. Only files on a
+/// local file system where a lease binds every writer are mapped
+/// ([`LEASE_HOLDS_ON`]).
+///
+/// # Errors
+/// `ENODEV` for a file that is not regular, is empty, or lies on another
+/// file system; `EFBIG` for one too large to map; the errno of
+/// `fcntl(F_SETLEASE)` (`EAGAIN` when the file is open for writing,
+/// `EACCES` when this process may not lease it, `EINVAL` where leases are
+/// not supported), `F_SETSIG`, `fstatfs`, `fstat` or `mmap`. Callers fall
+/// back to reading the file.
+pub(crate) fn map_leased(file: File, populate: bool) -> io::Result<Mmap> {
+    let mut fs = zeroed_statfs();
+    // SAFETY: `file` is open for the call and `fs` is a writable `statfs`
+    // that fstatfs fills.
+    if unsafe { libc::fstatfs(file.as_raw_fd(), &mut fs) } != 0 {
+        return Err(io::Error::last_os_error());
+    }
+    #[allow(clippy::unnecessary_cast)] // `f_type`'s integer type differs per target
+    if !LEASE_HOLDS_ON.contains(&(fs.f_type as i64)) {
+        return Err(errno(libc::ENODEV));
+    }
+    // The lease-break signal first, so that no lease exists without it.
+    // SAFETY: `file` is open for the call; F_SETSIG takes an int.
+    if unsafe { libc::fcntl(file.as_raw_fd(), F_SETSIG, libc::SIGKILL) } != 0 {
+        return Err(io::Error::last_os_error());
+    }
+    // SAFETY: `file` is open for the call; F_SETLEASE takes an int. It
+    // makes this process the file's owner, whom the lease break signals.
+    if unsafe { libc::fcntl(file.as_raw_fd(), libc::F_SETLEASE, libc::F_RDLCK) } != 0 {
+        return Err(io::Error::last_os_error());
+    }
+    // Under the lease, the size cannot change any more.
+    let metadata = file.metadata()?;
+    if !metadata.is_file() || metadata.len() == 0 {
+        return Err(errno(libc::ENODEV));
+    }
+    let len = usize::try_from(metadata.len())
+        .ok()
+        .filter(|&len| isize::try_from(len).is_ok())
+        .ok_or_else(|| errno(libc::EFBIG))?;
+    let flags = if populate {
+        libc::MAP_PRIVATE | libc::MAP_POPULATE
+    } else {
+        libc::MAP_PRIVATE
+    };
+    // SAFETY: a new private read-only mapping at an address the kernel
+    // picks; it aliases no Rust memory. The file stays open (and leased)
+    // beside it.
+    let ptr = unsafe {
+        libc::mmap(
+            core::ptr::null_mut(),
+            len,
+            libc::PROT_READ,
+            flags,
+            file.as_raw_fd(),
+            0,
+        )
+    };
+    if ptr == libc::MAP_FAILED {
+        return Err(io::Error::last_os_error());
+    }
+    let ptr = NonNull::new(ptr).ok_or_else(|| errno(libc::ENOMEM))?;
+    Ok(Mmap {
+        ptr,
+        len,
+        _lease: Some(file),
+    })
 }
 
 fn zeroed_statfs() -> libc::statfs {

@@ -79,7 +79,11 @@
 //! Every object is relocated again against the output and each
 //! relocation compared with the full BTF's: same values, poisoning,
 //! sizes, and the same candidate (through [`Minimized::origin`]). A
-//! difference is [`MinError::Inexact`], never a wrong file.
+//! difference is [`MinError::Inexact`], never a wrong file. A relocation
+//! that repeats an earlier one of its object (same type, access string
+//! and kind, its type's candidates unchanged since) is resolved once in
+//! each pass: by libbpf's rules it gives the same values again (see
+//! `Repeats` in the source).
 
 mod cands;
 mod emit;
@@ -90,7 +94,7 @@ pub use error::MinError;
 
 use crate::btf::Btf;
 use crate::ext::{BpfObject, CoreRelo, CoreReloKind};
-use crate::id::{Kind, TypeId};
+use crate::id::{Kind, StrOffset, TypeId};
 use crate::reloc::{Candidate, Resolution, Session, Targets, essential_name, relocate_object};
 use alloc::format;
 use alloc::string::String;
@@ -179,6 +183,75 @@ struct Reference {
     shadows: Vec<(Key, bool)>,
 }
 
+/// Tells a repeat: a relocation with the type, access string and kind of
+/// one resolved before in the same object, while its type's candidates
+/// are still what that one left (in an object, `BPF_CORE_READ` of one
+/// field in many places gives many; the 558 relocations of eight kernel
+/// selftests are 108 distinct ones). A repeat is not resolved again,
+/// neither against the full BTF nor, in the check, against the output:
+/// it would give what the first gave and change nothing.
+///
+/// A resolution reads the relocation (not its instruction) and its
+/// type's candidates, which only a resolution of that type changes, and
+/// only when some candidates matched and others did not: libbpf's rule
+/// then keeps, in order, the ones that matched. Right after such a
+/// resolution, resolving it again matches each candidate left, keeps them
+/// all, and takes the same first one, so every value is the same (only
+/// the list of candidates tried, recorded by the first, is shorter); when
+/// it dropped none, the candidates are as before and all of it is the
+/// same. What a repeat would mark is what its first marked.
+#[derive(Default)]
+struct Repeats {
+    /// Per local type, how many resolutions have dropped candidates.
+    generation: hashbrown::HashMap<TypeId, u32>,
+    /// Per (type, access string, kind): the relocation resolved, and its
+    /// type's generation after it.
+    seen: hashbrown::HashMap<(TypeId, StrOffset, CoreReloKind), (usize, u32)>,
+}
+
+impl Repeats {
+    fn generation(&self, id: TypeId) -> u32 {
+        self.generation.get(&id).copied().unwrap_or(0)
+    }
+
+    /// The index of the relocation `relo` repeats, if it does.
+    fn repeat_of(&self, relo: &CoreRelo) -> Option<usize> {
+        let key = (relo.type_id, relo.access_str_off, relo.kind);
+        let generation = self.generation(relo.type_id);
+        self.seen
+            .get(&key)
+            .filter(|&&(_, g)| g == generation)
+            .map(|&(first, _)| first)
+    }
+
+    /// Notes that relocation `index`, `relo`, resolved to `res`.
+    fn resolved(&mut self, relo: &CoreRelo, index: usize, res: &Resolution) {
+        let dropped = res.target.is_some() && res.tried.iter().any(|(_, why)| why.is_some());
+        let generation = self.generation.entry(relo.type_id).or_insert(0);
+        if dropped {
+            *generation = generation.wrapping_add(1);
+        }
+        let key = (relo.type_id, relo.access_str_off, relo.kind);
+        self.seen.insert(key, (index, *generation));
+    }
+}
+
+/// Whether two resolutions against the same BTF agree in every value
+/// (not in the candidates they tried).
+fn same_values(a: &Resolution, b: &Resolution) -> bool {
+    a.kind == b.kind
+        && a.target == b.target
+        && a.orig_val == b.orig_val
+        && a.new_val == b.new_val
+        && a.poison == b.poison
+        && a.validate == b.validate
+        && a.fail_memsz_adjust == b.fail_memsz_adjust
+        && a.orig_size == b.orig_size
+        && a.new_size == b.new_size
+        && a.orig_type_id == b.orig_type_id
+        && a.new_type_id == b.new_type_id
+}
+
 /// A relocation resolved against vmlinux's candidates only, with a
 /// module present: the output must not let module types of the name
 /// join or replace them.
@@ -254,16 +327,30 @@ impl<'t> Minimizer<'t> {
                     }
                 }
             }
-            let mut refs = Vec::new();
+            let mut refs: Vec<Reference> = Vec::new();
+            let mut last = Repeats::default();
             for site in obj.core_relos() {
                 let section = site.program().index();
                 for (insn, _, relo) in site.iter() {
+                    if let Some(first) = last.repeat_of(&relo)
+                        && let Some(resolution) = refs.get(first).map(|r| r.resolution.clone())
+                    {
+                        refs.push(Reference {
+                            section,
+                            insn,
+                            relo,
+                            resolution,
+                            shadows: Vec::new(),
+                        });
+                        continue;
+                    }
                     let resolution = match session.resolve(&relo) {
                         Ok(r) => r,
                         Err(e) => return Err(reloc_failure(&reference, obj, i, e)),
                     };
                     let shadows =
                         self.record(&session, &relo, &resolution, &mut marks, &mut guards)?;
+                    last.resolved(&relo, refs.len(), &resolution);
                     refs.push(Reference {
                         section,
                         insn,
@@ -580,7 +667,18 @@ fn check(
     };
     for (i, (obj, refs)) in objects.iter().zip(references).enumerate() {
         let mut session = Session::new(&targets, obj.btf(), obj.endian());
+        let mut repeats = Repeats::default();
         for (n, r) in refs.iter().enumerate() {
+            // A repeat here gives what its first gave here, which was
+            // compared with the first's full resolution: skipped when its
+            // own full resolution has the same values.
+            if let Some(first) = repeats.repeat_of(&r.relo)
+                && refs
+                    .get(first)
+                    .is_some_and(|f| same_values(&f.resolution, &r.resolution))
+            {
+                continue;
+            }
             let got = session
                 .resolve(&r.relo)
                 .map_err(|error| MinError::MinimalFails {
@@ -588,6 +686,7 @@ fn check(
                     relocation: n,
                     error,
                 })?;
+            repeats.resolved(&r.relo, n, &got);
             if let Some(what) = difference(&r.resolution, &got, marks, &origin) {
                 let section = obj
                     .program_by_index(r.section)

@@ -3,12 +3,13 @@
 //! `bpftool gen min_core_btf` writes it, for vmlinux or for a module's BTF
 //! split on it (see `btf_core::min`).
 
+use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use btf_core::Btf;
 use btf_core::ext::BpfObject;
-use btf_core::min::{Form, MinError, Minimizer};
-use btf_sys::{Kernel, Linux};
+use btf_core::min::{Form, MinError, Minimized, Minimizer};
+use btf_sys::{Kernel, KernelBytes, Linux, MappedFile};
 
 use crate::Failure;
 use crate::source;
@@ -37,20 +38,66 @@ fn btf_of<'b>(what: &str, bytes: &'b [u8]) -> Result<&'b [u8], Failure> {
     }
 }
 
-/// A target BTF's bytes: the running kernel's vmlinux mapped, not copied,
-/// where the kernel allows it (6.16+); any other file read.
-fn read_target(path: &Path) -> Result<Box<dyn std::ops::Deref<Target = [u8]>>, Failure> {
+/// An input's bytes: a regular file mapped (see [`MappedFile`]), the
+/// running kernel's vmlinux mapped where the kernel allows it (6.16+), or
+/// anything else read (and decompressed) into memory.
+enum Input {
+    Mapped(MappedFile),
+    Kernel(KernelBytes),
+    Read(Vec<u8>),
+}
+
+impl std::ops::Deref for Input {
+    type Target = [u8];
+
+    fn deref(&self) -> &[u8] {
+        match self {
+            Input::Mapped(map) => map,
+            Input::Kernel(bytes) => bytes,
+            Input::Read(bytes) => bytes,
+        }
+    }
+}
+
+/// Maps or reads an input: `whole` when every byte of it is about to be
+/// read (a target BTF), not for a BPF object, of which only the BTF
+/// sections and headers are.
+fn read_input(path: &Path, whole: bool) -> Result<Input, Failure> {
     if path == Path::new(RUNNING) {
         let bytes = Linux
             .sysfs_vmlinux()
             .map_err(|e| Failure::Message(format!("{RUNNING}: {e}")))?;
-        return Ok(Box::new(bytes));
+        return Ok(Input::Kernel(bytes));
     }
-    Ok(Box::new(source::read_file(path)?))
+    if let Ok(map) = MappedFile::open(path, whole)
+        && source::Compression::detect(&map).is_none()
+    {
+        return Ok(Input::Mapped(map));
+    }
+    // Compressed, or not mappable (a pipe, a file open for writing, ...):
+    // read as every other command reads it.
+    Ok(Input::Read(source::read_file(path)?))
 }
 
+/// Writes `bytes` to `path` in one write. An existing regular file is
+/// overwritten in place and then cut to length, rather than truncated
+/// first: its blocks are reused instead of freed and allocated again
+/// (which on ext4 also starts a flush when the file is closed, and with
+/// `discard` waits for the device).
 fn write(path: &Path, bytes: &[u8]) -> Result<(), Failure> {
-    std::fs::write(path, bytes).map_err(|e| Failure::Message(format!("{}: {e}", path.display())))
+    let failed = |e: std::io::Error| Failure::Message(format!("{}: {e}", path.display()));
+    let mut file = std::fs::OpenOptions::new()
+        .write(true)
+        .create(true)
+        .truncate(false)
+        .open(path)
+        .map_err(failed)?;
+    file.write_all(bytes).map_err(failed)?;
+    let metadata = file.metadata().map_err(failed)?;
+    if metadata.is_file() && metadata.len() != bytes.len() as u64 {
+        file.set_len(bytes.len() as u64).map_err(failed)?;
+    }
+    Ok(())
 }
 
 /// Minimises the target BTF for the objects, writes it, and says what was
@@ -62,9 +109,62 @@ pub(crate) fn run(args: &Args<'_>) -> Result<(), Failure> {
             "--split writes a minimal base and a minimal split: it needs --base (the vmlinux --btf is split on)".into(),
         ));
     }
+    // The inputs are let go (unmapped, their leases ended) before the
+    // output is written, which may be one of them.
+    let min = minimise(args)?;
+    let btf_name = args.btf.unwrap_or(Path::new(RUNNING)).display().to_string();
+    let base = base_of(args);
+    // One write to stdout, after one write per output file.
+    let mut report = match (args.split, min.splits.first()) {
+        (Some(base_out), Some(split)) => {
+            write(base_out, &min.btf)?;
+            write(args.out, split)?;
+            format!(
+                "wrote {} ({} bytes) split on {} ({} bytes): {} types\n",
+                args.out.display(),
+                split.len(),
+                base_out.display(),
+                min.btf.len(),
+                min.type_count()
+            )
+        }
+        _ => {
+            write(args.out, &min.btf)?;
+            format!(
+                "wrote {}: {} types, {} bytes\n",
+                args.out.display(),
+                min.type_count(),
+                min.btf.len()
+            )
+        }
+    };
+    let objects = args.objects.len();
+    report.push_str(&format!(
+        "{} relocations of {} object{} resolve against it as against {}\n",
+        min.relocations(),
+        objects,
+        if objects == 1 { "" } else { "s" },
+        match base {
+            Some(base) => format!("{} then {}", base.display(), btf_name),
+            None => btf_name,
+        }
+    ));
+    print!("{report}");
+    Ok(())
+}
+
+/// The base the target is split on: `--base`, or the running vmlinux for
+/// a module from /sys/kernel/btf (as `btf dump` takes it).
+fn base_of<'a>(args: &Args<'a>) -> Option<&'a Path> {
+    args.base
+        .or_else(|| (args.btf.is_some_and(source::is_sysfs_module)).then_some(Path::new(RUNNING)))
+}
+
+/// Maps or reads the inputs, parses them and minimises the target.
+fn minimise(args: &Args<'_>) -> Result<Minimized, Failure> {
     let mut files = Vec::with_capacity(args.objects.len());
     for path in args.objects {
-        files.push((path.display().to_string(), source::read_file(path)?));
+        files.push((path.display().to_string(), read_input(path, false)?));
     }
     let mut objects = Vec::with_capacity(files.len());
     for (name, bytes) in &files {
@@ -73,7 +173,7 @@ pub(crate) fn run(args: &Args<'_>) -> Result<(), Failure> {
     }
     let btf_path = args.btf.unwrap_or(Path::new(RUNNING));
     let btf_name = btf_path.display().to_string();
-    let btf_bytes = read_target(btf_path)?;
+    let btf_bytes = read_input(btf_path, true)?;
     let named = |e: MinError| match e {
         MinError::Reloc { object, failure } => {
             let name = files.get(object).map_or("?", |(n, _)| n.as_str());
@@ -81,12 +181,7 @@ pub(crate) fn run(args: &Args<'_>) -> Result<(), Failure> {
         }
         other => Failure::Message(other.to_string()),
     };
-    // A module from /sys/kernel/btf is split on the running vmlinux, as
-    // `btf dump` takes it.
-    let base = args
-        .base
-        .or_else(|| (args.btf.is_some_and(source::is_sysfs_module)).then_some(Path::new(RUNNING)));
-    let min = match base {
+    match base_of(args) {
         None => {
             let vmlinux = Btf::parse(btf_of(&btf_name, &btf_bytes)?).map_err(|e| {
                 Failure::Message(format!(
@@ -98,11 +193,11 @@ pub(crate) fn run(args: &Args<'_>) -> Result<(), Failure> {
                     "{btf_name}: split BTF needs --base"
                 )));
             }
-            Minimizer::new(&vmlinux).run(&objects).map_err(named)?
+            Minimizer::new(&vmlinux).run(&objects).map_err(named)
         }
         Some(base_path) => {
             let base_name = base_path.display().to_string();
-            let base_bytes = read_target(base_path)?;
+            let base_bytes = read_input(base_path, true)?;
             let vmlinux = Btf::parse(btf_of(&base_name, &base_bytes)?)
                 .map_err(|e| Failure::Message(format!("{base_name} (the base): {e}")))?;
             let module = Btf::parse_split(btf_of(&btf_name, &btf_bytes)?, &vmlinux)
@@ -120,41 +215,7 @@ pub(crate) fn run(args: &Args<'_>) -> Result<(), Failure> {
                 .with_module(name, &module)
                 .form(form)
                 .run(&objects)
-                .map_err(named)?
-        }
-    };
-    match (args.split, min.splits.first()) {
-        (Some(base_out), Some(split)) => {
-            write(base_out, &min.btf)?;
-            write(args.out, split)?;
-            println!(
-                "wrote {} ({} bytes) split on {} ({} bytes): {} types",
-                args.out.display(),
-                split.len(),
-                base_out.display(),
-                min.btf.len(),
-                min.type_count()
-            );
-        }
-        _ => {
-            write(args.out, &min.btf)?;
-            println!(
-                "wrote {}: {} types, {} bytes",
-                args.out.display(),
-                min.type_count(),
-                min.btf.len()
-            );
+                .map_err(named)
         }
     }
-    println!(
-        "{} relocations of {} object{} resolve against it as against {}",
-        min.relocations(),
-        objects.len(),
-        if objects.len() == 1 { "" } else { "s" },
-        match base {
-            Some(base) => format!("{} then {}", base.display(), btf_name),
-            None => btf_name,
-        }
-    );
-    Ok(())
 }
