@@ -402,6 +402,14 @@ impl<'a> Ctx<'a, '_> {
         }
     }
 
+    /// Whether own string `off` is known to be a C identifier (a cheap
+    /// [`Ctx::identifier`] that may say `false` of one).
+    #[inline(always)]
+    fn known_identifier(&self, off: u32) -> bool {
+        off.checked_sub(self.str_start)
+            .is_some_and(|rel| self.idents.known(rel as usize))
+    }
+
     /// [`Ctx::name_valid`] of a name not known valid.
     #[inline(never)]
     fn name_valid_slow(&self, off: u32, dot_ok: bool) -> bool {
@@ -498,8 +506,7 @@ fn run(
         slots: Vec::new(),
         idents: names::Identifiers::new(strings, p.relaxed_names(), p.ksym_name_len()),
     };
-    // The kernel's own BTF skips the resolve pass: no slots, and the type
-    // tag pass reads the records.
+    // The kernel's own BTF skips the resolve pass: no slots.
     let user = p.loader == Loader::User;
     let flow = meta::check_all(&mut ctx, user, sink);
     if flow.is_ok() {
@@ -510,7 +517,7 @@ fn run(
             Ok(())
         };
         if flow.is_ok() {
-            let _ = resolve::check_type_tags(&ctx, user.then_some(&slots[..]), sink);
+            let _ = resolve::check_type_tags(&ctx, sink);
         }
     }
     sink.faults.iter().map(|&f| ctx.reject(f)).collect()
