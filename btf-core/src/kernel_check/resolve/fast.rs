@@ -401,7 +401,7 @@ impl<'a> Fast<'_, 'a, '_> {
         let vlen = t.vlen() as usize;
         let size = t.st();
         let members = t.elems::<12>(vlen);
-        if members.len() != vlen || !self.prefetch(members.iter().map(|m| words3(t.e, m)[1])) {
+        if members.len() != vlen {
             return false;
         }
         for m in members {
@@ -420,23 +420,6 @@ impl<'a> Fast<'_, 'a, '_> {
             }
         }
         true
-    }
-
-    /// Reads the slots of `ids`, and of what those that are resolved
-    /// modifiers resolved to, before any is checked: without a branch on
-    /// what is read, the reads overlap, and the checks then find them
-    /// cached. `false` when one is [`ODD`] (the blob then is).
-    #[inline(always)]
-    fn prefetch(&self, ids: impl Iterator<Item = u32>) -> bool {
-        let mut odd = false;
-        for id in ids {
-            let s = self.slot(id).unwrap_or(Slot::VOID);
-            let follow = is_modifier(s.kind()) & s.ready();
-            let target = (s.payload().wrapping_sub(1) as usize) * usize::from(follow);
-            let t = self.slots.get(target).copied().unwrap_or(Slot::VOID);
-            odd |= (s.0 & KIND == ODD) | (t.0 & KIND == ODD);
-        }
-        !odd
     }
 
     /// Each kind's `check_member` / `check_kflag_member`, as
