@@ -59,20 +59,24 @@
 //! order decides which errno a blob with several faults gets, and
 //! [`Btf::parse`] refuses some blobs before the kernel's first fault. It
 //! runs in O(size of the blob) with at most three allocations (a record
-//! offset per type, a 12-byte resolve slot per type for [`Loader::User`],
-//! a bit per string byte), no recursion, and no allocation per type. The
+//! offset per type, a 4-byte resolve slot per type for [`Loader::User`],
+//! a bit per string byte) and a fourth (a 12-byte slot per type) only
+//! when the resolve pass's fast path gives up, no allocation per type,
+//! and no recursion deeper than the kernel's resolve stack (32). The
 //! string section is classified once, 64 bytes at a time, into a bitmap
-//! of the strings that are identifiers, so that a name costs one bit; the
-//! resolve pass resolves FUNCs, and PTRs, modifiers and structs whose
-//! references need nothing pushed, without the stack, and leaves
-//! everything else (from the start, nothing changed) to the kernel's
-//! depth-first walk. On the running kernel's vmlinux (126K types) that is
-//! about 38 million instructions with the kernel's rules for its own BTF
-//! ([`Loader::Kernel`]) and 73 million with the resolve pass (callgrind),
-//! against 30 million for libbpf's `btf__new`, which checks far less. In
-//! time, the kernel's rules check vmlinux faster than `btf__new` parses
-//! it (about 1.2–1.3×); the resolve pass makes it about twice
-//! `btf__new`'s time (`benches/README.md`, group `kernel_check_vmlinux`).
+//! of the strings that are identifiers, so that a name costs one bit. The
+//! resolve pass first runs a fast path over the 4-byte slots that does
+//! what the kernel's walk does, in its order, and only says "nothing to
+//! report"; at anything else (a fault, a push the walk would refuse) it
+//! changes nothing the walk reads, and the walk then runs from the start
+//! and reports as the kernel does. On the running kernel's vmlinux (126K
+//! types) that is about 38 million instructions with the kernel's rules
+//! for its own BTF ([`Loader::Kernel`]) and 67 million with the resolve
+//! pass (callgrind), against 30 million for libbpf's `btf__new`, which
+//! checks far less. In time, the kernel's rules check vmlinux about as
+//! fast as `btf__new` parses it or faster; the resolve pass still makes
+//! it take longer than `btf__new` (`benches/README.md`, group
+//! `kernel_check_vmlinux`).
 
 mod header;
 pub mod limits;
@@ -279,6 +283,8 @@ struct Sink {
     all: bool,
     limit: usize,
     faults: Vec<Fault>,
+    /// Whether the resolve pass's fast path answered (no walk ran).
+    fast_path: bool,
 }
 
 /// Returned when the sink wants no more faults.
@@ -574,6 +580,7 @@ pub fn check_bytes(
         all: false,
         limit: 1,
         faults: Vec::new(),
+        fast_path: false,
     };
     match run(data, base, p, &mut sink).into_iter().next() {
         Some(r) => Err(r),
@@ -600,6 +607,7 @@ pub fn check_bytes_all(
         all: true,
         limit: limit.clamp(1, limits::MAX_REPORTS),
         faults: Vec::new(),
+        fast_path: false,
     };
     run(data, base, p, &mut sink)
 }

@@ -2,10 +2,10 @@
 //! `resolve` and `check_member`) and the type tag pass
 //! (`btf_check_type_tags`).
 //!
-//! The pass first tries its fast path ([`fast`]): every type in id order
-//! over a 4-byte [`Slot`] per type, for a blob whose references point at
-//! types already resolved, or need one type resolved on the spot. It
-//! answers only "nothing to report", and gives up at anything else.
+//! The pass first tries its fast path ([`fast`]): the walk's own order
+//! (every type in id order, a pushed type resolved on the spot,
+//! depth-first) over a 4-byte [`Slot`] per type. It answers only "nothing
+//! to report", and gives up at anything else.
 //!
 //! The walk then runs from the start: depth-first with an explicit stack
 //! of [`MAX_RESOLVE_DEPTH`] vertices, as the kernel does, over a 12-byte
@@ -1042,6 +1042,7 @@ pub(super) fn check_all(
     sink: &mut Sink,
 ) -> Result<(), Stop> {
     if fast::all_resolve(ctx, slots, sink) {
+        sink.fast_path = true;
         return Ok(());
     }
     let mut walk: alloc::vec::Vec<WalkSlot> = (0..slots.len())

@@ -690,3 +690,90 @@ pub(super) fn all_resolve(ctx: &Ctx<'_, '_>, slots: &mut [Slot], sink: &Sink) ->
     }
     true
 }
+
+#[cfg(test)]
+mod tests {
+    use crate::Endian;
+    use crate::kernel_check::{Errno, KernelProfile, Loader, Rule, Sink, run};
+    use crate::testing::RawBlob;
+    use alloc::vec::Vec;
+
+    const INT: u8 = 1;
+    const PTR: u8 = 2;
+    const ARRAY: u8 = 3;
+    const STRUCT: u8 = 4;
+    const TYPEDEF: u8 = 8;
+    const VOLATILE: u8 = 9;
+    const CONST: u8 = 10;
+    const FUNC: u8 = 12;
+    const PROTO: u8 = 13;
+
+    /// The first fault (rule, errno, id) of `bytes` under the user loader,
+    /// and whether the fast path answered.
+    fn check(bytes: &[u8]) -> (Option<(Rule, Errno, Option<u32>)>, bool) {
+        let p = KernelProfile::new(6, 18)
+            .with_endian(Endian::Little)
+            .with_loader(Loader::User);
+        let mut sink = Sink {
+            all: false,
+            limit: 1,
+            faults: Vec::new(),
+            fast_path: false,
+        };
+        let first = run(bytes, None, &p, &mut sink)
+            .first()
+            .map(|r| (r.rule, r.errno, r.id));
+        (first, sink.fast_path)
+    }
+
+    /// Forward references the walk pushes, several deep, in every mode:
+    /// the fast path resolves them and answers.
+    #[test]
+    fn resolves_forward_references() {
+        let mut b = RawBlob::new(Endian::Little);
+        let (s, m, t, f, x) = (b.str("s"), b.str("m"), b.str("t"), b.str("f"), b.str("x"));
+        b.ty(s, STRUCT, false, 1, 8).words(&[m, 2, 0]); // [1] struct s { [2] m; }
+        b.ty(s, STRUCT, false, 2, 8).words(&[m, 3, 0, m, 7, 32]); // [2] { t m; int[1] m; }
+        b.ty(t, TYPEDEF, false, 0, 4); // [3] typedef [4] t
+        b.ty(0, CONST, false, 0, 5); // [4] const [5]
+        b.ty(0, INT, false, 0, 4).word(32); // [5] int
+        b.ty(0, PTR, false, 0, 1); // [6] struct s * (a sink: not pushed)
+        b.ty(0, ARRAY, false, 0, 0).words(&[5, 5, 1]); // [7] int[1]
+        b.ty(0, PROTO, false, 1, 0).words(&[x, 9]); // [8] void (const t *x)
+        b.ty(0, PTR, false, 0, 10); // [9] ptr to [10]
+        b.ty(0, CONST, false, 0, 3); // [10] const t
+        b.ty(f, FUNC, false, 0, 8); // [11] f
+        assert_eq!(check(&b.build()), (None, true));
+    }
+
+    /// A push the walk refuses (33 deep, a loop) and a fault: the fast path
+    /// gives up, and the walk reports as the kernel does.
+    #[test]
+    fn gives_up_to_the_walk() {
+        let mut deep = RawBlob::new(Endian::Little);
+        deep.ty(0, INT, false, 0, 4).word(32);
+        for i in 0..33u32 {
+            deep.ty(0, VOLATILE, false, 0, if i == 32 { 1 } else { i + 3 });
+        }
+        assert_eq!(
+            check(&deep.build()),
+            (Some((Rule::ResolveDepth, Errno::TooBig, Some(2))), false)
+        );
+        let mut ring = RawBlob::new(Endian::Little);
+        let (m, t) = (ring.str("m"), ring.str("t"));
+        ring.ty(0, STRUCT, false, 1, 4).words(&[m, 2, 0]); // [1] { t m; }
+        ring.ty(t, TYPEDEF, false, 0, 1); // [2] typedef [1] t: a loop
+        assert_eq!(
+            check(&ring.build()),
+            (Some((Rule::LoopDetected, Errno::Exist, Some(1))), false)
+        );
+        let mut wide = RawBlob::new(Endian::Little);
+        let m = wide.str("m");
+        wide.ty(0, INT, false, 0, 4).word(32);
+        wide.ty(0, STRUCT, false, 1, 2).words(&[m, 1, 0]); // int in 2 bytes
+        assert_eq!(
+            check(&wide.build()),
+            (Some((Rule::MemberExceeds, Errno::Inval, Some(2))), false)
+        );
+    }
+}
