@@ -523,7 +523,8 @@ fn run(
             Ok(())
         };
         if flow.is_ok() {
-            let _ = resolve::check_type_tags(&ctx, sink);
+            let fast = sink.fast_path.then_some(&slots[..]);
+            let _ = resolve::check_type_tags(&ctx, fast, sink);
         }
     }
     sink.faults.iter().map(|&f| ctx.reject(f)).collect()

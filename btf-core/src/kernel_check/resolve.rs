@@ -1103,14 +1103,28 @@ fn walk_all(ctx: &Ctx<'_, '_>, slots: &mut [WalkSlot], sink: &mut Sink) -> Resul
 }
 
 /// `btf_check_type_tags`: in every chain of modifiers, TYPE_TAGs come
-/// first, and no chain is longer than 32.
-pub(super) fn check_type_tags(ctx: &Ctx<'_, '_>, sink: &mut Sink) -> Result<(), Stop> {
+/// first, and no chain is longer than 32. `slots`, when the resolve pass's
+/// fast path answered, tell which own types are modifiers, so that only
+/// their records are read.
+pub(super) fn check_type_tags(
+    ctx: &Ctx<'_, '_>,
+    slots: Option<&[Slot]>,
+    sink: &mut Sink,
+) -> Result<(), Stop> {
     let info = |id: u32| -> Option<(Kind, u32)> { ctx.by_id(id).map(|t| (kind(t), t.st())) };
     let at = |id: u32| ctx.by_id(id).map_or(0, |t| t.at);
     let start = if ctx.base.is_some() { ctx.first_id } else { 1 };
     let total = ctx.total_ids();
     let mut good = start - 1;
     for i in start..total {
+        if let Some(slots) = slots
+            && let Some(s) = i
+                .checked_sub(ctx.first_id)
+                .and_then(|x| slots.get(x as usize))
+            && !s.is_modifier()
+        {
+            continue;
+        }
         let Some((mut k, mut st)) = info(i) else {
             return sink.report(Fault::new(Rule::InvalidTypeId, Errno::Inval, Some(i), 0));
         };
