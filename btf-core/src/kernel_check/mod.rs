@@ -71,7 +71,7 @@
 //! changes nothing the walk reads, and the walk then runs from the start
 //! and reports as the kernel does. On the running kernel's vmlinux (126K
 //! types) that is about 38 million instructions with the kernel's rules
-//! for its own BTF ([`Loader::Kernel`]) and 67 million with the resolve
+//! for its own BTF ([`Loader::Kernel`]) and 64 million with the resolve
 //! pass (callgrind), against 30 million for libbpf's `btf__new`, which
 //! checks far less. In time, the kernel's rules check vmlinux about as
 //! fast as `btf__new` parses it or faster; the resolve pass still makes
