@@ -73,10 +73,10 @@
 //! types) that is about 38 million instructions with the kernel's rules
 //! for its own BTF ([`Loader::Kernel`]) and 64 million with the resolve
 //! pass (callgrind), against 30 million for libbpf's `btf__new`, which
-//! checks far less. In time, the kernel's rules check vmlinux about as
-//! fast as `btf__new` parses it or faster; the resolve pass still makes
-//! it take longer than `btf__new` (`benches/README.md`, group
-//! `kernel_check_vmlinux`).
+//! checks far less. In time, the kernel's rules check vmlinux faster than
+//! `btf__new` parses it (about 1.1–1.2×); the resolve pass still makes it
+//! take 1.3–1.9× `btf__new`'s time, depending on the machine's load
+//! (`benches/README.md`, group `kernel_check_vmlinux`).
 
 mod header;
 pub mod limits;

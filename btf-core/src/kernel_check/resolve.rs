@@ -1104,8 +1104,9 @@ fn walk_all(ctx: &Ctx<'_, '_>, slots: &mut [WalkSlot], sink: &mut Sink) -> Resul
 
 /// `btf_check_type_tags`: in every chain of modifiers, TYPE_TAGs come
 /// first, and no chain is longer than 32. `slots`, when the resolve pass's
-/// fast path answered, tell which own types are modifiers, so that only
-/// their records are read.
+/// fast path answered (so that none is [`fast`]'s ODD and each holds its
+/// record's kind), tell which own types are modifiers, so that only their
+/// records are read.
 pub(super) fn check_type_tags(
     ctx: &Ctx<'_, '_>,
     slots: Option<&[Slot]>,
