@@ -60,20 +60,24 @@
 //! order decides which errno a blob with several faults gets, and
 //! [`Btf::parse`] refuses some blobs before the kernel's first fault. It
 //! runs in O(size of the blob) with at most three allocations (a record
-//! offset per type, a 12-byte resolve slot per type for [`Loader::User`],
-//! a bit per string byte), no recursion, and no allocation per type. The
+//! offset per type, a 4-byte resolve slot per type for [`Loader::User`],
+//! a bit per string byte) and a fourth (a 12-byte slot per type) only
+//! when the resolve pass's fast path gives up, no allocation per type,
+//! and no recursion deeper than the kernel's resolve stack (32). The
 //! string section is classified once, 64 bytes at a time, into a bitmap
-//! of the strings that are identifiers, so that a name costs one bit; the
-//! resolve pass resolves FUNCs, and PTRs, modifiers and structs whose
-//! references need nothing pushed, without the stack, and leaves
-//! everything else (from the start, nothing changed) to the kernel's
-//! depth-first walk. On the running kernel's vmlinux (126K types) that is
-//! about 38 million instructions with the kernel's rules for its own BTF
-//! ([`Loader::Kernel`]) and 73 million with the resolve pass (callgrind),
-//! against 30 million for libbpf's `btf__new`, which checks far less. In
-//! time, the kernel's rules check vmlinux faster than `btf__new` parses
-//! it (about 1.2–1.3×); the resolve pass makes it about twice
-//! `btf__new`'s time (`benches/README.md`, group `kernel_check_vmlinux`).
+//! of the strings that are identifiers, so that a name costs one bit. The
+//! resolve pass first runs a fast path over the 4-byte slots that does
+//! what the kernel's walk does, in its order, and only says "nothing to
+//! report"; at anything else (a fault, a push the walk would refuse) it
+//! changes nothing the walk reads, and the walk then runs from the start
+//! and reports as the kernel does. On the running kernel's vmlinux (126K
+//! types) that is about 38 million instructions with the kernel's rules
+//! for its own BTF ([`Loader::Kernel`]) and 64 million with the resolve
+//! pass (callgrind), against 30 million for libbpf's `btf__new`, which
+//! checks far less. In time, the kernel's rules check vmlinux faster than
+//! `btf__new` parses it (about 1.1–1.2×); the resolve pass still makes it
+//! take 1.3–1.9× `btf__new`'s time, depending on the machine's load
+//! (`benches/README.md`, group `kernel_check_vmlinux`).
 
 mod header;
 pub mod limits;
@@ -295,6 +299,8 @@ struct Sink {
     all: bool,
     limit: usize,
     faults: Vec<Fault>,
+    /// Whether the resolve pass's fast path answered (no walk ran).
+    fast_path: bool,
 }
 
 /// Returned when the sink wants no more faults.
@@ -418,6 +424,14 @@ impl<'a> Ctx<'a, '_> {
         }
     }
 
+    /// Whether own string `off` is known to be a C identifier (a cheap
+    /// [`Ctx::identifier`] that may say `false` of one).
+    #[inline(always)]
+    fn known_identifier(&self, off: u32) -> bool {
+        off.checked_sub(self.str_start)
+            .is_some_and(|rel| self.idents.known(rel as usize))
+    }
+
     /// [`Ctx::name_valid`] of a name not known valid.
     #[inline(never)]
     fn name_valid_slow(&self, off: u32, dot_ok: bool) -> bool {
@@ -514,8 +528,7 @@ fn run(
         slots: Vec::new(),
         idents: names::Identifiers::new(strings, p.relaxed_names(), p.ksym_name_len()),
     };
-    // The kernel's own BTF skips the resolve pass: no slots, and the type
-    // tag pass reads the records.
+    // The kernel's own BTF skips the resolve pass: no slots.
     let user = p.loader == Loader::User;
     let flow = meta::check_all(&mut ctx, user, sink);
     if flow.is_ok() {
@@ -526,7 +539,8 @@ fn run(
             Ok(())
         };
         if flow.is_ok() {
-            let _ = resolve::check_type_tags(&ctx, user.then_some(&slots[..]), sink);
+            let fast = sink.fast_path.then_some(&slots[..]);
+            let _ = resolve::check_type_tags(&ctx, fast, sink);
         }
     }
     sink.faults.iter().map(|&f| ctx.reject(f)).collect()
@@ -583,6 +597,7 @@ pub fn check_bytes(
         all: false,
         limit: 1,
         faults: Vec::new(),
+        fast_path: false,
     };
     match run(data, base, p, &mut sink).into_iter().next() {
         Some(r) => Err(r),
@@ -609,6 +624,7 @@ pub fn check_bytes_all(
         all: true,
         limit: limit.clamp(1, limits::MAX_REPORTS),
         faults: Vec::new(),
+        fast_path: false,
     };
     run(data, base, p, &mut sink)
 }

@@ -2,13 +2,23 @@
 //! `resolve` and `check_member`) and the type tag pass
 //! (`btf_check_type_tags`).
 //!
-//! Depth-first with an explicit stack of [`MAX_RESOLVE_DEPTH`] vertices,
-//! as the kernel does, over a 12-byte [`Slot`] per own type (kind, state,
-//! `size_or_type`, and what it resolved to). A root whose references need
-//! nothing pushed (every FUNC; most PTRs, modifiers and structs) is
-//! resolved without the stack by code that does what the walk would and
-//! changes nothing when the case is not that simple, so that the walk
-//! then runs from the start and reports as the kernel does.
+//! The pass first tries its fast path ([`fast`]): the walk's own order
+//! (every type in id order, a pushed type resolved on the spot,
+//! depth-first) over a 4-byte [`Slot`] per type. It answers only "nothing
+//! to report", and gives up at anything else.
+//!
+//! The walk then runs from the start: depth-first with an explicit stack
+//! of [`MAX_RESOLVE_DEPTH`] vertices, as the kernel does, over a 12-byte
+//! [`WalkSlot`] per own type (kind, state, `size_or_type`, and what it
+//! resolved to). A root whose references need nothing pushed (every FUNC;
+//! most PTRs, modifiers and structs) is resolved without the stack by
+//! code that does what the walk would and changes nothing when the case
+//! is not that simple, so that the walk then runs from the start and
+//! reports as the kernel does.
+
+mod fast;
+
+pub(crate) use fast::Slot;
 
 use super::limits::MAX_RESOLVE_DEPTH;
 use super::meta::member_bit_offset;
@@ -37,9 +47,8 @@ fn kind(t: Rec<'_>) -> Kind {
     Kind::new(t.kind())
 }
 
-/// What the resolve pass keeps of each own type: 12 bytes, so that
-/// following a reference touches one small slot rather than the record
-/// (on vmlinux, 1.5 MB of slots against 3 MB of records).
+/// What the walk keeps of each own type: 12 bytes, so that following a
+/// reference touches one small slot rather than the record.
 ///
 /// `st` is the record's `size_or_type`, except for a FUNC_PROTO (whose
 /// `size_or_type` the pass reads from the record): there it is what a FUNC
@@ -52,16 +61,16 @@ fn kind(t: Rec<'_>) -> Kind {
 /// 0, keep data there instead: the INT data word, and the vlen of a
 /// STRUCT, UNION or FUNC_PROTO.
 #[derive(Clone, Copy)]
-pub(crate) struct Slot {
+struct WalkSlot {
     st: u32,
     res: u32,
     kind: Kind,
     state: u8,
 }
 
-impl Slot {
-    /// The slot of record `t` (its bytes end where the record ends).
-    pub(crate) fn of(t: Rec<'_>) -> Slot {
+impl WalkSlot {
+    /// The slot of record `t`.
+    fn of(t: Rec<'_>) -> WalkSlot {
         let kind = Kind::new(t.kind());
         let (st, res) = match kind {
             Kind::INT => (t.st(), t.extra(0)),
@@ -69,7 +78,7 @@ impl Slot {
             Kind::FUNC_PROTO => (first_unnamed_param(t), t.vlen()),
             _ => (t.st(), 0),
         };
-        Slot {
+        WalkSlot {
             st,
             res,
             kind,
@@ -126,7 +135,7 @@ fn first_unnamed_param(t: Rec<'_>) -> u32 {
         .map_or(0, |i| i as u32 + 1)
 }
 
-/// A type as the resolve pass sees it (see [`Slot`] for `st` and `aux`).
+/// A type as the walk sees it (see [`WalkSlot`] for `st` and `aux`).
 #[derive(Clone, Copy)]
 struct Info {
     kind: Kind,
@@ -186,7 +195,7 @@ fn int_is_regular(data: u32) -> bool {
 
 struct Env<'c, 'a, 'p> {
     ctx: &'c Ctx<'a, 'p>,
-    slots: &'c mut [Slot],
+    slots: &'c mut [WalkSlot],
     stack: [Vertex; MAX_RESOLVE_DEPTH],
     top: usize,
     mode: Mode,
@@ -209,7 +218,7 @@ impl<'a> Env<'_, 'a, '_> {
     fn info(&self, id: u32) -> Option<Info> {
         // `idx(0)` is `None`: ids start at 1.
         match self.idx(id) {
-            Some(i) => self.slots.get(i).map(Slot::info),
+            Some(i) => self.slots.get(i).map(WalkSlot::info),
             None => self.base_info(id),
         }
     }
@@ -226,7 +235,7 @@ impl<'a> Env<'_, 'a, '_> {
         }
         self.by_id(id).map(|t| Info {
             resolved: true,
-            ..Slot::of(t).info()
+            ..WalkSlot::of(t).info()
         })
     }
 
@@ -264,7 +273,7 @@ impl<'a> Env<'_, 'a, '_> {
             return 0;
         }
         match self.idx(id) {
-            Some(i) => self.slots.get(i).map_or(0, Slot::resolved_id),
+            Some(i) => self.slots.get(i).map_or(0, WalkSlot::resolved_id),
             None => self.base_resolved_id(id),
         }
     }
@@ -284,7 +293,7 @@ impl<'a> Env<'_, 'a, '_> {
     #[inline(always)]
     fn resolved_size(&self, id: u32) -> u32 {
         match self.idx(id) {
-            Some(i) => self.slots.get(i).map_or(0, Slot::resolved_size),
+            Some(i) => self.slots.get(i).map_or(0, WalkSlot::resolved_size),
             None => self
                 .ctx
                 .base
@@ -500,7 +509,7 @@ impl<'a> Env<'_, 'a, '_> {
     /// to that sized type, without the stack. `false` (nothing changed)
     /// when the case is not that simple; [`Env::resolve`] then handles it.
     #[inline]
-    fn resolve_simple_ref(&mut self, i: usize, slot: Slot) -> bool {
+    fn resolve_simple_ref(&mut self, i: usize, slot: WalkSlot) -> bool {
         let ptr = slot.kind == Kind::PTR;
         if !ptr && !is_modifier(slot.kind) {
             return false;
@@ -541,7 +550,7 @@ impl<'a> Env<'_, 'a, '_> {
     /// member type needs pushing or a member fails; [`Env::resolve`] then
     /// does it all again and reports the failure.
     #[inline]
-    fn resolve_simple_struct(&mut self, i: usize, id: u32, slot: Slot) -> bool {
+    fn resolve_simple_struct(&mut self, i: usize, id: u32, slot: WalkSlot) -> bool {
         if !is_struct(slot.kind) {
             return false;
         }
@@ -1025,12 +1034,25 @@ fn enum_kflag_member(raw: u32, struct_size: u32, m: impl Fn(Rule) -> Fault) -> R
 }
 
 /// `btf_check_all_types`: resolves every own type that needs it and checks
-/// every FUNC_PROTO.
+/// every FUNC_PROTO. `slots` are the meta pass's, one per own type; the
+/// fast path spends them.
 pub(super) fn check_all(
     ctx: &Ctx<'_, '_>,
     slots: &mut [Slot],
     sink: &mut Sink,
 ) -> Result<(), Stop> {
+    if fast::all_resolve(ctx, slots, sink) {
+        sink.fast_path = true;
+        return Ok(());
+    }
+    let mut walk: alloc::vec::Vec<WalkSlot> = (0..slots.len())
+        .map(|i| ctx.own(i).map_or(WalkSlot::of(Rec::VOID), WalkSlot::of))
+        .collect();
+    walk_all(ctx, &mut walk, sink)
+}
+
+/// [`check_all`] by the kernel's walk.
+fn walk_all(ctx: &Ctx<'_, '_>, slots: &mut [WalkSlot], sink: &mut Sink) -> Result<(), Stop> {
     let n = slots.len();
     let mut env = Env {
         ctx,
@@ -1081,26 +1103,29 @@ pub(super) fn check_all(
 }
 
 /// `btf_check_type_tags`: in every chain of modifiers, TYPE_TAGs come
-/// first, and no chain is longer than 32. Own types are read from their
-/// `slots` when the resolve pass made them, else from their records (a
-/// slot's `size_or_type` is a record's but for FUNC_PROTO, which no chain
-/// follows).
+/// first, and no chain is longer than 32. `slots`, when the resolve pass's
+/// fast path answered (so that none is [`fast`]'s ODD and each holds its
+/// record's kind), tell which own types are modifiers, so that only their
+/// records are read.
 pub(super) fn check_type_tags(
     ctx: &Ctx<'_, '_>,
     slots: Option<&[Slot]>,
     sink: &mut Sink,
 ) -> Result<(), Stop> {
-    let info = |id: u32| -> Option<(Kind, u32)> {
-        match (id.checked_sub(ctx.first_id), slots) {
-            (Some(i), Some(slots)) => slots.get(i as usize).map(|d| (d.kind, d.st)),
-            _ => ctx.by_id(id).map(|t| (kind(t), t.st())),
-        }
-    };
+    let info = |id: u32| -> Option<(Kind, u32)> { ctx.by_id(id).map(|t| (kind(t), t.st())) };
     let at = |id: u32| ctx.by_id(id).map_or(0, |t| t.at);
     let start = if ctx.base.is_some() { ctx.first_id } else { 1 };
     let total = ctx.total_ids();
     let mut good = start - 1;
     for i in start..total {
+        if let Some(slots) = slots
+            && let Some(s) = i
+                .checked_sub(ctx.first_id)
+                .and_then(|x| slots.get(x as usize))
+            && !s.is_modifier()
+        {
+            continue;
+        }
         let Some((mut k, mut st)) = info(i) else {
             return sink.report(Fault::new(Rule::InvalidTypeId, Errno::Inval, Some(i), 0));
         };

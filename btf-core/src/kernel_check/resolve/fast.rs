@@ -1,0 +1,785 @@
+//! The resolve pass's fast path: the whole blob in one sweep in id order,
+//! over a 4-byte [`Slot`] per type, for a blob the kernel's walk would
+//! resolve without a fault.
+//!
+//! It answers only "the walk reports nothing". It does what the walk
+//! ([`super::Env`]) does, in the walk's order: every type in id order, a
+//! FUNC_PROTO's return and parameter types when it is checked, and where
+//! the walk pushes a type (not resolved, not a sink of the walk's mode),
+//! that type first, depth-first, in the mode the push sets. Anything
+//! else gives up: a fault of any kind, a push the walk would refuse (a
+//! loop, or a stack of [`MAX_RESOLVE_DEPTH`] full), the last-resolved-ptr
+//! push, a base, a fault reported before the pass, a value that does not
+//! fit a slot. The walk then runs from the start and reports as the
+//! kernel does.
+//!
+//! So when the fast path finishes, the walk would have pushed the same
+//! types in the same order and modes, seen the same resolved ids and
+//! sizes, run the same per-member, per-entry and per-parameter checks on
+//! them, and found nothing; the one place the fast path checks more (the
+//! size of a DATASEC entry whose VAR was pushed) can only make it give
+//! up.
+
+use super::{
+    MAX_RESOLVE_DEPTH, Mode, enum_kflag_member, has_size, int_is_regular, int_kflag_member,
+    int_member, is_modifier, is_struct, needs_resolve, nosize, source_only,
+};
+use crate::id::Kind;
+use crate::kernel_check::reject::{Errno, Rule};
+use crate::kernel_check::{Ctx, Fault, Rec, Sink, words2, words3};
+
+/// The low 5 bits: the type's kind, or [`ODD`].
+const KIND: u32 = 0x1f;
+/// In place of the kind: a kind or a value that does not fit; the fast
+/// path gives up on the blob.
+const ODD: u32 = KIND;
+/// Resolved (by the fast path), as the walk would have it.
+const READY: u32 = 1 << 5;
+/// A return or parameter type that needs nothing more: not source-only,
+/// resolved or never resolved, with a size (`btf_type_id_size`).
+const SIZED: u32 = 1 << 6;
+/// For a FUNC_PROTO: checked, every parameter with a type named. For the
+/// kinds that are resolved: on the walk's stack (`VISITED`).
+const NAMED: u32 = 1 << 7;
+const VISITED: u32 = 1 << 7;
+/// The kinds with [`SIZED`] from the start: INT, ENUM, FLOAT, ENUM64.
+const SIZED_KINDS: u32 = 1 << 1 | 1 << 6 | 1 << 16 | 1 << 19;
+/// The payload: bits 8 to 31.
+const SHIFT: u32 = 8;
+const PAYLOAD_MAX: u32 = (1 << 24) - 1;
+
+/// What the resolve pass's fast path keeps of a type: 4 bytes, so that a
+/// member's or a parameter's type costs one small random read (on
+/// vmlinux, 0.5 MB of slots against 3 MB of records).
+///
+/// The low byte holds the kind and the flags; the 24-bit payload is, for
+/// an INT, its bit count, bit offset and size (a byte each); for an ARRAY,
+/// its resolved size (0 until resolved, as the walk reads it); for a PTR,
+/// modifier, VAR, FUNC or DECL_TAG, once resolved, the id it resolved to;
+/// otherwise the record's `size_or_type`.
+#[derive(Clone, Copy)]
+pub(crate) struct Slot(u32);
+
+impl Slot {
+    /// The slot of record `t`, not resolved.
+    #[inline]
+    pub(crate) fn of(t: Rec<'_>) -> Slot {
+        let kind = u32::from(t.kind());
+        let st = t.st();
+        if kind >= ODD || st > PAYLOAD_MAX {
+            return Slot(ODD);
+        }
+        let payload = if kind == u32::from(Kind::INT.get()) {
+            if st > 0xff {
+                return Slot(ODD);
+            }
+            let data = t.extra(0);
+            (data & 0xff) | (data >> 8 & 0xff00) | st << 16
+        } else {
+            st
+        };
+        let sized = (SIZED_KINDS >> kind & 1) << 6;
+        Slot(kind | sized | payload << SHIFT)
+    }
+
+    /// void (id 0).
+    const VOID: Slot = Slot(0);
+
+    #[inline(always)]
+    fn kind(self) -> Kind {
+        Kind::new((self.0 & KIND) as u8)
+    }
+    /// Whether the type is a modifier (TYPEDEF, VOLATILE, CONST,
+    /// RESTRICT, TYPE_TAG).
+    #[inline(always)]
+    pub(super) fn is_modifier(self) -> bool {
+        is_modifier(self.kind())
+    }
+    #[inline(always)]
+    fn ready(self) -> bool {
+        self.0 & READY != 0
+    }
+    #[inline(always)]
+    fn payload(self) -> u32 {
+        self.0 >> SHIFT
+    }
+    /// The same kind, resolved, with `payload`; [`SIZED`] when `sized`.
+    #[inline(always)]
+    fn resolved(self, payload: u32, sized: bool) -> Option<Slot> {
+        let sized = if sized { SIZED } else { 0 };
+        (payload <= PAYLOAD_MAX).then_some(Slot(self.0 & KIND | READY | sized | payload << SHIFT))
+    }
+}
+
+/// The sized type a type stands for (`btf_type_id_size`): its kind, id,
+/// size, and for an INT its data word (bit count and offset).
+#[derive(Clone, Copy)]
+struct Sized {
+    kind: Kind,
+    id: u32,
+    size: u32,
+    data: u32,
+}
+
+struct Fast<'c, 'a, 'p> {
+    ctx: &'c Ctx<'a, 'p>,
+    slots: &'c mut [Slot],
+    /// The walk's mode for the type being resolved.
+    mode: Mode,
+}
+
+impl<'a> Fast<'_, 'a, '_> {
+    /// The slot of `id`; void for 0; `None` when there is no such type.
+    #[inline(always)]
+    fn slot(&self, id: u32) -> Option<Slot> {
+        match id.checked_sub(1) {
+            Some(i) => self.slots.get(i as usize).copied(),
+            None => Some(Slot::VOID),
+        }
+    }
+
+    #[inline(always)]
+    fn set(&mut self, id: u32, s: Slot) {
+        if let Some(d) = id
+            .checked_sub(1)
+            .and_then(|i| self.slots.get_mut(i as usize))
+        {
+            *d = s;
+        }
+    }
+
+    /// The record of own type `id`.
+    #[inline(always)]
+    fn rec(&self, id: u32) -> Option<Rec<'a>> {
+        self.ctx.own(id.checked_sub(1)? as usize)
+    }
+
+    /// `env_type_is_resolve_sink` in the current mode.
+    #[inline(always)]
+    fn is_sink(&self, k: Kind) -> bool {
+        match self.mode {
+            Mode::Tbd => !needs_resolve(k),
+            Mode::Ptr => !is_modifier(k) && k != Kind::PTR,
+            Mode::StructOrArray => !is_modifier(k) && k != Kind::ARRAY && !is_struct(k),
+        }
+    }
+
+    /// `btf_resolved_type_id` of `id` (slot `s`).
+    #[inline(always)]
+    fn resolved_id(s: Slot) -> u32 {
+        match s.kind() {
+            Kind::VOID
+            | Kind::INT
+            | Kind::STRUCT
+            | Kind::UNION
+            | Kind::FUNC_PROTO
+            | Kind::ARRAY
+            | Kind::ENUM
+            | Kind::ENUM64
+            | Kind::FLOAT
+            | Kind::DATASEC
+            | Kind::FWD => 0,
+            _ if s.ready() => s.payload(),
+            _ => 0,
+        }
+    }
+
+    /// The size of a type that has one without resolving.
+    #[inline(always)]
+    fn direct(&self, id: u32, s: Slot) -> Option<Sized> {
+        let k = s.kind();
+        let p = s.payload();
+        let (size, data) = match k {
+            Kind::INT => (p >> 16, p & 0xff | (p & 0xff00) << 8),
+            Kind::PTR => (self.ctx.p.pointer_size, 0),
+            k if has_size(k) || k == Kind::ARRAY => (p, 0),
+            _ => return None,
+        };
+        Some(Sized {
+            kind: k,
+            id,
+            size,
+            data,
+        })
+    }
+
+    /// `btf_type_id_size` of `id` (slot `s`).
+    #[inline(always)]
+    fn sized(&self, id: u32, s: Slot) -> Option<Sized> {
+        let k = s.kind();
+        if nosize(k) {
+            return None;
+        }
+        if let Some(d) = self.direct(id, s) {
+            return Some(d);
+        }
+        if !is_modifier(k) && k != Kind::VAR {
+            return None;
+        }
+        // Not resolved: resolved to 0, void, which has no size.
+        let rid = Self::resolved_id(s);
+        let rs = self.slot(rid)?;
+        if nosize(rs.kind()) {
+            return None;
+        }
+        self.direct(rid, rs)
+    }
+
+    /// `id` (slot `s`), resolved first where the walk would push it onto
+    /// its stack, which holds `depth` types; `None` to give up (the push
+    /// would fail: a loop, or the stack full).
+    #[inline(always)]
+    fn need(&mut self, id: u32, s: Slot, depth: usize) -> Option<Slot> {
+        if s.ready() || self.is_sink(s.kind()) {
+            return Some(s);
+        }
+        if s.0 & VISITED != 0 || id == 0 || depth >= MAX_RESOLVE_DEPTH {
+            return None;
+        }
+        self.push(id, s);
+        if !self.resolve_one(id, s, depth + 1) {
+            return None;
+        }
+        self.slot(id)
+    }
+
+    /// `env_stack_push` of `id` (slot `s`, not on the stack): the mode it
+    /// sets, and the type marked.
+    #[inline(always)]
+    fn push(&mut self, id: u32, s: Slot) {
+        self.push_mode(s.kind());
+        self.set(id, Slot(s.0 | VISITED));
+    }
+
+    /// The mode `env_stack_push` sets.
+    #[inline(always)]
+    fn push_mode(&mut self, k: Kind) {
+        if self.mode == Mode::Tbd {
+            if k == Kind::PTR {
+                self.mode = Mode::Ptr;
+            } else if is_struct(k) || k == Kind::ARRAY {
+                self.mode = Mode::StructOrArray;
+            }
+        }
+    }
+
+    /// `btf_resolve` of `id` (slot `s`, not resolved), then
+    /// `btf_resolve_valid`.
+    fn resolve_root(&mut self, id: u32, s: Slot) -> bool {
+        self.mode = Mode::Tbd;
+        self.push(id, s);
+        if !self.resolve_one(id, s, 1) {
+            return false;
+        }
+        let Some(r) = self.slot(id) else {
+            return false;
+        };
+        let k = r.kind();
+        if is_modifier(k) || k == Kind::PTR || k == Kind::VAR {
+            return self.slot(r.payload()).is_some_and(|t| {
+                let k = t.kind();
+                !is_modifier(k) && k != Kind::VAR && k != Kind::DATASEC
+            });
+        }
+        if k == Kind::DECL_TAG || k == Kind::FUNC {
+            return r.payload() != 0;
+        }
+        // STRUCT, UNION, DATASEC resolve to nothing; an ARRAY to the size
+        // its check computed.
+        true
+    }
+
+    /// Each kind's `resolve` for `id` (slot `s`), on top of the walk's
+    /// stack of `depth` types; then resolved.
+    fn resolve_one(&mut self, id: u32, s: Slot, depth: usize) -> bool {
+        // Not resolved: the payload is the record's `size_or_type`.
+        let st = s.payload();
+        // (payload, whether it has a size)
+        let done = match s.kind() {
+            k if is_modifier(k) => self.resolve_ref(st, false, depth),
+            Kind::PTR => self.resolve_ref(st, true, depth).map(|(p, _)| (p, true)),
+            Kind::VAR => self.resolve_var(st, depth).map(|p| (p, false)),
+            Kind::FUNC => self.func_ok(st).then_some((st, false)),
+            k => {
+                let Some(t) = self.rec(id) else {
+                    return false;
+                };
+                match k {
+                    Kind::ARRAY => self.resolve_array(t, depth).map(|p| (p, true)),
+                    Kind::STRUCT | Kind::UNION => {
+                        self.resolve_struct(t, depth).then_some((st, true))
+                    }
+                    Kind::DATASEC => self.resolve_datasec(t, depth).then_some((st, false)),
+                    Kind::DECL_TAG => self.resolve_decl_tag(t, depth).map(|p| (p, false)),
+                    _ => None,
+                }
+            }
+        };
+        match done.and_then(|(p, sized)| s.resolved(p, sized)) {
+            Some(r) => {
+                self.set(id, r);
+                true
+            }
+            None => false,
+        }
+    }
+
+    /// The last-resolved-ptr case: a modifier `next` resolved to a PTR
+    /// the walk would push. `false` to give up.
+    #[inline(always)]
+    fn resolved_ptr_ok(&self, next: Slot) -> bool {
+        if !is_modifier(next.kind()) {
+            return true;
+        }
+        match self.slot(Self::resolved_id(next)) {
+            Some(r) => !(r.kind() == Kind::PTR && !self.is_sink(Kind::PTR) && !r.ready()),
+            None => true,
+        }
+    }
+
+    /// `btf_modifier_resolve` and `btf_ptr_resolve`: the id resolved to,
+    /// and whether that has a size.
+    fn resolve_ref(&mut self, st: u32, ptr: bool, depth: usize) -> Option<(u32, bool)> {
+        let mut next_id = st;
+        let next = self.slot(next_id).filter(|n| !source_only(n.kind()))?;
+        let mut next = self.need(next_id, next, depth)?;
+        if ptr && !self.resolved_ptr_ok(next) {
+            return None;
+        }
+        match self.sized(next_id, next) {
+            Some(sz) => return Some((sz.id, true)),
+            None => {
+                if next.ready() {
+                    next_id = Self::resolved_id(next);
+                    next = self.slot(next_id)?;
+                }
+                let k = next.kind();
+                let void = next_id == 0 && k == Kind::VOID;
+                if !void && k != Kind::FWD && k != Kind::FUNC_PROTO {
+                    return None;
+                }
+            }
+        }
+        Some((next_id, false))
+    }
+
+    /// `btf_var_resolve`: the id resolved to.
+    fn resolve_var(&mut self, st: u32, depth: usize) -> Option<u32> {
+        let next_id = st;
+        let next = self.slot(next_id).filter(|n| !source_only(n.kind()))?;
+        let next = self.need(next_id, next, depth)?;
+        if !self.resolved_ptr_ok(next) {
+            return None;
+        }
+        Some(self.sized(next_id, next)?.id)
+    }
+
+    /// `btf_array_resolve`: the resolved size.
+    fn resolve_array(&mut self, t: Rec<'_>, depth: usize) -> Option<u32> {
+        let index_id = t.extra(1);
+        let index = self
+            .slot(index_id)
+            .filter(|i| !nosize(i.kind()) && !source_only(i.kind()))?;
+        let index = self.need(index_id, index, depth)?;
+        match self.sized(index_id, index) {
+            Some(it) if it.kind == Kind::INT && int_is_regular(it.data) => {}
+            _ => return None,
+        }
+        let elem_id = t.extra(0);
+        let elem = self
+            .slot(elem_id)
+            .filter(|e| !nosize(e.kind()) && !source_only(e.kind()))?;
+        let elem = self.need(elem_id, elem, depth)?;
+        let et = self.sized(elem_id, elem)?;
+        if et.kind == Kind::INT && !int_is_regular(et.data) {
+            return None;
+        }
+        let nelems = t.extra(2);
+        if nelems != 0 && et.size > u32::MAX / nelems {
+            return None;
+        }
+        Some(et.size.wrapping_mul(nelems))
+    }
+
+    /// `btf_struct_resolve`, every member checked.
+    fn resolve_struct(&mut self, t: Rec<'_>, depth: usize) -> bool {
+        let kflag = t.kflag();
+        let vlen = t.vlen() as usize;
+        let size = t.st();
+        let members = t.elems::<12>(vlen);
+        if members.len() != vlen {
+            return false;
+        }
+        for m in members {
+            let [_, mt_id, raw] = words3(t.e, m);
+            let Some(mt) = self
+                .slot(mt_id)
+                .filter(|m| !nosize(m.kind()) && !source_only(m.kind()))
+            else {
+                return false;
+            };
+            let Some(mt) = self.need(mt_id, mt, depth) else {
+                return false;
+            };
+            if !self.member_ok(size, kflag, raw, mt_id, mt) {
+                return false;
+            }
+        }
+        true
+    }
+
+    /// Each kind's `check_member` / `check_kflag_member`, as
+    /// [`super::Env::check_member`] does them, without the fault.
+    #[inline(always)]
+    fn member_ok(&self, struct_size: u32, kflag: bool, raw: u32, mt_id: u32, mt: Slot) -> bool {
+        // A modifier is checked as the sized type it resolves to; any
+        // other type stands for itself.
+        let Some(m) = self.sized(mt_id, mt) else {
+            return false;
+        };
+        let f = |_| Fault::new(Rule::InvalidMember, Errno::Inval, None, 0);
+        if kflag {
+            match m.kind {
+                Kind::INT => return int_kflag_member(m.data, raw, struct_size, f).is_ok(),
+                Kind::ENUM | Kind::ENUM64 => return enum_kflag_member(raw, struct_size, f).is_ok(),
+                Kind::PTR | Kind::ARRAY | Kind::STRUCT | Kind::UNION | Kind::FLOAT => {
+                    if raw >> 24 != 0 {
+                        return false;
+                    }
+                }
+                _ => return false,
+            }
+        }
+        let bits_off = if kflag { raw & 0x00ff_ffff } else { raw };
+        match m.kind {
+            Kind::INT => int_member(m.data, bits_off, struct_size, f).is_ok(),
+            Kind::PTR | Kind::ARRAY | Kind::STRUCT | Kind::UNION | Kind::ENUM | Kind::ENUM64 => {
+                bits_off.is_multiple_of(8) && struct_size.wrapping_sub(bits_off / 8) >= m.size
+            }
+            Kind::FLOAT => {
+                let align_bits = u64::from(m.size.min(8)) * 8;
+                align_bits != 0
+                    && u64::from(bits_off) % align_bits == 0
+                    && u64::from(bits_off / 8) + u64::from(m.size) <= u64::from(struct_size)
+            }
+            _ => false,
+        }
+    }
+
+    /// `btf_datasec_resolve`, every entry checked.
+    fn resolve_datasec(&mut self, t: Rec<'_>, depth: usize) -> bool {
+        let vlen = t.vlen() as usize;
+        let entries = t.elems::<12>(vlen);
+        if entries.len() != vlen {
+            return false;
+        }
+        for e in entries {
+            let [var_id, _, size] = words3(t.e, e);
+            let Some(var) = self.slot(var_id).filter(|v| v.kind() == Kind::VAR) else {
+                return false;
+            };
+            if self.need(var_id, var, depth).is_none() {
+                return false;
+            }
+            // The VAR's own type (the walk skips this for a VAR it
+            // pushed; checking it anyway only gives up more often).
+            let Some(var_ty) = self.rec(var_id).map(|v| v.st()) else {
+                return false;
+            };
+            let Some(vt) = self.slot(var_ty).and_then(|s| self.sized(var_ty, s)) else {
+                return false;
+            };
+            if size < vt.size {
+                return false;
+            }
+        }
+        true
+    }
+
+    /// `btf_func_check` of a FUNC of type `proto_id`: a FUNC_PROTO whose
+    /// parameters are named.
+    #[inline(always)]
+    fn func_ok(&self, proto_id: u32) -> bool {
+        match self.slot(proto_id) {
+            Some(p) if p.kind() == Kind::FUNC_PROTO => {
+                p.0 & NAMED != 0
+                    || self
+                        .rec(proto_id)
+                        .is_some_and(|p| super::first_unnamed_param(p) == 0)
+            }
+            _ => false,
+        }
+    }
+
+    /// `btf_decl_tag_resolve`: the id resolved to (the target).
+    fn resolve_decl_tag(&mut self, t: Rec<'_>, depth: usize) -> Option<u32> {
+        let next_id = t.st();
+        let target = |k: Kind| {
+            matches!(
+                k,
+                Kind::FUNC | Kind::STRUCT | Kind::UNION | Kind::VAR | Kind::TYPEDEF
+            )
+        };
+        let next = self.slot(next_id).filter(|n| target(n.kind()))?;
+        let next = self.need(next_id, next, depth)?;
+        let idx = t.extra(0) as i32;
+        if idx != -1 {
+            let k = next.kind();
+            let vlen = if is_struct(k) {
+                self.rec(next_id)?.vlen()
+            } else if k == Kind::FUNC {
+                let proto = self.rec(next_id)?.st();
+                match self.slot(proto) {
+                    Some(p) if p.kind() == Kind::FUNC_PROTO => self.rec(proto)?.vlen(),
+                    _ => return None,
+                }
+            } else {
+                return None;
+            };
+            if idx as u32 >= vlen {
+                return None;
+            }
+        }
+        Some(next_id)
+    }
+
+    /// `btf_func_proto_check` of FUNC_PROTO `id`; marks it [`NAMED`] when
+    /// every parameter with a type has a name.
+    fn proto_ok(&mut self, id: u32) -> bool {
+        let Some(t) = self.rec(id) else {
+            return false;
+        };
+        let no_source_only = self.ctx.no_source_only;
+        let ret_id = t.st();
+        if ret_id != 0 {
+            let Some(ret) = self.slot(ret_id) else {
+                return false;
+            };
+            if !self.sized_param(ret_id, ret, no_source_only) {
+                return false;
+            }
+        }
+        let mut nr = t.vlen() as usize;
+        let params = t.elems::<8>(nr);
+        if params.len() != nr {
+            return false;
+        }
+        if let Some(last) = params.last()
+            && let [last_name, 0] = words2(t.e, last)
+        {
+            if last_name != 0 {
+                return false;
+            }
+            nr -= 1;
+        }
+        let params = params.get(..nr).unwrap_or_default();
+        // Most prototypes: every parameter's type needs nothing more and
+        // every name is a known identifier (or none), told without a
+        // branch per parameter so that the reads overlap.
+        let mut simple = true;
+        let mut named = true;
+        for p in params {
+            let [name, ty] = words2(t.e, p);
+            let sized = self.slot(ty).is_some_and(|s| s.0 & SIZED != 0);
+            simple &= sized & (name == 0 || self.known_name(name));
+            named &= name != 0;
+        }
+        if simple {
+            if named {
+                self.mark_named(id);
+            }
+            return true;
+        }
+        let mut named = true;
+        for p in params {
+            let [name, ty] = words2(t.e, p);
+            let Some(at) = self.slot(ty) else {
+                return false;
+            };
+            if name == 0 {
+                named = false;
+            } else if !self.ctx.name_offset_valid(name) || !self.ctx.identifier(name) {
+                return false;
+            }
+            if !self.sized_param(ty, at, no_source_only) {
+                return false;
+            }
+        }
+        if named {
+            self.mark_named(id);
+        }
+        true
+    }
+
+    /// Marks FUNC_PROTO `id` [`NAMED`].
+    #[inline(always)]
+    fn mark_named(&mut self, id: u32) {
+        if let Some(d) = id
+            .checked_sub(1)
+            .and_then(|i| self.slots.get_mut(i as usize))
+        {
+            d.0 |= NAMED;
+        }
+    }
+
+    /// A name known to be a valid identifier (`false` also when that is
+    /// not known).
+    #[inline(always)]
+    fn known_name(&self, off: u32) -> bool {
+        self.ctx.name_offset_valid(off) && self.ctx.known_identifier(off)
+    }
+
+    /// A return or parameter type `id` (slot `s`): not source-only where
+    /// the profile says so, resolved when it needs it, with a size.
+    #[inline(always)]
+    fn sized_param(&mut self, id: u32, s: Slot, no_source_only: bool) -> bool {
+        if no_source_only && source_only(s.kind()) {
+            return false;
+        }
+        if s.0 & SIZED != 0 {
+            return true;
+        }
+        let s = if needs_resolve(s.kind()) && !s.ready() {
+            if !self.resolve_root(id, s) {
+                return false;
+            }
+            match self.slot(id) {
+                Some(s) => s,
+                None => return false,
+            }
+        } else {
+            s
+        };
+        self.sized(id, s).is_some()
+    }
+}
+
+/// Whether the walk ([`super::check_all`]) would report nothing for this
+/// blob: `true` only when the fast path resolved every type; `false` when
+/// it gave up (the slots are then spent).
+pub(super) fn all_resolve(ctx: &Ctx<'_, '_>, slots: &mut [Slot], sink: &Sink) -> bool {
+    if ctx.base.is_some() || ctx.first_id != 1 || !sink.faults.is_empty() {
+        return false;
+    }
+    let mut f = Fast {
+        ctx,
+        slots,
+        mode: Mode::Tbd,
+    };
+    let n = f.slots.len();
+    for i in 0..n {
+        let id = i as u32 + 1;
+        let Some(s) = f.slots.get(i).copied() else {
+            return false;
+        };
+        if s.0 & KIND == ODD {
+            return false;
+        }
+        let k = s.kind();
+        if needs_resolve(k) && !s.ready() {
+            let ok = if k == Kind::FUNC {
+                // What the walk does for a FUNC root, without the stack:
+                // resolved to its prototype.
+                let ok = f.func_ok(s.payload());
+                f.set(id, Slot(s.0 | READY));
+                ok
+            } else {
+                f.resolve_root(id, s)
+            };
+            if !ok {
+                return false;
+            }
+        }
+        if k == Kind::FUNC_PROTO && !f.proto_ok(id) {
+            return false;
+        }
+    }
+    true
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::Endian;
+    use crate::kernel_check::{Errno, KernelProfile, Loader, Rule, Sink, run};
+    use crate::testing::RawBlob;
+    use alloc::vec::Vec;
+
+    const INT: u8 = 1;
+    const PTR: u8 = 2;
+    const ARRAY: u8 = 3;
+    const STRUCT: u8 = 4;
+    const TYPEDEF: u8 = 8;
+    const VOLATILE: u8 = 9;
+    const CONST: u8 = 10;
+    const FUNC: u8 = 12;
+    const PROTO: u8 = 13;
+
+    /// The first fault (rule, errno, id) of `bytes` under the user loader,
+    /// and whether the fast path answered.
+    fn check(bytes: &[u8]) -> (Option<(Rule, Errno, Option<u32>)>, bool) {
+        let p = KernelProfile::new(6, 18)
+            .with_endian(Endian::Little)
+            .with_loader(Loader::User);
+        let mut sink = Sink {
+            all: false,
+            limit: 1,
+            faults: Vec::new(),
+            fast_path: false,
+        };
+        let first = run(bytes, None, &p, &mut sink)
+            .first()
+            .map(|r| (r.rule, r.errno, r.id));
+        (first, sink.fast_path)
+    }
+
+    /// Forward references the walk pushes, several deep, in every mode:
+    /// the fast path resolves them and answers.
+    #[test]
+    fn resolves_forward_references() {
+        let mut b = RawBlob::new(Endian::Little);
+        let (s, m, t, f, x) = (b.str("s"), b.str("m"), b.str("t"), b.str("f"), b.str("x"));
+        b.ty(s, STRUCT, false, 1, 8).words(&[m, 2, 0]); // [1] struct s { [2] m; }
+        b.ty(s, STRUCT, false, 2, 8).words(&[m, 3, 0, m, 7, 32]); // [2] { t m; int[1] m; }
+        b.ty(t, TYPEDEF, false, 0, 4); // [3] typedef [4] t
+        b.ty(0, CONST, false, 0, 5); // [4] const [5]
+        b.ty(0, INT, false, 0, 4).word(32); // [5] int
+        b.ty(0, PTR, false, 0, 1); // [6] struct s * (a sink: not pushed)
+        b.ty(0, ARRAY, false, 0, 0).words(&[5, 5, 1]); // [7] int[1]
+        b.ty(0, PROTO, false, 1, 0).words(&[x, 9]); // [8] void (const t *x)
+        b.ty(0, PTR, false, 0, 10); // [9] ptr to [10]
+        b.ty(0, CONST, false, 0, 3); // [10] const t
+        b.ty(f, FUNC, false, 0, 8); // [11] f
+        assert_eq!(check(&b.build()), (None, true));
+    }
+
+    /// A push the walk refuses (33 deep, a loop) and a fault: the fast path
+    /// gives up, and the walk reports as the kernel does.
+    #[test]
+    fn gives_up_to_the_walk() {
+        let mut deep = RawBlob::new(Endian::Little);
+        deep.ty(0, INT, false, 0, 4).word(32);
+        for i in 0..33u32 {
+            deep.ty(0, VOLATILE, false, 0, if i == 32 { 1 } else { i + 3 });
+        }
+        assert_eq!(
+            check(&deep.build()),
+            (Some((Rule::ResolveDepth, Errno::TooBig, Some(2))), false)
+        );
+        let mut ring = RawBlob::new(Endian::Little);
+        let (m, t) = (ring.str("m"), ring.str("t"));
+        ring.ty(0, STRUCT, false, 1, 4).words(&[m, 2, 0]); // [1] { t m; }
+        ring.ty(t, TYPEDEF, false, 0, 1); // [2] typedef [1] t: a loop
+        assert_eq!(
+            check(&ring.build()),
+            (Some((Rule::LoopDetected, Errno::Exist, Some(1))), false)
+        );
+        let mut wide = RawBlob::new(Endian::Little);
+        let m = wide.str("m");
+        wide.ty(0, INT, false, 0, 4).word(32);
+        wide.ty(0, STRUCT, false, 1, 2).words(&[m, 1, 0]); // int in 2 bytes
+        assert_eq!(
+            check(&wide.build()),
+            (Some((Rule::MemberExceeds, Errno::Inval, Some(2))), false)
+        );
+    }
+}
