@@ -7,7 +7,7 @@ use super::{Ctx, Fault, Rec, Sink, Stop};
 use crate::endian::U32;
 use crate::id::Kind;
 use crate::record::{self, Info, IntWord, MemberOffset};
-use crate::wire::{BtfArray, BtfDeclTag, BtfEnum, BtfEnum64, BtfMember, BtfVar, BtfVarSecinfo};
+use crate::wire::{BtfEnum, BtfEnum64, BtfMember, BtfVar, BtfVarSecinfo};
 
 /// Walks the type section, checking each record and filling `ctx.offs`,
 /// and `ctx.slots` when `slots` (the resolve pass needs them).
@@ -140,7 +140,7 @@ fn int(t: Rec<'_>, bad: impl Fn(Rule) -> Fault) -> Result<(), Fault> {
     if t.kflag() {
         return Err(bad(Rule::KflagNotAllowed));
     }
-    let data = t.part::<U32>().get(t.e);
+    let data = t.int_word();
     if data & IntWord::RESERVED != 0 {
         return Err(bad(Rule::IntData).args(u64::from(data), 0));
     }
@@ -218,8 +218,7 @@ fn array(t: Rec<'_>, bad: impl Fn(Rule) -> Fault) -> Result<(), Fault> {
     if t.st() != 0 {
         return Err(bad(Rule::SizeNotZero));
     }
-    let array = t.part::<BtfArray>();
-    let (elem, index) = (array.type_.get(t.e), array.index_type.get(t.e));
+    let (elem, index, _) = t.array();
     if elem == 0 || elem > MAX_TYPE_ID {
         return Err(bad(Rule::InvalidElem));
     }
@@ -435,7 +434,7 @@ fn decl_tag(ctx: &Ctx<'_, '_>, t: Rec<'_>, bad: impl Fn(Rule) -> Fault) -> Resul
     if t.kflag() && !ctx.p.decl_tag_kflag() {
         return Err(bad(Rule::KflagNotAllowed));
     }
-    if (t.part::<BtfDeclTag>().component_idx.get(t.e) as i32) < -1 {
+    if t.component_idx() < -1 {
         return Err(bad(Rule::ComponentIdx));
     }
     Ok(())

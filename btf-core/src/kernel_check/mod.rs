@@ -94,8 +94,10 @@ pub use reject::{Errno, KernelReject, Rule};
 
 use crate::btf::Btf;
 use crate::endian::Endian;
+use crate::endian::U32;
 use crate::id::{Kind, TypeId};
 use crate::record::{self, Head, Info};
+use crate::wire::{BtfArray, BtfDeclTag};
 use alloc::vec::Vec;
 use zerocopy::{FromBytes, Immutable, KnownLayout};
 
@@ -156,33 +158,6 @@ pub(crate) struct Rec<'a> {
     /// Absolute offset in the checked blob (0 for a base's records).
     at: usize,
     head: Head,
-}
-
-/// The `u32` at byte `at` of `bytes` in order `e`, or 0 past the end.
-#[inline(always)]
-fn word_at(bytes: &[u8], e: Endian, at: usize) -> u32 {
-    match bytes.get(at..).and_then(|b| b.first_chunk::<4>()) {
-        Some(w) => e.read_u32(*w),
-        None => 0,
-    }
-}
-
-/// The three words of a 12-byte element.
-#[inline(always)]
-pub(crate) fn words3(e: Endian, c: &[u8; 12]) -> [u32; 3] {
-    let [a0, a1, a2, a3, b0, b1, b2, b3, c0, c1, c2, c3] = *c;
-    [
-        e.read_u32([a0, a1, a2, a3]),
-        e.read_u32([b0, b1, b2, b3]),
-        e.read_u32([c0, c1, c2, c3]),
-    ]
-}
-
-/// The two words of an 8-byte element.
-#[inline(always)]
-pub(crate) fn words2(e: Endian, c: &[u8; 8]) -> [u32; 2] {
-    let [a0, a1, a2, a3, b0, b1, b2, b3] = *c;
-    [e.read_u32([a0, a1, a2, a3]), e.read_u32([b0, b1, b2, b3])]
 }
 
 impl<'a> Rec<'a> {
@@ -249,6 +224,26 @@ impl<'a> Rec<'a> {
             None => T::new_zeroed(),
         }
     }
+    /// An INT's encoding word (0 when the record is too short for it).
+    #[inline]
+    fn int_word(&self) -> u32 {
+        self.part::<U32>().get(self.e)
+    }
+    /// An ARRAY's element type, index type and element count.
+    #[inline]
+    fn array(&self) -> (u32, u32, u32) {
+        let a = self.part::<BtfArray>();
+        (
+            a.type_.get(self.e),
+            a.index_type.get(self.e),
+            a.nelems.get(self.e),
+        )
+    }
+    /// A DECL_TAG's component index (-1: the type itself).
+    #[inline]
+    fn component_idx(&self) -> i32 {
+        self.part::<BtfDeclTag>().component_idx.get(self.e) as i32
+    }
     /// The first `n` elements as wire structs `E` (kinds with elements
     /// have no info part), or as many as the bytes hold.
     #[inline]
@@ -262,35 +257,6 @@ impl<'a> Rec<'a> {
         self.at
             .saturating_add(record::COMMON)
             .saturating_add(i.saturating_mul(size_of::<E>()))
-    }
-    /// Word `i` after the 12-byte common part.
-    #[inline]
-    fn extra(&self, i: usize) -> u32 {
-        word_at(self.bytes, self.e, i.saturating_add(3).saturating_mul(4))
-    }
-    /// Word `w` of element `i` whose elements are `words` words long,
-    /// after `skip` extra words.
-    #[inline]
-    fn elem(&self, skip: usize, words: usize, i: usize, w: usize) -> u32 {
-        self.extra(
-            skip.saturating_add(i.saturating_mul(words))
-                .saturating_add(w),
-        )
-    }
-    /// The elements of `N` bytes after the common part: at most `n`, as
-    /// many as the bytes hold.
-    #[inline]
-    fn elems<const N: usize>(&self, n: usize) -> &'a [[u8; N]] {
-        let (chunks, _) = self.bytes.get(12..).unwrap_or_default().as_chunks::<N>();
-        chunks.get(..n).unwrap_or(chunks)
-    }
-    /// The absolute offset of element `i` (`size` bytes each, after `skip`
-    /// bytes of extra data).
-    #[inline]
-    fn elem_at(&self, skip: usize, size: usize, i: usize) -> usize {
-        self.at
-            .saturating_add(12 + skip)
-            .saturating_add(i.saturating_mul(size))
     }
 }
 

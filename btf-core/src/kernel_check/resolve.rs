@@ -23,8 +23,10 @@ pub(crate) use fast::Slot;
 use super::limits::MAX_RESOLVE_DEPTH;
 use super::meta::member_bit_offset;
 use super::reject::{Errno, Rule};
-use super::{Ctx, Fault, Rec, Sink, Stop, words2, words3};
+use super::{Ctx, Fault, Rec, Sink, Stop};
 use crate::id::{Kind, TypeId};
+use crate::record::{IntWord, MemberOffset};
+use crate::wire::{BtfMember, BtfParam, BtfVarSecinfo};
 
 const NOT_VISITED: u8 = 0;
 const VISITED: u8 = 1;
@@ -73,7 +75,7 @@ impl WalkSlot {
     fn of(t: Rec<'_>) -> WalkSlot {
         let kind = Kind::new(t.kind());
         let (st, res) = match kind {
-            Kind::INT => (t.st(), t.extra(0)),
+            Kind::INT => (t.st(), t.int_word()),
             Kind::STRUCT | Kind::UNION => (t.st(), t.vlen()),
             Kind::FUNC_PROTO => (first_unnamed_param(t), t.vlen()),
             _ => (t.st(), 0),
@@ -129,9 +131,9 @@ impl WalkSlot {
 fn first_unnamed_param(t: Rec<'_>) -> u32 {
     // Parameters past the record's bytes read as zeros: never unnamed
     // with a type.
-    t.elems::<8>(t.vlen() as usize)
+    t.elements::<BtfParam>(t.vlen() as usize)
         .iter()
-        .position(|p| matches!(words2(t.e, p), [0, ty] if ty != 0))
+        .position(|p| p.name_off.get(t.e) == 0 && p.type_.get(t.e) != 0)
         .map_or(0, |i| i as u32 + 1)
 }
 
@@ -186,11 +188,20 @@ fn has_size(k: Kind) -> bool {
             | Kind::ENUM64
     )
 }
+/// The type and offset words of member `i` of aggregate `t`; zeros for a
+/// member past the record's bytes.
+#[inline(always)]
+fn member_words(t: &Rec<'_>, members: &[BtfMember], i: usize) -> (u32, u32) {
+    members
+        .get(i)
+        .map_or((0, 0), |m| (m.type_.get(t.e), m.offset.get(t.e)))
+}
+
 /// `btf_type_int_is_regular` (`data`: the INT's data word).
 fn int_is_regular(data: u32) -> bool {
-    let bits = data & 0xff;
-    let bytes = bits.div_ceil(8);
-    bits.is_multiple_of(8) && (data >> 16) & 0xff == 0 && matches!(bytes, 1 | 2 | 4 | 8 | 16)
+    let word = IntWord::decode(data);
+    let bytes = word.bits.div_ceil(8);
+    word.bits.is_multiple_of(8) && word.offset == 0 && matches!(bytes, 1 | 2 | 4 | 8 | 16)
 }
 
 struct Env<'c, 'a, 'p> {
@@ -560,9 +571,9 @@ impl<'a> Env<'_, 'a, '_> {
         let kflag = t.kflag();
         let vlen = t.vlen() as usize;
         // Members past the record's bytes read as zeros.
-        let members = t.elems::<12>(vlen);
+        let members = t.elements::<BtfMember>(vlen);
         for m in 0..vlen {
-            let [_, mt_id, raw] = members.get(m).map_or([0; 3], |c| words3(t.e, c));
+            let (mt_id, raw) = member_words(&t, members, m);
             let Some(mt) = self.info(mt_id) else {
                 return false;
             };
@@ -607,7 +618,7 @@ impl<'a> Env<'_, 'a, '_> {
         let Some(t) = self.by_id(id) else {
             return Err(self.fault(Rule::InvalidResolveState, id));
         };
-        let index_id = t.extra(1);
+        let (_, index_id, _) = t.array();
         let index = self
             .info(index_id)
             .filter(|i| !nosize(i.kind) && !source_only(i.kind));
@@ -621,7 +632,7 @@ impl<'a> Env<'_, 'a, '_> {
             Some((it, _, _)) if it.kind == Kind::INT && int_is_regular(it.aux) => {}
             _ => return Err(self.fault(Rule::InvalidIndex, id)),
         }
-        let elem_id = t.extra(0);
+        let (elem_id, _, _) = t.array();
         let elem = self
             .info(elem_id)
             .filter(|e| !nosize(e.kind) && !source_only(e.kind));
@@ -637,7 +648,7 @@ impl<'a> Env<'_, 'a, '_> {
         if et.kind == Kind::INT && !int_is_regular(et.aux) {
             return Err(self.fault(Rule::ArrayOfInt, id));
         }
-        let nelems = t.extra(2);
+        let (_, _, nelems) = t.array();
         if nelems != 0 && esize > u32::MAX / nelems {
             return Err(self.fault(Rule::ArrayOverflow, id));
         }
@@ -653,11 +664,11 @@ impl<'a> Env<'_, 'a, '_> {
         let kflag = t.kflag();
         let vlen = t.vlen() as usize;
         // Members past the record's bytes read as zeros.
-        let members = t.elems::<12>(vlen);
-        let member = |i: usize| members.get(i).map_or([0; 3], |m| words3(t.e, m));
+        let members = t.elements::<BtfMember>(vlen);
+        let member = |i: usize| member_words(&t, members, i);
         if v.next_member > 0 {
             let i = (v.next_member - 1) as usize;
-            let [_, last_id, raw] = member(i);
+            let (last_id, raw) = member(i);
             if !self.is_resolved(last_id) {
                 return Err(self.fault(Rule::InvalidResolveState, v.id));
             }
@@ -667,12 +678,12 @@ impl<'a> Env<'_, 'a, '_> {
             self.check_member(v.id, &t, i, raw, last_id, last, kflag)?;
         }
         for i in v.next_member as usize..vlen {
-            let [_, mt_id, raw] = member(i);
+            let (mt_id, raw) = member(i);
             let mt = self
                 .info(mt_id)
                 .filter(|m| !nosize(m.kind) && !source_only(m.kind));
             let Some(mt) = mt else {
-                let at = t.elem_at(0, 12, i);
+                let at = t.element_at::<BtfMember>(i);
                 return Err(Fault::new(
                     Rule::InvalidMember,
                     Errno::Inval,
@@ -706,7 +717,7 @@ impl<'a> Env<'_, 'a, '_> {
         mt: Info,
         kflag: bool,
     ) -> Result<(), Fault> {
-        let m = |rule| Fault::new(rule, Errno::Inval, Some(sid), s.elem_at(0, 12, i));
+        let m = |rule| Fault::new(rule, Errno::Inval, Some(sid), s.element_at::<BtfMember>(i));
         let struct_size = s.st();
         let (mt_id, mt) = if is_modifier(mt.kind) {
             match self.id_size_of(mt_id, mt) {
@@ -722,7 +733,7 @@ impl<'a> Env<'_, 'a, '_> {
                 Kind::INT => return int_kflag_member(mt.aux, raw, struct_size, m),
                 Kind::ENUM | Kind::ENUM64 => return enum_kflag_member(raw, struct_size, m),
                 Kind::PTR | Kind::ARRAY | Kind::STRUCT | Kind::UNION | Kind::FLOAT => {
-                    if raw >> 24 != 0 {
+                    if MemberOffset::decode(raw, true).bitfield_size != 0 {
                         return Err(m(Rule::MemberBitfieldSize));
                     }
                 }
@@ -785,10 +796,14 @@ impl<'a> Env<'_, 'a, '_> {
         let Some(t) = self.by_id(v.id) else {
             return Err(self.fault(Rule::InvalidResolveState, v.id));
         };
+        let entries = t.elements::<BtfVarSecinfo>(t.vlen() as usize);
         for i in v.next_member as usize..t.vlen() as usize {
-            let at = t.elem_at(0, 12, i);
+            let at = t.element_at::<BtfVarSecinfo>(i);
             let e = |rule| Fault::new(rule, Errno::Inval, Some(v.id), at);
-            let var_id = t.elem(0, 3, i, 0);
+            // Entries past the record's bytes read as zeros.
+            let (var_id, entry_size) = entries
+                .get(i)
+                .map_or((0, 0), |e| (e.type_.get(t.e), e.size.get(t.e)));
             let Some(var) = self.info(var_id).filter(|r| r.kind == Kind::VAR) else {
                 return Err(e(Rule::NotVar));
             };
@@ -799,7 +814,7 @@ impl<'a> Env<'_, 'a, '_> {
             let Some((_, _, size)) = self.id_size(var.st) else {
                 return Err(e(Rule::VsiInvalidType));
             };
-            if t.elem(0, 3, i, 2) < size {
+            if entry_size < size {
                 return Err(e(Rule::VsiSize));
             }
         }
@@ -846,7 +861,7 @@ impl<'a> Env<'_, 'a, '_> {
         if !self.is_sink(next.kind) && !next.resolved {
             return self.push(next_id);
         }
-        let idx = t.extra(0) as i32;
+        let idx = t.component_idx();
         if idx != -1 {
             let k = next.kind;
             if k == Kind::VAR || k == Kind::TYPEDEF {
@@ -890,9 +905,10 @@ impl<'a> Env<'_, 'a, '_> {
             let Some(rec) = self.by_id(id) else {
                 return false;
             };
-            return match self.id_size(rec.extra(0)) {
+            let (elem_id, _, nelems) = rec.array();
+            return match self.id_size(elem_id) {
                 Some((et, _, esize)) => {
-                    !is_modifier(et.kind) && rec.extra(2).wrapping_mul(esize) == rsize
+                    !is_modifier(et.kind) && nelems.wrapping_mul(esize) == rsize
                 }
                 None => false,
             };
@@ -925,8 +941,12 @@ impl<'a> Env<'_, 'a, '_> {
             return Ok(());
         }
         // Parameters past the record's bytes read as zeros.
-        let params = t.elems::<8>(nr);
-        let arg = |i: usize| params.get(i).map_or([0; 2], |p| words2(t.e, p));
+        let params = t.elements::<BtfParam>(nr);
+        let arg = |i: usize| {
+            params
+                .get(i)
+                .map_or([0; 2], |p| [p.name_off.get(t.e), p.type_.get(t.e)])
+        };
         let [last_name, last_ty] = arg(nr - 1);
         if last_ty == 0 {
             if last_name != 0 {
@@ -967,13 +987,14 @@ fn int_member(
     struct_size: u32,
     m: impl Fn(Rule) -> Fault,
 ) -> Result<(), Fault> {
-    let int_off = (data >> 16) & 0xff;
+    let word = IntWord::decode(data);
+    let int_off = u32::from(word.offset);
     if u32::MAX - bits_off < int_off {
         return Err(m(Rule::BitsOffsetOverflow));
     }
     let off = bits_off + int_off;
     let bytes_off = off / 8;
-    let nr_copy = (data & 0xff) + off % 8;
+    let nr_copy = u32::from(word.bits) + off % 8;
     if nr_copy > 128 {
         return Err(m(Rule::NrCopyBits));
     }
@@ -993,9 +1014,11 @@ fn int_kflag_member(
     if !int_is_regular(data) {
         return Err(m(Rule::MemberBaseType));
     }
-    let mut nr_bits = raw >> 24;
-    let bits_off = raw & 0x00ff_ffff;
-    let int_bits = data & 0xff;
+    let MemberOffset {
+        bit_offset: bits_off,
+        bitfield_size: mut nr_bits,
+    } = MemberOffset::decode(raw, true);
+    let int_bits = u32::from(IntWord::decode(data).bits);
     if nr_bits == 0 {
         if !bits_off.is_multiple_of(8) {
             return Err(m(Rule::MemberOffset));
@@ -1017,8 +1040,10 @@ fn int_kflag_member(
 
 /// `btf_enum_check_kflag_member`.
 fn enum_kflag_member(raw: u32, struct_size: u32, m: impl Fn(Rule) -> Fault) -> Result<(), Fault> {
-    let bits_off = raw & 0x00ff_ffff;
-    let mut nr_bits = raw >> 24;
+    let MemberOffset {
+        bit_offset: bits_off,
+        bitfield_size: mut nr_bits,
+    } = MemberOffset::decode(raw, true);
     if nr_bits == 0 {
         if !bits_off.is_multiple_of(8) {
             return Err(m(Rule::MemberNotAligned));

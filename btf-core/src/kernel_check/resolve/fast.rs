@@ -26,7 +26,9 @@ use super::{
 };
 use crate::id::Kind;
 use crate::kernel_check::reject::{Errno, Rule};
-use crate::kernel_check::{Ctx, Fault, Rec, Sink, words2, words3};
+use crate::kernel_check::{Ctx, Fault, Rec, Sink};
+use crate::record::{IntWord, MemberOffset};
+use crate::wire::{BtfMember, BtfParam, BtfVarSecinfo};
 
 /// The low 5 bits: the type's kind, or [`ODD`].
 const KIND: u32 = 0x1f;
@@ -73,8 +75,8 @@ impl Slot {
             if st > 0xff {
                 return Slot(ODD);
             }
-            let data = t.extra(0);
-            (data & 0xff) | (data >> 8 & 0xff00) | st << 16
+            let word = IntWord::decode(t.int_word());
+            u32::from(word.bits) | u32::from(word.offset) << 8 | st << 16
         } else {
             st
         };
@@ -376,7 +378,7 @@ impl<'a> Fast<'_, 'a, '_> {
 
     /// `btf_array_resolve`: the resolved size.
     fn resolve_array(&mut self, t: Rec<'_>, depth: usize) -> Option<u32> {
-        let index_id = t.extra(1);
+        let (elem_id, index_id, nelems) = t.array();
         let index = self
             .slot(index_id)
             .filter(|i| !nosize(i.kind()) && !source_only(i.kind()))?;
@@ -385,7 +387,6 @@ impl<'a> Fast<'_, 'a, '_> {
             Some(it) if it.kind == Kind::INT && int_is_regular(it.data) => {}
             _ => return None,
         }
-        let elem_id = t.extra(0);
         let elem = self
             .slot(elem_id)
             .filter(|e| !nosize(e.kind()) && !source_only(e.kind()))?;
@@ -394,7 +395,6 @@ impl<'a> Fast<'_, 'a, '_> {
         if et.kind == Kind::INT && !int_is_regular(et.data) {
             return None;
         }
-        let nelems = t.extra(2);
         if nelems != 0 && et.size > u32::MAX / nelems {
             return None;
         }
@@ -406,12 +406,12 @@ impl<'a> Fast<'_, 'a, '_> {
         let kflag = t.kflag();
         let vlen = t.vlen() as usize;
         let size = t.st();
-        let members = t.elems::<12>(vlen);
+        let members = t.elements::<BtfMember>(vlen);
         if members.len() != vlen {
             return false;
         }
         for m in members {
-            let [_, mt_id, raw] = words3(t.e, m);
+            let (mt_id, raw) = (m.type_.get(t.e), m.offset.get(t.e));
             let Some(mt) = self
                 .slot(mt_id)
                 .filter(|m| !nosize(m.kind()) && !source_only(m.kind()))
@@ -443,14 +443,14 @@ impl<'a> Fast<'_, 'a, '_> {
                 Kind::INT => return int_kflag_member(m.data, raw, struct_size, f).is_ok(),
                 Kind::ENUM | Kind::ENUM64 => return enum_kflag_member(raw, struct_size, f).is_ok(),
                 Kind::PTR | Kind::ARRAY | Kind::STRUCT | Kind::UNION | Kind::FLOAT => {
-                    if raw >> 24 != 0 {
+                    if MemberOffset::decode(raw, true).bitfield_size != 0 {
                         return false;
                     }
                 }
                 _ => return false,
             }
         }
-        let bits_off = if kflag { raw & 0x00ff_ffff } else { raw };
+        let bits_off = MemberOffset::decode(raw, kflag).bit_offset;
         match m.kind {
             Kind::INT => int_member(m.data, bits_off, struct_size, f).is_ok(),
             Kind::PTR | Kind::ARRAY | Kind::STRUCT | Kind::UNION | Kind::ENUM | Kind::ENUM64 => {
@@ -469,12 +469,12 @@ impl<'a> Fast<'_, 'a, '_> {
     /// `btf_datasec_resolve`, every entry checked.
     fn resolve_datasec(&mut self, t: Rec<'_>, depth: usize) -> bool {
         let vlen = t.vlen() as usize;
-        let entries = t.elems::<12>(vlen);
+        let entries = t.elements::<BtfVarSecinfo>(vlen);
         if entries.len() != vlen {
             return false;
         }
         for e in entries {
-            let [var_id, _, size] = words3(t.e, e);
+            let (var_id, size) = (e.type_.get(t.e), e.size.get(t.e));
             let Some(var) = self.slot(var_id).filter(|v| v.kind() == Kind::VAR) else {
                 return false;
             };
@@ -522,7 +522,7 @@ impl<'a> Fast<'_, 'a, '_> {
         };
         let next = self.slot(next_id).filter(|n| target(n.kind()))?;
         let next = self.need(next_id, next, depth)?;
-        let idx = t.extra(0) as i32;
+        let idx = t.component_idx();
         if idx != -1 {
             let k = next.kind();
             let vlen = if is_struct(k) {
@@ -560,13 +560,14 @@ impl<'a> Fast<'_, 'a, '_> {
             }
         }
         let mut nr = t.vlen() as usize;
-        let params = t.elems::<8>(nr);
+        let params = t.elements::<BtfParam>(nr);
         if params.len() != nr {
             return false;
         }
         if let Some(last) = params.last()
-            && let [last_name, 0] = words2(t.e, last)
+            && last.type_.get(t.e) == 0
         {
+            let last_name = last.name_off.get(t.e);
             if last_name != 0 {
                 return false;
             }
@@ -579,7 +580,7 @@ impl<'a> Fast<'_, 'a, '_> {
         let mut simple = true;
         let mut named = true;
         for p in params {
-            let [name, ty] = words2(t.e, p);
+            let (name, ty) = (p.name_off.get(t.e), p.type_.get(t.e));
             let sized = self.slot(ty).is_some_and(|s| s.0 & SIZED != 0);
             simple &= sized & (name == 0 || self.known_name(name));
             named &= name != 0;
@@ -592,7 +593,7 @@ impl<'a> Fast<'_, 'a, '_> {
         }
         let mut named = true;
         for p in params {
-            let [name, ty] = words2(t.e, p);
+            let (name, ty) = (p.name_off.get(t.e), p.type_.get(t.e));
             let Some(at) = self.slot(ty) else {
                 return false;
             };
