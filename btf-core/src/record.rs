@@ -19,8 +19,9 @@
 //! section (which packs these tables into its own fast form, checked
 //! against this module by a test on the running kernel, the corpus and
 //! hand-made corners), the views, the lookups, the raw dumper, the
-//! writer and the kernel-exact check's record pass. [`Kind::record_layout`], [`Kind::has_size`] and
-//! [`Kind::has_type`] are this module's answers, made public.
+//! writer and the kernel-exact check (its record and resolve passes).
+//! [`Kind::record_layout`], [`Kind::has_size`] and [`Kind::has_type`] are
+//! this module's answers, made public.
 
 use crate::endian::{Endian, Order};
 use crate::id::Kind;
