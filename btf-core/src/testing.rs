@@ -322,3 +322,15 @@ pub fn check_against_decoder(
         )),
     }
 }
+
+/// Whether the kernel-exact check accepts `data` (on `base`) under `p`
+/// with the resolve pass's fast path answering, no walk run: held to real
+/// kernels by a test, so that the fast path cannot quietly stop
+/// answering (the verdict would not change, only the speed).
+pub fn kernel_check_fast_path(
+    data: &[u8],
+    base: Option<&crate::Btf<'_>>,
+    p: &crate::kernel_check::KernelProfile,
+) -> bool {
+    crate::kernel_check::accepted_by_fast_path(data, base, p)
+}

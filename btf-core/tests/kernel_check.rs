@@ -10,6 +10,7 @@ mod common;
 
 use btf_core::Btf;
 use btf_core::kernel_check::{KernelProfile, Loader};
+use btf_core::testing::kernel_check_fast_path;
 use std::time::Instant;
 
 #[test]
@@ -36,6 +37,11 @@ fn running_vmlinux_passes() {
         }
         assert!(btf.check_as_kernel_all(&p, 10).is_empty());
     }
+    let user = profile.with_loader(Loader::User);
+    assert!(
+        kernel_check_fast_path(&bytes, None, &user),
+        "the resolve pass's fast path answers for vmlinux"
+    );
 }
 
 #[test]
@@ -51,6 +57,10 @@ fn corpus_passes() {
             panic!("vmlinux, {loader:?}: {e}");
         }
     }
+    assert!(
+        kernel_check_fast_path(&bytes, None, &profile.with_loader(Loader::User)),
+        "the resolve pass's fast path answers for Debian's vmlinux"
+    );
     let mut modules = 0;
     let mut failures = Vec::new();
     for name in common::module_names(&dir) {

@@ -595,6 +595,22 @@ pub fn check_bytes_all(
     run(data, base, p, &mut sink)
 }
 
+/// Whether [`check_bytes`] of `data` accepts it with the resolve pass's
+/// fast path answering (no walk ran); for `btf_core::testing`.
+pub(crate) fn accepted_by_fast_path(
+    data: &[u8],
+    base: Option<&Btf<'_>>,
+    p: &KernelProfile,
+) -> bool {
+    let mut sink = Sink {
+        all: false,
+        limit: 1,
+        faults: Vec::new(),
+        fast_path: false,
+    };
+    run(data, base, p, &mut sink).is_empty() && sink.fast_path
+}
+
 impl Btf<'_> {
     /// Whether the kernel of profile `p` would load this blob (on its base,
     /// if split) with `BPF_BTF_LOAD`; see [`kernel_check`](crate::kernel_check).
