@@ -530,36 +530,15 @@ impl Drop for Mmap {
 /// or is empty. Callers fall back to reading the file.
 pub(crate) fn map_vmlinux() -> io::Result<Mmap> {
     let file = File::open(VMLINUX_PATH)?;
-    let mut fs = zeroed_statfs();
-    // SAFETY: `file` is open for the call and `fs` is a writable `statfs`
-    // that fstatfs fills.
-    if unsafe { libc::fstatfs(file.as_raw_fd(), &mut fs) } != 0 {
-        return Err(io::Error::last_os_error());
-    }
-    #[allow(clippy::unnecessary_cast)] // `f_type`'s integer type differs per target
-    if fs.f_type as i64 != SYSFS_MAGIC {
+    if fs_type(&file)? != SYSFS_MAGIC {
         return Err(errno(libc::ENODEV));
     }
     let len = usize::try_from(file.metadata()?.len()).map_err(|_| errno(libc::EFBIG))?;
     if len == 0 {
         return Err(errno(libc::ENODEV));
     }
-    // SAFETY: a new private read-only mapping at an address the kernel
-    // picks; it aliases no Rust memory. The file may be closed afterwards.
-    let ptr = unsafe {
-        libc::mmap(
-            core::ptr::null_mut(),
-            len,
-            libc::PROT_READ,
-            libc::MAP_PRIVATE,
-            file.as_raw_fd(),
-            0,
-        )
-    };
-    if ptr == libc::MAP_FAILED {
-        return Err(io::Error::last_os_error());
-    }
-    let ptr = NonNull::new(ptr).ok_or_else(|| errno(libc::ENOMEM))?;
+    // The file may be closed afterwards.
+    let ptr = map_readonly(&file, len, libc::MAP_PRIVATE)?;
     Ok(Mmap {
         ptr,
         len,
@@ -603,14 +582,7 @@ const F_SETSIG: libc::c_int = 10;
 /// not supported), `F_SETSIG`, `fstatfs`, `fstat` or `mmap`. Callers fall
 /// back to reading the file.
 pub(crate) fn map_leased(file: File, populate: bool) -> io::Result<Mmap> {
-    let mut fs = zeroed_statfs();
-    // SAFETY: `file` is open for the call and `fs` is a writable `statfs`
-    // that fstatfs fills.
-    if unsafe { libc::fstatfs(file.as_raw_fd(), &mut fs) } != 0 {
-        return Err(io::Error::last_os_error());
-    }
-    #[allow(clippy::unnecessary_cast)] // `f_type`'s integer type differs per target
-    if !LEASE_HOLDS_ON.contains(&(fs.f_type as i64)) {
+    if !LEASE_HOLDS_ON.contains(&fs_type(&file)?) {
         return Err(errno(libc::ENODEV));
     }
     // The lease-break signal first, so that no lease exists without it.
@@ -637,9 +609,33 @@ pub(crate) fn map_leased(file: File, populate: bool) -> io::Result<Mmap> {
     } else {
         libc::MAP_PRIVATE
     };
+    // The file stays open (and leased) beside the mapping.
+    let ptr = map_readonly(&file, len, flags)?;
+    Ok(Mmap {
+        ptr,
+        len,
+        _lease: Some(file),
+    })
+}
+
+/// The `f_type` of the file system `file` lies on (`fstatfs`).
+fn fs_type(file: &File) -> io::Result<i64> {
+    let mut fs = zeroed_statfs();
+    // SAFETY: `file` is open for the call and `fs` is a writable `statfs`
+    // that fstatfs fills.
+    if unsafe { libc::fstatfs(file.as_raw_fd(), &mut fs) } != 0 {
+        return Err(io::Error::last_os_error());
+    }
+    #[allow(clippy::unnecessary_cast)] // `f_type`'s integer type differs per target
+    Ok(fs.f_type as i64)
+}
+
+/// A new read-only mapping of the first `len` bytes of `file`, `flags`
+/// being `MAP_PRIVATE` and perhaps `MAP_POPULATE`.
+fn map_readonly(file: &File, len: usize, flags: libc::c_int) -> io::Result<NonNull<c_void>> {
     // SAFETY: a new private read-only mapping at an address the kernel
-    // picks; it aliases no Rust memory. The file stays open (and leased)
-    // beside it.
+    // picks; it aliases no Rust memory, and outlives the call only as the
+    // pointer returned, which `Mmap` owns and unmaps.
     let ptr = unsafe {
         libc::mmap(
             core::ptr::null_mut(),
@@ -653,12 +649,7 @@ pub(crate) fn map_leased(file: File, populate: bool) -> io::Result<Mmap> {
     if ptr == libc::MAP_FAILED {
         return Err(io::Error::last_os_error());
     }
-    let ptr = NonNull::new(ptr).ok_or_else(|| errno(libc::ENOMEM))?;
-    Ok(Mmap {
-        ptr,
-        len,
-        _lease: Some(file),
-    })
+    NonNull::new(ptr).ok_or_else(|| errno(libc::ENOMEM))
 }
 
 fn zeroed_statfs() -> libc::statfs {
