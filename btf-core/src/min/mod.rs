@@ -239,17 +239,24 @@ impl Repeats {
 /// Whether two resolutions against the same BTF agree in every value
 /// (not in the candidates they tried).
 fn same_values(a: &Resolution, b: &Resolution) -> bool {
-    a.kind == b.kind
+    same_untargeted(a, b)
         && a.target == b.target
-        && a.orig_val == b.orig_val
         && a.new_val == b.new_val
+        && a.new_type_id == b.new_type_id
+}
+
+/// Whether two resolutions agree in every value that names nothing in
+/// the target BTF (which two BTFs may number differently): all but the
+/// target, the new value and the new type id.
+fn same_untargeted(a: &Resolution, b: &Resolution) -> bool {
+    a.kind == b.kind
+        && a.orig_val == b.orig_val
         && a.poison == b.poison
         && a.validate == b.validate
         && a.fail_memsz_adjust == b.fail_memsz_adjust
         && a.orig_size == b.orig_size
         && a.new_size == b.new_size
         && a.orig_type_id == b.orig_type_id
-        && a.new_type_id == b.new_type_id
 }
 
 /// A relocation resolved against vmlinux's candidates only, with a
@@ -719,15 +726,7 @@ fn difference(
     if want_target != got_target {
         return Some(format!("candidate {want_target:?} against {got_target:?}"));
     }
-    let same = want.kind == got.kind
-        && want.orig_val == got.orig_val
-        && want.poison == got.poison
-        && want.validate == got.validate
-        && want.fail_memsz_adjust == got.fail_memsz_adjust
-        && want.orig_size == got.orig_size
-        && want.new_size == got.new_size
-        && want.orig_type_id == got.orig_type_id;
-    if !same {
+    if !same_untargeted(want, got) {
         return Some(format!("{want:?} against {got:?}"));
     }
     // Target type ids: the same type, as the two BTFs number it.
