@@ -9,14 +9,40 @@ use crate::id::Kind;
 use crate::record::{self, Info, IntWord, MemberOffset};
 use crate::wire::{BtfEnum, BtfEnum64, BtfMember, BtfVar, BtfVarSecinfo};
 
-/// Walks the type section, checking each record and filling `ctx.offs`,
-/// and `ctx.slots` when `slots` (the resolve pass needs them).
+/// Walks the type section, checking each record and filling `ctx.offs`
+/// and `ctx.modifiers`, and `ctx.slots` when `slots` (the resolve pass
+/// needs them).
 pub(super) fn check_all(ctx: &mut Ctx<'_, '_>, slots: bool, sink: &mut Sink) -> Result<(), Stop> {
+    // The lists are filled through locals and the walk reads `ctx`
+    // shared, so that the compiler keeps its fields in registers rather
+    // than reloading them after every push.
+    let mut index = Index {
+        offs: core::mem::take(&mut ctx.offs),
+        slots: slots.then(|| core::mem::take(&mut ctx.slots)),
+        modifiers: core::mem::take(&mut ctx.modifiers),
+    };
+    let flow = walk(ctx, &mut index, sink);
+    ctx.offs = index.offs;
+    ctx.slots = index.slots.unwrap_or_default();
+    ctx.modifiers = index.modifiers;
+    flow
+}
+
+/// What the meta pass records of each registered type.
+struct Index {
+    offs: alloc::vec::Vec<u32>,
+    slots: Option<alloc::vec::Vec<super::resolve::Slot>>,
+    modifiers: alloc::vec::Vec<u32>,
+}
+
+/// [`check_all`]'s loop.
+fn walk(ctx: &Ctx<'_, '_>, index: &mut Index, sink: &mut Sink) -> Result<(), Stop> {
     let types = ctx.types;
-    let _ = ctx.offs.try_reserve(types.len() / 24 + 16);
-    if slots {
-        let _ = ctx.slots.try_reserve(types.len() / 24 + 16);
+    let _ = index.offs.try_reserve(types.len() / 24 + 16);
+    if let Some(slots) = &mut index.slots {
+        let _ = slots.try_reserve(types.len() / 24 + 16);
     }
+    let register_all = ctx.base.is_some();
     let mut cur = 0usize;
     let mut id = ctx.first_id;
     while cur < types.len() {
@@ -42,11 +68,13 @@ pub(super) fn check_all(ctx: &mut Ctx<'_, '_>, slots: bool, sink: &mut Sink) -> 
         // `BTF_MAX_TYPE` entries (void included), and the caller ignores
         // the failure: later records are checked but not registered, so
         // no id reaches them and the resolve pass never sees them.
-        if ctx.base.is_some() || id < MAX_TYPE_ID {
-            ctx.offs.push(cur as u32);
-            if slots {
-                ctx.slots
-                    .push(super::resolve::Slot::of(rec.truncated(size)));
+        if register_all || id < MAX_TYPE_ID {
+            index.offs.push(cur as u32);
+            if super::resolve::is_modifier(Kind::new(rec.kind())) {
+                index.modifiers.push(id);
+            }
+            if let Some(slots) = &mut index.slots {
+                slots.push(super::resolve::Slot::of(rec.truncated(size)));
             }
         }
         cur = cur.saturating_add(size);

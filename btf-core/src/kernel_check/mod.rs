@@ -311,16 +311,13 @@ pub(crate) struct Ctx<'a, 'p> {
     offs: Vec<u32>,
     /// Each own record's slot for the resolve pass.
     slots: Vec<resolve::Slot>,
+    /// The own modifiers' ids, in order (for the type tag pass).
+    modifiers: Vec<u32>,
     /// Which own strings are identifiers, under the profile's rules.
     idents: names::Identifiers<'a>,
 }
 
 impl<'a> Ctx<'a, '_> {
-    /// The number of ids, void and the base's included.
-    fn total_ids(&self) -> u32 {
-        self.first_id.saturating_add(self.offs.len() as u32)
-    }
-
     /// The record of `id`, own or the base's; `void` for 0; `None` when no
     /// such type exists (`btf_type_by_id` returning NULL).
     #[inline(always)]
@@ -492,6 +489,7 @@ fn run(
         no_source_only: p.func_proto_no_source_only(),
         offs: Vec::new(),
         slots: Vec::new(),
+        modifiers: Vec::new(),
         idents: names::Identifiers::new(strings, p.relaxed_names(), p.ksym_name_len()),
     };
     // The kernel's own BTF skips the resolve pass: no slots.
@@ -505,8 +503,7 @@ fn run(
             Ok(())
         };
         if flow.is_ok() {
-            let fast = sink.fast_path.then_some(&slots[..]);
-            let _ = resolve::check_type_tags(&ctx, fast, sink);
+            let _ = resolve::check_type_tags(&ctx, sink);
         }
     }
     sink.faults.iter().map(|&f| ctx.reject(f)).collect()
@@ -530,6 +527,7 @@ impl<'a, 'p> Ctx<'a, 'p> {
             no_source_only: p.func_proto_no_source_only(),
             offs: Vec::new(),
             slots: Vec::new(),
+            modifiers: Vec::new(),
             idents: names::Identifiers::new(&[], false, 0),
         }
     }

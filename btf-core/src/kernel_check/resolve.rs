@@ -146,7 +146,7 @@ struct Info {
     /// `env_type_is_resolved` when the type was looked up.
     resolved: bool,
 }
-fn is_modifier(k: Kind) -> bool {
+pub(super) fn is_modifier(k: Kind) -> bool {
     matches!(
         k,
         Kind::TYPEDEF | Kind::VOLATILE | Kind::CONST | Kind::RESTRICT | Kind::TYPE_TAG
@@ -1128,35 +1128,18 @@ fn walk_all(ctx: &Ctx<'_, '_>, slots: &mut [WalkSlot], sink: &mut Sink) -> Resul
 }
 
 /// `btf_check_type_tags`: in every chain of modifiers, TYPE_TAGs come
-/// first, and no chain is longer than 32. `slots`, when the resolve pass's
-/// fast path answered (so that none is [`fast`]'s ODD and each holds its
-/// record's kind), tell which own types are modifiers, so that only their
-/// records are read.
-pub(super) fn check_type_tags(
-    ctx: &Ctx<'_, '_>,
-    slots: Option<&[Slot]>,
-    sink: &mut Sink,
-) -> Result<(), Stop> {
+/// first, and no chain is longer than 32. The kernel's loop over every
+/// type skips all but modifiers, so only the own modifiers the meta pass
+/// listed (`ctx.modifiers`, in id order) are visited.
+pub(super) fn check_type_tags(ctx: &Ctx<'_, '_>, sink: &mut Sink) -> Result<(), Stop> {
     let info = |id: u32| -> Option<(Kind, u32)> { ctx.by_id(id).map(|t| (kind(t), t.st())) };
     let at = |id: u32| ctx.by_id(id).map_or(0, |t| t.at);
     let start = if ctx.base.is_some() { ctx.first_id } else { 1 };
-    let total = ctx.total_ids();
     let mut good = start - 1;
-    for i in start..total {
-        if let Some(slots) = slots
-            && let Some(s) = i
-                .checked_sub(ctx.first_id)
-                .and_then(|x| slots.get(x as usize))
-            && !s.is_modifier()
-        {
-            continue;
-        }
+    for &i in &ctx.modifiers {
         let Some((mut k, mut st)) = info(i) else {
             return sink.report(Fault::new(Rule::InvalidTypeId, Errno::Inval, Some(i), 0));
         };
-        if !is_modifier(k) {
-            continue;
-        }
         let mut in_tags = k == Kind::TYPE_TAG;
         let mut limit = MAX_RESOLVE_DEPTH;
         let mut cur = i;

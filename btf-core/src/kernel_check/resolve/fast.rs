@@ -91,12 +91,6 @@ impl Slot {
     fn kind(self) -> Kind {
         Kind::new((self.0 & KIND) as u8)
     }
-    /// Whether the type is a modifier (TYPEDEF, VOLATILE, CONST,
-    /// RESTRICT, TYPE_TAG).
-    #[inline(always)]
-    pub(super) fn is_modifier(self) -> bool {
-        is_modifier(self.kind())
-    }
     #[inline(always)]
     fn ready(self) -> bool {
         self.0 & READY != 0
