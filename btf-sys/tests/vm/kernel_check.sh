@@ -20,15 +20,8 @@ REPO_ROOT=$(cd -- "$SCRIPT_DIR/../../.." && pwd)
 [[ $(id -u) == 0 ]] || { echo "run as root (apt-get, BPF_BTF_LOAD in the VM)" >&2; exit 1; }
 export DEBIAN_FRONTEND=noninteractive
 
-missing=()
-command -v qemu-system-x86_64 >/dev/null || missing+=(qemu-system-x86)
-command -v cpio >/dev/null || missing+=(cpio)
-[[ -x /bin/busybox ]] && ! readelf -l /bin/busybox 2>/dev/null | grep interpreter >/dev/null \
-    || missing+=(busybox-static)
-if ((${#missing[@]})); then
-    apt-get update -qq >/dev/null
-    apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
-fi
+source "$SCRIPT_DIR/packages.sh"
+vm_packages qemu-system-x86_64:qemu-system-x86 cpio:cpio readelf:binutils
 rustup target list --installed | grep -qx x86_64-unknown-linux-musl \
     || rustup target add x86_64-unknown-linux-musl >/dev/null
 

@@ -68,27 +68,11 @@ mkdir -p -- "$CACHE"
 
 # ---------------------------------------------------------------- packages
 # command:package (busybox must be the static one: it is the VM's userland)
-NEEDED=(qemu-system-x86_64:qemu-system-x86 cpio:cpio gzip:gzip objcopy:binutils
-    readelf:binutils apt-get:apt dpkg-deb:dpkg timeout:coreutils musl-gcc:musl-tools
-    bpftool:bpftool sha256sum:coreutils clang-19:clang-19)
-missing=()
-for pair in "${NEEDED[@]}"; do
-    command -v "${pair%%:*}" >/dev/null 2>&1 || missing+=("${pair#*:}")
-done
+source "$SCRIPT_DIR/packages.sh"
+vm_packages qemu-system-x86_64:qemu-system-x86 cpio:cpio gzip:gzip objcopy:binutils \
+    readelf:binutils apt-get:apt dpkg-deb:dpkg timeout:coreutils musl-gcc:musl-tools \
+    bpftool:bpftool sha256sum:coreutils clang-19:clang-19
 BUSYBOX=/bin/busybox
-# (no "grep -q" at the end of a pipe: under pipefail the writer's SIGPIPE fails it)
-is_dynamic() { readelf -l "$1" 2>/dev/null | grep interpreter >/dev/null; }
-# Without readelf, busybox cannot be judged: install the static one anyway.
-if [[ ! -x $BUSYBOX ]] || ! command -v readelf >/dev/null 2>&1 || is_dynamic "$BUSYBOX"; then
-    missing+=(busybox-static)
-fi
-if ((${#missing[@]})); then
-    log "apt-get install ${missing[*]}"
-    apt-get update -qq >/dev/null
-    apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null \
-        || die "apt-get install ${missing[*]} failed"
-fi
-is_dynamic "$BUSYBOX" && die "$BUSYBOX is not statically linked"
 for app in insmod su poweroff; do
     "$BUSYBOX" --list | grep -x "$app" >/dev/null || die "busybox has no $app applet"
 done
@@ -185,7 +169,7 @@ TARGET_DIR=${CARGO_TARGET_DIR:-$REPO_ROOT/target}
 [[ $TARGET_DIR == /* ]] || TARGET_DIR=$REPO_ROOT/$TARGET_DIR
 VM_CHECK=$TARGET_DIR/x86_64-unknown-linux-musl/release/examples/vm_check
 [[ -x $VM_CHECK ]] || die "no $VM_CHECK after the build"
-is_dynamic "$VM_CHECK" && die "$VM_CHECK is not statically linked"
+vm_is_dynamic "$VM_CHECK" && die "$VM_CHECK is not statically linked"
 
 log "building the btf tool (x86_64-unknown-linux-musl, static; C parts with musl-gcc)"
 (cd "$REPO_ROOT" && CC_x86_64_unknown_linux_musl=musl-gcc cargo build --quiet --release \
@@ -194,7 +178,7 @@ log "building the btf tool (x86_64-unknown-linux-musl, static; C parts with musl
     || { tail -n 30 "$CACHE/build-btf.log" >&2; die "building the btf tool failed"; }
 BTF_TOOL=$TARGET_DIR/x86_64-unknown-linux-musl/release/btf
 [[ -x $BTF_TOOL ]] || die "no $BTF_TOOL after the build"
-is_dynamic "$BTF_TOOL" && die "$BTF_TOOL is not statically linked"
+vm_is_dynamic "$BTF_TOOL" && die "$BTF_TOOL is not statically linked"
 
 # ---------------------------------------------------------------- CO-RE on module types (1/2)
 # module.o, and what the host's btf reloc prints for it against the

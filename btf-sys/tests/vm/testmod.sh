@@ -57,33 +57,11 @@ export DEBIAN_FRONTEND=noninteractive
 # ---------------------------------------------------------------- packages
 # command:package (busybox must be the static one: it is the VM's userland)
 # (pc:NAME: a pkg-config module, for libbpf-sys's build)
-NEEDED=(qemu-system-x86_64:qemu-system-x86 cpio:cpio gzip:gzip make:make gcc-12:gcc-12
-    cc:gcc pahole:dwarves objcopy:binutils readelf:binutils clang-19:clang-19 bpftool:bpftool
-    dpkg-deb:dpkg ldd:libc-bin sha256sum:coreutils timeout:coreutils pkg-config:pkg-config
-    pc:libelf:libelf-dev pc:zlib:zlib1g-dev)
-present() { # CHECK
-    case $1 in
-        pc) command -v pkg-config >/dev/null 2>&1 && pkg-config --exists "$2" ;;
-        *) command -v "$1" >/dev/null 2>&1 ;;
-    esac
-}
-missing=()
-for need in "${NEEDED[@]}"; do
-    IFS=: read -r check arg package <<<"$need"
-    if [[ -z $package ]]; then package=$arg arg=; fi
-    present "$check" "$arg" || missing+=("$package")
-done
-is_dynamic() { readelf -l "$1" 2>/dev/null | grep interpreter >/dev/null; }
-if [[ ! -x /bin/busybox ]] || ! command -v readelf >/dev/null 2>&1 || is_dynamic /bin/busybox; then
-    missing+=(busybox-static)
-fi
-if ((${#missing[@]})); then
-    log "apt-get install ${missing[*]}"
-    apt-get update -qq >/dev/null
-    apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null \
-        || die "apt-get install ${missing[*]} failed"
-fi
-is_dynamic /bin/busybox && die "/bin/busybox is not statically linked"
+source "$SCRIPT_DIR/packages.sh"
+vm_packages qemu-system-x86_64:qemu-system-x86 cpio:cpio gzip:gzip make:make gcc-12:gcc-12 \
+    cc:gcc pahole:dwarves objcopy:binutils readelf:binutils clang-19:clang-19 bpftool:bpftool \
+    dpkg-deb:dpkg ldd:libc-bin sha256sum:coreutils timeout:coreutils pkg-config:pkg-config \
+    pc:libelf:libelf-dev pc:zlib:zlib1g-dev
 
 # ---------------------------------------------------------------- kernel
 log "selftests: scripts/fetch-kselftests.sh"
