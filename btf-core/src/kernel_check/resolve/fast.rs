@@ -259,6 +259,34 @@ impl<'a> Fast<'_, 'a, '_> {
         }
     }
 
+    /// A PTR root (slot `s`, not resolved) whose target the walk neither
+    /// pushes nor follows: void, or a kind that is a sink in the PTR mode
+    /// and is sized there or needs no size (INT, ARRAY, STRUCT, UNION,
+    /// ENUM, FWD, FUNC_PROTO, FLOAT, ENUM64). What [`Fast::resolve_root`]
+    /// would make of it (resolved to the target, with a size, and valid),
+    /// without its calls; `None` for any other target.
+    #[inline(always)]
+    fn ptr_to_sink(&self, s: Slot) -> Option<Slot> {
+        const DIRECT: u32 = 1 << 0
+            | 1 << 1
+            | 1 << 3
+            | 1 << 4
+            | 1 << 5
+            | 1 << 6
+            | 1 << 7
+            | 1 << 13
+            | 1 << 16
+            | 1 << 19;
+        let target = s.payload();
+        let t = self.slot(target)?;
+        // Kind 0 is void's alone: a record of kind 0 is a meta fault, and
+        // the fast path does not run after one.
+        if DIRECT >> (t.0 & KIND) & 1 == 0 {
+            return None;
+        }
+        s.resolved(target, true)
+    }
+
     /// `btf_resolve` of `id` (slot `s`, not resolved), then
     /// `btf_resolve_valid`.
     fn resolve_root(&mut self, id: u32, s: Slot) -> bool {
@@ -678,6 +706,11 @@ pub(super) fn all_resolve(ctx: &Ctx<'_, '_>, slots: &mut [Slot], sink: &Sink) ->
                 let ok = f.func_ok(s.payload());
                 f.set(id, Slot(s.0 | READY));
                 ok
+            } else if k == Kind::PTR
+                && let Some(r) = f.ptr_to_sink(s)
+            {
+                f.set(id, r);
+                true
             } else {
                 f.resolve_root(id, s)
             };
