@@ -481,14 +481,7 @@ impl<'a> Builder<'a> {
         signed: bool,
         values: &[EnumeratorDef<'_>],
     ) -> TypeId {
-        let name = self.name(name).get();
-        let id = self.begin(name, Kind::ENUM, signed, values.len(), size);
-        self.words.reserve(values.len().saturating_mul(2));
-        for v in values {
-            let name = self.name(v.name).get();
-            self.words.extend_from_slice(&[name, v.value as u32]);
-        }
-        id
+        self.enumeration(name, Kind::ENUM, size, signed, values)
     }
 
     /// Adds an enum of `size` bytes with 64-bit values; `signed` sets the
@@ -500,13 +493,29 @@ impl<'a> Builder<'a> {
         signed: bool,
         values: &[EnumeratorDef<'_>],
     ) -> TypeId {
+        self.enumeration(name, Kind::ENUM64, size, signed, values)
+    }
+
+    /// An ENUM (each value's low 32 bits) or ENUM64 (low, then high).
+    fn enumeration<'n>(
+        &mut self,
+        name: impl Into<Name<'n>>,
+        kind: Kind,
+        size: u32,
+        signed: bool,
+        values: &[EnumeratorDef<'_>],
+    ) -> TypeId {
         let name = self.name(name).get();
-        let id = self.begin(name, Kind::ENUM64, signed, values.len(), size);
-        self.words.reserve(values.len().saturating_mul(3));
+        let id = self.begin(name, kind, signed, values.len(), size);
+        let wide = kind == Kind::ENUM64;
+        self.words
+            .reserve(values.len().saturating_mul(if wide { 3 } else { 2 }));
         for v in values {
             let name = self.name(v.name).get();
-            self.words
-                .extend_from_slice(&[name, v.value as u32, (v.value >> 32) as u32]);
+            self.words.extend_from_slice(&[name, v.value as u32]);
+            if wide {
+                self.words.push((v.value >> 32) as u32);
+            }
         }
         id
     }
