@@ -93,7 +93,7 @@ const BLOCK: usize = 64;
 /// plain block ends within them, under 128 bytes, with no byte that may
 /// not follow: it is an identifier exactly when its first byte may start
 /// one. That is one byte of state per block, built in one pass with
-/// vector compares (about 1.7 instructions per byte); every other name
+/// vector compares (about 1.5 instructions per byte); every other name
 /// (in a block with a NUL-less run, a byte from 0x80, a space, or in the
 /// last block) is scanned byte by byte by [`identifier`].
 pub(super) struct Identifiers<'a> {
