@@ -59,21 +59,23 @@
 //! as wire structs) rather than through [`Btf::parse`], because the kernel's pass
 //! order decides which errno a blob with several faults gets, and
 //! [`Btf::parse`] refuses some blobs before the kernel's first fault. It
-//! runs in O(size of the blob) with at most four allocations (a record
-//! offset per type, the modifiers' ids, a byte per 64 string bytes, and for
-//! [`Loader::User`] a 4-byte resolve slot per type) and a fifth (a 12-byte
+//! runs in O(size of the blob) with at most five allocations (a record
+//! offset per type, the modifiers' ids, a byte per 64 string bytes and 16
+//! bytes for each of those 64 that are not plain ASCII names, and for
+//! [`Loader::User`] a 4-byte resolve slot per type) and a sixth (a 12-byte
 //! slot per type) only when the resolve pass's fast path gives up, no
 //! allocation per type, and no recursion deeper than the kernel's resolve
 //! stack (32). The string section is judged once, 64 bytes at a time, so
-//! that most names cost three loads (`names`). The type tag pass visits
-//! only the modifiers. The resolve pass first runs a fast path over the
-//! 4-byte slots that does what the kernel's walk does, in its order, and
-//! only says "nothing to report"; at anything else (a fault, a push the
-//! walk would refuse) it changes nothing the walk reads, and the walk then
-//! runs from the start and reports as the kernel does. On the running
-//! kernel's vmlinux (126K types) that is about 26 million instructions with
-//! the kernel's rules for its own BTF ([`Loader::Kernel`]) and 54 million
-//! with the resolve pass (callgrind), against 30 million for libbpf's
+//! that most names cost three loads and every string start O(1) however
+//! often it is named (`names`). The type tag pass visits only the
+//! modifiers. The resolve pass first runs a fast path over the 4-byte slots
+//! that does what the kernel's walk does, in its order, and only says
+//! "nothing to report"; at anything else (a fault, a push the walk would
+//! refuse) it changes nothing the walk reads, and the walk then runs from
+//! the start and reports as the kernel does. On the running kernel's
+//! vmlinux (126K types) that is about 26 million instructions with the
+//! kernel's rules for its own BTF ([`Loader::Kernel`]) and 54 million with
+//! the resolve pass (callgrind), against 30 million for libbpf's
 //! `btf__new`, which checks far less. In time, the kernel's rules check
 //! vmlinux 1.7–2× faster than `btf__new` parses it; the resolve pass still
 //! makes it take about 1.3× `btf__new`'s time (`benches/README.md`, group

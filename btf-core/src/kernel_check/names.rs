@@ -93,13 +93,21 @@ const BLOCK: usize = 64;
 /// plain block ends within them, under 128 bytes, with no byte that may
 /// not follow: it is an identifier exactly when its first byte may start
 /// one. That is one byte of state per block, built in one pass with
-/// vector compares (about 1.5 instructions per byte); every other name
-/// (in a block with a NUL-less run, a byte from 0x80, a space, or in the
-/// last block) is scanned byte by byte by [`identifier`].
+/// vector compares (about 1.5 instructions per byte). The strings that
+/// start anywhere else (a block with a NUL-less run, a byte from 0x80, a
+/// space; the last block) are judged once each by the byte-by-byte
+/// [`identifier`] into a bit mask per such block, so that a string start
+/// costs at most a binary search however often it is named; only a name
+/// that starts inside a string is scanned at each lookup.
 pub(super) struct Identifiers<'a> {
     strings: &'a [u8],
     /// Per block: 1 when it and the next block are plain.
     plain: Vec<u8>,
+    /// For each block outside plain pairs (in order): its index and a bit
+    /// per byte, set where a string starts that is an identifier.
+    exact: Vec<(usize, u64)>,
+    /// Whether `exact` holds every such block (it could be allocated).
+    exact_complete: bool,
     /// The classes that may start an identifier.
     first: u8,
     dot: bool,
@@ -113,7 +121,7 @@ impl<'a> Identifiers<'a> {
         let (blocks, _) = strings.as_chunks::<BLOCK>();
         let mut plain = Vec::new();
         // Two plain blocks bound a string to 127 bytes: the limit must
-        // allow that, else every name is scanned.
+        // allow that, else every string is judged by the scan.
         if limit >= 2 * BLOCK - 1 && plain.try_reserve_exact(blocks.len()).is_ok() {
             let judge = if dot {
                 plain_block::<true>
@@ -130,9 +138,44 @@ impl<'a> Identifiers<'a> {
                 next = here;
             }
         }
+        // Each string starting in a block the pass above left unjudged,
+        // scanned once: a string is read up to its first byte that may not
+        // follow (or `limit` bytes), and strings do not overlap, so this
+        // is O(section) in all.
+        let mut exact = Vec::new();
+        let mut exact_complete = true;
+        let blocks = strings.len().div_ceil(BLOCK);
+        let mut b = 0;
+        while b < blocks {
+            // The next block outside plain pairs (a 0 in `plain`, found
+            // with memchr; past `plain`'s end, every block).
+            if let Some(rest) = plain.get(b..).filter(|r| !r.is_empty()) {
+                b = memchr::memchr(0, rest).map_or(plain.len(), |i| b + i);
+                if b >= blocks {
+                    break;
+                }
+            }
+            let mut bits = 0u64;
+            let end = strings.len().min((b + 1) * BLOCK);
+            for at in b * BLOCK..end {
+                let starts = at == 0 || strings.get(at - 1) == Some(&0);
+                let tail = strings.get(at..).unwrap_or_default();
+                if starts && identifier(tail, dot, limit) {
+                    bits |= 1 << (at % BLOCK);
+                }
+            }
+            if exact.try_reserve(1).is_err() {
+                exact_complete = false;
+                break;
+            }
+            exact.push((b, bits));
+            b += 1;
+        }
         Identifiers {
             strings,
             plain,
+            exact,
+            exact_complete,
             first: if dot { FIRST | DOT } else { FIRST },
             dot,
             limit,
@@ -141,7 +184,9 @@ impl<'a> Identifiers<'a> {
 
     /// Whether the string at `off` is known to be an identifier (under
     /// the rules given to [`Identifiers::new`]; then also with '.'
-    /// allowed). `false` says nothing.
+    /// allowed) from its blocks alone: the few loads every name of real
+    /// BTF costs. `false` says nothing; [`Identifiers::identifier`] is
+    /// exact.
     #[inline(always)]
     pub(super) fn known(&self, off: usize) -> bool {
         if self.plain.get(off / BLOCK).is_none_or(|&p| p == 0) {
@@ -158,15 +203,35 @@ impl<'a> Identifiers<'a> {
                 .is_some_and(|&c| class(c) & self.first != 0)
     }
 
+    /// Whether the string at `off`, outside plain pairs of blocks, was
+    /// judged an identifier.
+    fn judged(&self, off: usize) -> bool {
+        let block = off / BLOCK;
+        self.exact
+            .binary_search_by_key(&block, |&(b, _)| b)
+            .ok()
+            .and_then(|i| self.exact.get(i))
+            .is_some_and(|&(_, bits)| bits >> (off % BLOCK) & 1 != 0)
+    }
+
     /// [`identifier`] of the string at `off` in the section, under the
     /// rules given to [`Identifiers::new`].
     pub(super) fn identifier(&self, off: usize) -> bool {
-        self.known(off)
-            || identifier(
-                self.strings.get(off..).unwrap_or_default(),
-                self.dot,
-                self.limit,
-            )
+        if self.known(off) || self.judged(off) {
+            return true;
+        }
+        // Where a string starts, `known` and `judged` are exact (unless
+        // the blocks' bits could not be had); a name inside a string is
+        // scanned.
+        let starts = off == 0 || self.strings.get(off - 1) == Some(&0);
+        if starts && self.exact_complete && off < self.strings.len() {
+            return false;
+        }
+        identifier(
+            self.strings.get(off..).unwrap_or_default(),
+            self.dot,
+            self.limit,
+        )
     }
 }
 
@@ -285,11 +350,13 @@ mod tests {
             }
         }
         let short = section.len();
+        let mut long = Vec::new();
         for len in 2..=40usize {
             section.extend((0..len).map(|i| if i % 5 == 1 { b'.' } else { b'x' }));
             section.push(0);
         }
         for len in 120..=140usize {
+            long.push(section.len());
             section.extend((0..len).map(|i| b"abcdefghij"[i % 10]));
             section.push(0);
         }
@@ -315,6 +382,12 @@ mod tests {
                         })
                         .count();
                     assert!(known >= names, "{known} of {names} names known, dot {dot}");
+                }
+                // The long names (some across a block without a NUL) were
+                // all judged when the section was, not at each lookup.
+                if limit >= 140 {
+                    assert!(long.iter().all(|&at| ids.known(at) || ids.judged(at)));
+                    assert!(long.iter().any(|&at| !ids.known(at)));
                 }
             }
         }
