@@ -46,6 +46,18 @@ impl MappedFile {
         let file = File::open(path)?;
         sys::map_leased(file, populate).map(MappedFile)
     }
+
+    /// Lets go of the file now — its lease ends, so that anyone may write
+    /// it, this process too — and of the mapping only when the process
+    /// exits, which takes the whole address space down at less cost than
+    /// unmapping this range (about 0.1 ms less for a 4 MB file): for a
+    /// command about to exit. The pages stay mapped but out of reach;
+    /// each call keeps the file's size of address space until the exit.
+    /// Should the kernel refuse to end the lease, the file is unmapped
+    /// and closed now, as when dropped.
+    pub fn unmap_at_exit(self) {
+        self.0.unmap_at_exit();
+    }
 }
 
 impl Deref for MappedFile {
@@ -116,6 +128,19 @@ mod tests {
         std::fs::remove_file(&path).unwrap();
         let err = MappedFile::open(Path::new("/dev/null"), false).unwrap_err();
         assert!(err.raw_os_error().is_some(), "{err}");
+    }
+
+    #[test]
+    fn unmapped_at_exit_the_file_is_free() {
+        let path = temp("at-exit", b"abc");
+        let map = MappedFile::open(&path, true).unwrap();
+        assert_eq!(&*map, b"abc");
+        map.unmap_at_exit();
+        // The lease ended: were it still held, this open for writing would
+        // end this process with SIGKILL.
+        std::fs::write(&path, b"changed").unwrap();
+        assert_eq!(std::fs::read(&path).unwrap(), b"changed");
+        std::fs::remove_file(&path).unwrap();
     }
 
     /// What makes the mapping sound: a process opening the file for
