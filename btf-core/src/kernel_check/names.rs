@@ -332,8 +332,8 @@ mod tests {
 
     #[test]
     fn plain_sections_are_known() {
-        // Identifiers of 1 to 40 bytes, then some with a '.', then runs long
-        // enough to leave a block without a NUL (129 to 140 bytes), and a
+        // Identifiers of 1 to 40 bytes, then some with a '.', then names
+        // of 120 to 140 bytes (some leave a block without a NUL), and a
         // name starting with a digit: every offset against the byte scan
         // under each limit around the two-block bound; and with the
         // kernel's limits, most short names told by `known` alone.
