@@ -267,16 +267,16 @@ impl<'a> Fast<'_, 'a, '_> {
     /// without its calls; `None` for any other target.
     #[inline(always)]
     fn ptr_to_sink(&self, s: Slot) -> Option<Slot> {
-        const DIRECT: u32 = 1 << 0
-            | 1 << 1
-            | 1 << 3
-            | 1 << 4
-            | 1 << 5
-            | 1 << 6
-            | 1 << 7
-            | 1 << 13
-            | 1 << 16
-            | 1 << 19;
+        const DIRECT: u32 = 1 << Kind::VOID.get()
+            | 1 << Kind::INT.get()
+            | 1 << Kind::ARRAY.get()
+            | 1 << Kind::STRUCT.get()
+            | 1 << Kind::UNION.get()
+            | 1 << Kind::ENUM.get()
+            | 1 << Kind::FWD.get()
+            | 1 << Kind::FUNC_PROTO.get()
+            | 1 << Kind::FLOAT.get()
+            | 1 << Kind::ENUM64.get();
         let target = s.payload();
         let t = self.slot(target)?;
         // Kind 0 is void's alone: a record of kind 0 is a meta fault, and
