@@ -332,26 +332,27 @@ mod tests {
         insns.concat()
     }
 
+    /// `call 0xbad2310`: what a branch proven not taken must not reach.
+    const CALL: [u8; 8] = [0x85, 0, 0, 0, 0x10, 0x23, 0xad, 0x0b];
+    /// `exit`.
+    const EXIT: [u8; 8] = [0x95, 0, 0, 0, 0, 0, 0, 0];
+
+    #[test]
+    fn the_constants_are_the_instructions() {
+        assert_eq!(CALL, insn(0x85, 0, 0, 0, 0xbad2310));
+        assert_eq!(EXIT, insn(0x95, 0, 0, 0, 0));
+    }
+
     #[test]
     fn known_branches_take_one_way() {
         // r1 = 0; if r1 == 0 goto +1; call 0xbad2310; exit
-        let code = prog(&[
-            insn(0xb7, 1, 0, 0, 0),
-            insn(0x15, 1, 0, 1, 0),
-            insn(0x85, 0, 0, 0, 0xbad2310),
-            insn(0x95, 0, 0, 0, 0),
-        ]);
+        let code = prog(&[insn(0xb7, 1, 0, 0, 0), insn(0x15, 1, 0, 1, 0), CALL, EXIT]);
         assert_eq!(
             reachable(&code, Endian::Little, &[0]),
             [true, true, false, true]
         );
         // r1 = 1: the call is reached.
-        let code = prog(&[
-            insn(0xb7, 1, 0, 0, 1),
-            insn(0x15, 1, 0, 1, 0),
-            insn(0x85, 0, 0, 0, 0xbad2310),
-            insn(0x95, 0, 0, 0, 0),
-        ]);
+        let code = prog(&[insn(0xb7, 1, 0, 0, 1), insn(0x15, 1, 0, 1, 0), CALL, EXIT]);
         assert_eq!(reachable(&code, Endian::Little, &[0]), [true; 4]);
     }
 
@@ -363,18 +364,14 @@ mod tests {
             insn(0x57, 3, 0, 0, 3),
             insn(0x04, 3, 0, 0, 0),
             insn(0x56, 3, 0, 1, 0),
-            insn(0x95, 0, 0, 0, 0),
-            insn(0x85, 0, 0, 0, 0xbad2310),
-            insn(0x95, 0, 0, 0, 0),
+            EXIT,
+            CALL,
+            EXIT,
         ]);
         let r = reachable(&code, Endian::Little, &[0]);
         assert!(!r[5], "{r:?}");
         // An unknown register (r1 at entry) takes both ways.
-        let code = prog(&[
-            insn(0x15, 1, 0, 1, 0),
-            insn(0x85, 0, 0, 0, 0xbad2310),
-            insn(0x95, 0, 0, 0, 0),
-        ]);
+        let code = prog(&[insn(0x15, 1, 0, 1, 0), CALL, EXIT]);
         assert_eq!(reachable(&code, Endian::Little, &[0]), [true; 3]);
         // Paths that disagree about r1 make it unknown where they meet.
         let code = prog(&[
@@ -382,8 +379,8 @@ mod tests {
             insn(0x15, 2, 0, 1, 0), // if r2 == 0 goto +1
             insn(0xb7, 1, 0, 0, 1),
             insn(0x15, 1, 0, 1, 0), // if r1 == 0 goto +1
-            insn(0x85, 0, 0, 0, 0xbad2310),
-            insn(0x95, 0, 0, 0, 0),
+            CALL,
+            EXIT,
         ]);
         assert!(reachable(&code, Endian::Little, &[0])[4]);
     }
@@ -397,8 +394,8 @@ mod tests {
             insn(0xb7, 1, 0, 0, 4),
             insn(0x37, 1, 0, 0, 2),
             insn(0x15, 1, 0, 1, 2),
-            insn(0x85, 0, 0, 0, 0xbad2310),
-            insn(0x95, 0, 0, 0, 0),
+            CALL,
+            EXIT,
         ]);
         assert!(reachable(&code, Endian::Little, &[0])[3]);
     }
@@ -407,11 +404,7 @@ mod tests {
     fn functions_are_entries_and_exits_end_paths() {
         // Two functions; without func_info, the one after an exit is an
         // entry too.
-        let code = prog(&[
-            insn(0x95, 0, 0, 0, 0),
-            insn(0xb7, 0, 0, 0, 0),
-            insn(0x95, 0, 0, 0, 0),
-        ]);
+        let code = prog(&[EXIT, insn(0xb7, 0, 0, 0, 0), EXIT]);
         assert_eq!(reachable(&code, Endian::Little, &[0]), [true, false, false]);
         assert_eq!(reachable(&code, Endian::Little, &[]), [true; 3]);
         assert_eq!(reachable(&code, Endian::Little, &[1]), [false, true, true]);
@@ -423,13 +416,7 @@ mod tests {
         let mut lo = insn(0x18, 1, 0, 0, 0);
         lo[4..8].copy_from_slice(&0u32.to_le_bytes());
         let hi = insn(0, 0, 0, 0, 1);
-        let code = prog(&[
-            lo,
-            hi,
-            insn(0x16, 1, 0, 1, 0),
-            insn(0x85, 0, 0, 0, 0xbad2310),
-            insn(0x95, 0, 0, 0, 0),
-        ]);
+        let code = prog(&[lo, hi, insn(0x16, 1, 0, 1, 0), CALL, EXIT]);
         assert_eq!(
             reachable(&code, Endian::Little, &[0]),
             [true, false, true, false, true]
