@@ -22,6 +22,19 @@ fn btf() -> Command {
     Command::new(env!("CARGO_BIN_EXE_btf"))
 }
 
+/// `btf min OBJECTS... --btf TARGET -o OUT`.
+fn min_of(objects: &[&Path], target: &Path, out: &Path) -> Output {
+    btf()
+        .arg("min")
+        .args(objects)
+        .arg("--btf")
+        .arg(target)
+        .arg("-o")
+        .arg(out)
+        .output()
+        .expect("run btf min")
+}
+
 fn assert_fails(out: &Output, needle: &str) {
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(1), "{stderr}");
@@ -106,15 +119,7 @@ fn min_of_core_programs() {
     let vmlinux = dir.join("vmlinux.btf");
     let out = tmp.0.join("min.btf");
 
-    let run = btf()
-        .arg("min")
-        .args([&kernel, &module])
-        .arg("--btf")
-        .arg(&vmlinux)
-        .arg("-o")
-        .arg(&out)
-        .output()
-        .expect("run btf min");
+    let run = min_of(&[&kernel, &module], &vmlinux, &out);
     assert!(run.status.success(), "{run:?}");
     let said = String::from_utf8(run.stdout).unwrap();
     assert!(
@@ -140,15 +145,7 @@ fn min_of_core_programs() {
     // SIGKILL).
     let copy = tmp.0.join("vmlinux-copy.btf");
     std::fs::copy(&vmlinux, &copy).unwrap();
-    let run = btf()
-        .arg("min")
-        .args([&kernel, &module])
-        .arg("--btf")
-        .arg(&copy)
-        .arg("-o")
-        .arg(&copy)
-        .output()
-        .expect("run btf min");
+    let run = min_of(&[&kernel, &module], &copy, &copy);
     assert!(run.status.success(), "{run:?}");
     assert_eq!(std::fs::read(&copy).unwrap(), written);
     // `btf reloc` against it: the full BTF's values.

@@ -30,31 +30,15 @@
 # `N passed, M failed`; the exit status is non-zero on any failure.
 set -euo pipefail
 
-START=$SECONDS
-PASSED=0
-FAILED=0
-log() { printf '[vm %4ds] %s\n' $((SECONDS - START)) "$*" >&2; }
-pass() { PASSED=$((PASSED + 1)); [[ ${VM_VERBOSE:-0} != 1 ]] || echo "PASS $*"; }
-fail() { FAILED=$((FAILED + 1)); echo "FAIL $*"; }
-check() { # CONDITION-STATUS DESCRIPTION: check $? style
-    if [[ $1 == 0 ]]; then pass "$2"; else fail "$2"; fi
-}
-QEMU=
-finish() {
-    local status=$?
-    trap - EXIT
-    if [[ -n $QEMU ]] && kill -0 "$QEMU" 2>/dev/null; then kill "$QEMU" 2>/dev/null || true; fi
-    if ((status != 0 && FAILED == 0)); then FAILED=1; fi
-    log "done in $((SECONDS - START))s"
-    echo "$PASSED passed, $FAILED failed"
-    if ((FAILED > 0)); then exit 1; fi
-    exit 0
-}
-trap finish EXIT
-trap 'exit 130' INT TERM
-die() { fail "setup: $*"; exit 1; }
-
 SCRIPT_DIR=$(cd -- "$(dirname -- "${BASH_SOURCE[0]}")" && pwd)
+TALLY_NAME=vm TALLY_SUMMARY="" TALLY_QUIET_PASS=1
+source "$SCRIPT_DIR/tally.sh"
+QEMU=
+tally_cleanup() {
+    if [[ -n $QEMU ]] && kill -0 "$QEMU" 2>/dev/null; then kill "$QEMU" 2>/dev/null || true; fi
+}
+trap 'exit 130' INT TERM
+
 REPO_ROOT=$(cd -- "$SCRIPT_DIR/../../.." && pwd)
 CORPUS=$REPO_ROOT/target/btf-corpus
 CACHE=$REPO_ROOT/target/vm

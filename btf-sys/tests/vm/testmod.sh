@@ -31,25 +31,10 @@
 # `testmod: N passed, M failed`; the exit status is non-zero on a failure.
 set -euo pipefail
 
-START=$SECONDS
-PASSED=0
-FAILED=0
-log() { printf '[testmod %4ds] %s\n' $((SECONDS - START)) "$*" >&2; }
-pass() { PASSED=$((PASSED + 1)); echo "PASS $*"; }
-fail() { FAILED=$((FAILED + 1)); echo "FAIL $*"; }
-finish() {
-    local status=$?
-    trap - EXIT
-    if ((status != 0 && FAILED == 0)); then FAILED=1; fi
-    log "done in $((SECONDS - START))s"
-    echo "testmod: $PASSED passed, $FAILED failed"
-    if ((FAILED > 0)); then exit 1; fi
-    exit 0
-}
-trap finish EXIT
-die() { fail "setup: $*"; exit 1; }
-
 SCRIPT_DIR=$(cd -- "$(dirname -- "${BASH_SOURCE[0]}")" && pwd)
+TALLY_NAME=testmod TALLY_SUMMARY="testmod: "
+source "$SCRIPT_DIR/tally.sh"
+
 REPO_ROOT=$(cd -- "$SCRIPT_DIR/../../.." && pwd)
 export DEBIAN_FRONTEND=noninteractive
 [[ $(id -u) == 0 ]] || die "run as root (apt-get; the test loads BPF programs)"
@@ -190,7 +175,6 @@ OUT=$(tr -d '\r' <"$CONSOLE" | sed 's/\x1b\[[0-9;?]*[A-Za-z]//g; s/\x1b[A-Za-z]/
 line() { grep -E "$1" <<<"$OUT" || true; }
 
 # ---------------------------------------------------------------- results
-check() { if [[ $1 == 0 ]]; then pass "$2"; else fail "$2"; fi; }
 check "$([[ -n $(line '^TESTMOD done$') ]]; echo $?)" "vm ran to the end (qemu status $QEMU_STATUS)"
 booted=$(line '^TESTMOD boot ')
 check "$([[ $booted == "TESTMOD boot $FLAVOUR" ]]; echo $?)" "vm booted ${booted#TESTMOD boot }"
