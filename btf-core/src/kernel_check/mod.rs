@@ -389,14 +389,6 @@ impl<'a> Ctx<'a, '_> {
         }
     }
 
-    /// Whether own string `off` is known to be a C identifier (a cheap
-    /// [`Ctx::identifier`] that may say `false` of one).
-    #[inline(always)]
-    fn known_identifier(&self, off: u32) -> bool {
-        off.checked_sub(self.str_start)
-            .is_some_and(|rel| self.idents.known(rel as usize))
-    }
-
     /// [`Ctx::name_valid`] of a name not known valid.
     #[inline(never)]
     fn name_valid_slow(&self, off: u32, dot_ok: bool) -> bool {

@@ -20,10 +20,14 @@
 //! size of a DATASEC entry whose VAR was pushed) can only make it give
 //! up.
 
+use super::super::limits::MAX_NAME_OFFSET;
 use super::{
     MAX_RESOLVE_DEPTH, Mode, enum_kflag_member, has_size, int_is_regular, int_kflag_member,
     int_member, is_modifier, is_struct, needs_resolve, nosize, source_only,
 };
+use core::marker::PhantomData;
+
+use crate::endian::{Be, Endian, Le, Order};
 use crate::id::Kind;
 use crate::kernel_check::reject::{Errno, Rule};
 use crate::kernel_check::{Ctx, Fault, Rec, Sink};
@@ -49,6 +53,40 @@ const SIZED_KINDS: u32 = 1 << 1 | 1 << 6 | 1 << 16 | 1 << 19;
 /// The payload: bits 8 to 31.
 const SHIFT: u32 = 8;
 const PAYLOAD_MAX: u32 = (1 << 24) - 1;
+
+/// The set of kinds `ks`, one bit per kind.
+#[allow(clippy::indexing_slicing)] // evaluated at compile time
+const fn kinds(ks: &[Kind]) -> u32 {
+    let mut bits = 0;
+    let mut i = 0;
+    while i < ks.len() {
+        bits |= 1 << ks[i].get();
+        i += 1;
+    }
+    bits
+}
+/// The modifiers (TYPEDEF, VOLATILE, CONST, RESTRICT, TYPE_TAG).
+const MODIFIERS: u32 = kinds(&[
+    Kind::TYPEDEF,
+    Kind::VOLATILE,
+    Kind::CONST,
+    Kind::RESTRICT,
+    Kind::TYPE_TAG,
+]);
+/// The kinds the walk pushes, when not resolved, in the struct-or-array
+/// mode (the mode of every member's and element's type).
+const PUSHED_IN_AGGREGATE: u32 = MODIFIERS | kinds(&[Kind::ARRAY, Kind::STRUCT, Kind::UNION]);
+/// The sized kinds whose `check_member` [`Fast::member_quick`] does: INT,
+/// and the kinds checked by `btf_generic_check_member`.
+const QUICK_MEMBER: u32 = kinds(&[
+    Kind::INT,
+    Kind::PTR,
+    Kind::ARRAY,
+    Kind::STRUCT,
+    Kind::UNION,
+    Kind::ENUM,
+    Kind::ENUM64,
+]);
 
 /// What the resolve pass's fast path keeps of a type: 4 bytes, so that a
 /// member's or a parameter's type costs one small random read (on
@@ -117,14 +155,16 @@ struct Sized {
     data: u32,
 }
 
-struct Fast<'c, 'a, 'p> {
+/// The fast path's state, its records read in byte order `O`.
+struct Fast<'c, 'a, 'p, O> {
     ctx: &'c Ctx<'a, 'p>,
     slots: &'c mut [Slot],
     /// The walk's mode for the type being resolved.
     mode: Mode,
+    order: PhantomData<O>,
 }
 
-impl<'a> Fast<'_, 'a, '_> {
+impl<'a, O: Order> Fast<'_, 'a, '_, O> {
     /// The slot of `id`; void for 0; `None` when there is no such type.
     #[inline(always)]
     fn slot(&self, id: u32) -> Option<Slot> {
@@ -313,6 +353,28 @@ impl<'a> Fast<'_, 'a, '_> {
         true
     }
 
+    /// [`Fast::resolve_root`] of STRUCT or UNION `id` (slot `s`, not
+    /// resolved), without the dispatch: pushed (which sets the
+    /// struct-or-array mode), its members checked, resolved with its size
+    /// (and valid, as every struct is).
+    fn struct_root(&mut self, id: u32, s: Slot) -> bool {
+        self.mode = Mode::StructOrArray;
+        self.set(id, Slot(s.0 | VISITED));
+        let Some(t) = self.rec(id) else {
+            return false;
+        };
+        if !self.resolve_struct(t, 1) {
+            return false;
+        }
+        match s.resolved(s.payload(), true) {
+            Some(r) => {
+                self.set(id, r);
+                true
+            }
+            None => false,
+        }
+    }
+
     /// Each kind's `resolve` for `id` (slot `s`), on top of the walk's
     /// stack of `depth` types; then resolved.
     fn resolve_one(&mut self, id: u32, s: Slot, depth: usize) -> bool {
@@ -433,7 +495,10 @@ impl<'a> Fast<'_, 'a, '_> {
             return false;
         }
         for m in members {
-            let (mt_id, raw) = (m.type_.get(t.e), m.offset.get(t.e));
+            let (mt_id, raw) = (m.type_.get_in::<O>(), m.offset.get_in::<O>());
+            if !kflag && self.member_quick(size, mt_id, raw) {
+                continue;
+            }
             let Some(mt) = self
                 .slot(mt_id)
                 .filter(|m| !nosize(m.kind()) && !source_only(m.kind()))
@@ -448,6 +513,64 @@ impl<'a> Fast<'_, 'a, '_> {
             }
         }
         true
+    }
+
+    /// The slot of own type `id`; `None` for void and past the last type.
+    #[inline(always)]
+    fn own_slot(&self, id: u32) -> Option<Slot> {
+        self.slots.get(id.wrapping_sub(1) as usize).copied()
+    }
+
+    /// Whether a member of type `mt_id` at bit offset `bits_off` (of an
+    /// aggregate of `struct_size` bytes without the kind flag) needs
+    /// nothing pushed and passes its `check_member`, as
+    /// [`Fast::need`] and [`Fast::member_ok`] would find, for the common
+    /// cases only: a member type resolved or a sink, its sized type an
+    /// INT or a kind `btf_generic_check_member` checks. `false` says
+    /// nothing (those two then decide); it changes no state.
+    #[inline(always)]
+    fn member_quick(&self, struct_size: u32, mt_id: u32, bits_off: u32) -> bool {
+        let Some(s) = self.own_slot(mt_id) else {
+            return false;
+        };
+        let k = s.0 & KIND;
+        if PUSHED_IN_AGGREGATE >> k & 1 != 0 && !s.ready() {
+            return false;
+        }
+        // A modifier (resolved) stands for the type it resolved to;
+        // `btf_type_id_size` sizes that.
+        let sized_id = if MODIFIERS >> k & 1 != 0 {
+            s.payload()
+        } else {
+            mt_id
+        };
+        let Some(t) = self.own_slot(sized_id) else {
+            return false;
+        };
+        let tk = t.0 & KIND;
+        if QUICK_MEMBER >> tk & 1 == 0 {
+            return false;
+        }
+        let p = t.payload();
+        if tk == u32::from(Kind::INT.get()) {
+            // `btf_int_check_member`: bit count, bit offset and size
+            // are the payload's three bytes.
+            let (bits, int_off) = (p & 0xff, p >> 8 & 0xff);
+            let Some(off) = bits_off.checked_add(int_off) else {
+                return false;
+            };
+            let (bytes_off, nr_copy) = (off / 8, bits + off % 8);
+            nr_copy <= 128
+                && struct_size >= bytes_off
+                && struct_size - bytes_off >= nr_copy.div_ceil(8)
+        } else {
+            let size = if tk == u32::from(Kind::PTR.get()) {
+                self.ctx.p.pointer_size
+            } else {
+                p
+            };
+            bits_off.is_multiple_of(8) && struct_size.wrapping_sub(bits_off / 8) >= size
+        }
     }
 
     /// Each kind's `check_member` / `check_kflag_member`, as
@@ -587,9 +710,9 @@ impl<'a> Fast<'_, 'a, '_> {
             return false;
         }
         if let Some(last) = params.last()
-            && last.type_.get(t.e) == 0
+            && last.type_.get_in::<O>() == 0
         {
-            let last_name = last.name_off.get(t.e);
+            let last_name = last.name_off.get_in::<O>();
             if last_name != 0 {
                 return false;
             }
@@ -602,7 +725,7 @@ impl<'a> Fast<'_, 'a, '_> {
         let mut simple = true;
         let mut named = true;
         for p in params {
-            let (name, ty) = (p.name_off.get(t.e), p.type_.get(t.e));
+            let (name, ty) = (p.name_off.get_in::<O>(), p.type_.get_in::<O>());
             let sized = self.slot(ty).is_some_and(|s| s.0 & SIZED != 0);
             simple &= sized & (name == 0 || self.known_name(name));
             named &= name != 0;
@@ -634,6 +757,35 @@ impl<'a> Fast<'_, 'a, '_> {
         true
     }
 
+    /// Every FUNC's `btf_func_check` (its type a FUNC_PROTO whose
+    /// parameters are named), after every other type: a FUNC's root
+    /// resolution pushes nothing and reads only its prototype, checked by
+    /// then ([`NAMED`] when its parameters are named), so the order does
+    /// not change the verdict; and what a FUNC's resolution changes, the
+    /// types that refer to it read only through [`Fast::need`], which
+    /// resolves it when the walk would find it resolved (a DECL_TAG), or
+    /// give up (a PTR to a FUNC, which the walk resolves to the
+    /// prototype). One pass without a branch per type.
+    fn funcs_ok(&self) -> bool {
+        const FUNC: u32 = Kind::FUNC.get() as u32;
+        const PROTO: u32 = Kind::FUNC_PROTO.get() as u32;
+        let mut ok = true;
+        for (i, s) in self.slots.iter().enumerate() {
+            let func = s.0 & KIND == FUNC;
+            // A FUNC's prototype, or the type itself.
+            let at = if func {
+                s.payload().wrapping_sub(1) as usize
+            } else {
+                i
+            };
+            let Some(p) = self.slots.get(at) else {
+                return false;
+            };
+            ok &= !func | (p.0 & KIND == PROTO && p.0 & NAMED != 0);
+        }
+        ok
+    }
+
     /// Marks FUNC_PROTO `id` [`NAMED`].
     #[inline(always)]
     fn mark_named(&mut self, id: u32) {
@@ -646,10 +798,12 @@ impl<'a> Fast<'_, 'a, '_> {
     }
 
     /// A name known to be a valid identifier (`false` also when that is
-    /// not known).
+    /// not known). The blob has no base (its strings start at offset 0)
+    /// and at most 16 MiB of strings ([`all_resolve`]), so a string known
+    /// to start at `off` has a valid offset.
     #[inline(always)]
     fn known_name(&self, off: u32) -> bool {
-        self.ctx.name_offset_valid(off) && self.ctx.known_identifier(off)
+        self.ctx.idents.known(off as usize)
     }
 
     /// A return or parameter type `id` (slot `s`): not source-only where
@@ -684,46 +838,72 @@ pub(super) fn all_resolve(ctx: &Ctx<'_, '_>, slots: &mut [Slot], sink: &Sink) ->
     if ctx.base.is_some() || ctx.first_id != 1 || !sink.faults.is_empty() {
         return false;
     }
-    let mut f = Fast {
+    match ctx.p.endian {
+        Endian::Little => all_resolve_in::<Le>(ctx, slots),
+        Endian::Big => all_resolve_in::<Be>(ctx, slots),
+    }
+}
+
+/// [`all_resolve`] of a base blob, its records read in order `O`.
+fn all_resolve_in<O: Order>(ctx: &Ctx<'_, '_>, slots: &mut [Slot]) -> bool {
+    // Past 16 MiB of strings (which the header check refuses) a name
+    // found in them could still be out of range: not here.
+    if ctx.strings.len() > MAX_NAME_OFFSET as usize + 1 {
+        return false;
+    }
+    let mut f = Fast::<O> {
         ctx,
         slots,
         mode: Mode::Tbd,
+        order: PhantomData,
     };
     let n = f.slots.len();
     for i in 0..n {
-        let id = i as u32 + 1;
         let Some(s) = f.slots.get(i).copied() else {
             return false;
         };
-        if s.0 & KIND == ODD {
-            return false;
+        let k = s.0 & KIND;
+        // Most types are FUNCs, left to the last sweep, or need nothing:
+        // one test.
+        if IN_ORDER >> k & 1 == 0 || s.ready() {
+            continue;
         }
-        let k = s.kind();
-        if needs_resolve(k) && !s.ready() {
-            let ok = if k == Kind::FUNC {
-                // What the walk does for a FUNC root, without the stack:
-                // resolved to its prototype.
-                let ok = f.func_ok(s.payload());
-                f.set(id, Slot(s.0 | READY));
-                ok
-            } else if k == Kind::PTR
-                && let Some(r) = f.ptr_to_sink(s)
-            {
-                f.set(id, r);
-                true
-            } else {
-                f.resolve_root(id, s)
-            };
-            if !ok {
-                return false;
-            }
-        }
-        if k == Kind::FUNC_PROTO && !f.proto_ok(id) {
+        let id = i as u32 + 1;
+        let ok = match s.kind() {
+            Kind::FUNC_PROTO => f.proto_ok(id),
+            k if is_struct(k) => f.struct_root(id, s),
+            Kind::PTR => match f.ptr_to_sink(s) {
+                Some(r) => {
+                    f.set(id, r);
+                    true
+                }
+                None => f.resolve_root(id, s),
+            },
+            k if needs_resolve(k) => f.resolve_root(id, s),
+            // ODD.
+            _ => false,
+        };
+        if !ok {
             return false;
         }
     }
-    true
+    f.funcs_ok()
 }
+
+/// The kinds [`all_resolve`] visits in id order: those resolved as roots
+/// but FUNC, the FUNC_PROTOs it checks, and [`ODD`].
+const IN_ORDER: u32 = MODIFIERS
+    | kinds(&[
+        Kind::PTR,
+        Kind::ARRAY,
+        Kind::STRUCT,
+        Kind::UNION,
+        Kind::VAR,
+        Kind::DATASEC,
+        Kind::DECL_TAG,
+        Kind::FUNC_PROTO,
+    ])
+    | 1 << ODD;
 
 #[cfg(test)]
 mod tests {
