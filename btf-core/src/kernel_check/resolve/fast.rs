@@ -327,6 +327,64 @@ impl<'a, O: Order> Fast<'_, 'a, '_, O> {
         s.resolved(target, true)
     }
 
+    /// A PTR or modifier root (slot `s`, not resolved) whose target the
+    /// walk does not push in either mode the root may set: resolved, or a
+    /// kind never pushed (void, INT, ENUM, FWD, FUNC_PROTO, FLOAT,
+    /// ENUM64). What [`Fast::resolve_root`] would make of it (the target,
+    /// or what a resolved modifier target resolved to, with a size or
+    /// without; valid), without its calls; `None` when that is not so
+    /// simple, which [`Fast::resolve_root`] then decides.
+    #[inline(always)]
+    fn ref_root_direct(&self, s: Slot) -> Option<Slot> {
+        const NEVER_PUSHED: u32 = kinds(&[
+            Kind::VOID,
+            Kind::INT,
+            Kind::ENUM,
+            Kind::FWD,
+            Kind::FUNC_PROTO,
+            Kind::FLOAT,
+            Kind::ENUM64,
+        ]);
+        const SIZED_KINDS: u32 = kinds(&[
+            Kind::INT,
+            Kind::PTR,
+            Kind::ARRAY,
+            Kind::STRUCT,
+            Kind::UNION,
+            Kind::ENUM,
+            Kind::ENUM64,
+            Kind::FLOAT,
+        ]);
+        const UNSIZED_TARGETS: u32 = kinds(&[Kind::VOID, Kind::FWD, Kind::FUNC_PROTO]);
+        let target = s.payload();
+        let t = self.slot(target)?;
+        let tk = t.0 & KIND;
+        if NEVER_PUSHED >> tk & 1 == 0 && !t.ready() {
+            return None;
+        }
+        // A resolved modifier stands for what it resolved to (never a
+        // modifier); for a PTR root, the walk pushes that when it is a PTR
+        // not resolved (the last-resolved-ptr case): not here.
+        let via_modifier = MODIFIERS >> tk & 1 != 0;
+        let (rid, r) = if via_modifier {
+            let rid = t.payload();
+            (rid, self.slot(rid)?)
+        } else {
+            (target, t)
+        };
+        let rk = r.0 & KIND;
+        if via_modifier && rk == u32::from(Kind::PTR.get()) && !r.ready() {
+            return None;
+        }
+        if SIZED_KINDS >> rk & 1 != 0 {
+            s.resolved(rid, true)
+        } else if UNSIZED_TARGETS >> rk & 1 != 0 && (rk != 0 || rid == 0) {
+            s.resolved(rid, false)
+        } else {
+            None
+        }
+    }
+
     /// `btf_resolve` of `id` (slot `s`, not resolved), then
     /// `btf_resolve_valid`.
     fn resolve_root(&mut self, id: u32, s: Slot) -> bool {
@@ -872,13 +930,19 @@ fn all_resolve_in<O: Order>(ctx: &Ctx<'_, '_>, slots: &mut [Slot]) -> bool {
         let ok = match s.kind() {
             Kind::FUNC_PROTO => f.proto_ok(id),
             k if is_struct(k) => f.struct_root(id, s),
-            Kind::PTR => match f.ptr_to_sink(s) {
-                Some(r) => {
-                    f.set(id, r);
-                    true
+            k if k == Kind::PTR || is_modifier(k) => {
+                let direct = match f.ptr_to_sink(s) {
+                    Some(r) if k == Kind::PTR => Some(r),
+                    _ => f.ref_root_direct(s),
+                };
+                match direct {
+                    Some(r) => {
+                        f.set(id, r);
+                        true
+                    }
+                    None => f.resolve_root(id, s),
                 }
-                None => f.resolve_root(id, s),
-            },
+            }
             k if needs_resolve(k) => f.resolve_root(id, s),
             // ODD.
             _ => false,
