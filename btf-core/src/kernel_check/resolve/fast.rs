@@ -31,8 +31,10 @@ use crate::endian::{Be, Endian, Le, Order};
 use crate::id::Kind;
 use crate::kernel_check::reject::{Errno, Rule};
 use crate::kernel_check::{Ctx, Fault, Rec, Sink};
-use crate::record::{IntWord, MemberOffset};
+use crate::record::{self, Info, IntWord, MemberOffset};
+use crate::walk;
 use crate::wire::{BtfMember, BtfParam, BtfVarSecinfo};
+use zerocopy::{FromBytes, Immutable, KnownLayout};
 
 /// The low 5 bits: the type's kind, or [`ODD`].
 const KIND: u32 = 0x1f;
@@ -188,6 +190,28 @@ impl<'a, O: Order> Fast<'_, 'a, '_, O> {
     #[inline(always)]
     fn rec(&self, id: u32) -> Option<Rec<'a>> {
         self.ctx.own(id.checked_sub(1)? as usize)
+    }
+
+    /// The `info` word and elements of own record `id` (1-based), read as
+    /// `E`s: its `vlen` of them, from the record's bytes alone (no decoded
+    /// head); `None` when the record is not there or does not hold them.
+    #[inline(always)]
+    fn own_elements<E: FromBytes + KnownLayout + Immutable>(
+        &self,
+        id: u32,
+    ) -> Option<(Info, &'a [E])> {
+        let i = id.wrapping_sub(1) as usize;
+        let start = *self.ctx.offs.get(i)? as usize;
+        let end = self
+            .ctx
+            .offs
+            .get(i + 1)
+            .map_or(self.ctx.types.len(), |&o| o as usize);
+        let r = self.ctx.types.get(start..end)?;
+        let info = Info::new(walk::word::<O>(r, 4));
+        <[E]>::ref_from_prefix_with_elems(record::tail(r), info.vlen() as usize)
+            .ok()
+            .map(|(e, _)| (info, e))
     }
 
     /// `env_type_is_resolve_sink` in the current mode.
@@ -418,10 +442,10 @@ impl<'a, O: Order> Fast<'_, 'a, '_, O> {
     fn struct_root(&mut self, id: u32, s: Slot) -> bool {
         self.mode = Mode::StructOrArray;
         self.set(id, Slot(s.0 | VISITED));
-        let Some(t) = self.rec(id) else {
+        let Some((info, members)) = self.own_elements::<BtfMember>(id) else {
             return false;
         };
-        if !self.resolve_struct(t, 1) {
+        if !self.members_ok(s.payload(), info.kflag(), members, 1) {
             return false;
         }
         match s.resolved(s.payload(), true) {
@@ -545,13 +569,15 @@ impl<'a, O: Order> Fast<'_, 'a, '_, O> {
 
     /// `btf_struct_resolve`, every member checked.
     fn resolve_struct(&mut self, t: Rec<'_>, depth: usize) -> bool {
-        let kflag = t.kflag();
         let vlen = t.vlen() as usize;
-        let size = t.st();
         let members = t.elements::<BtfMember>(vlen);
-        if members.len() != vlen {
-            return false;
-        }
+        members.len() == vlen && self.members_ok(t.st(), t.kflag(), members, depth)
+    }
+
+    /// Every member of an aggregate of `size` bytes (with the kind flag
+    /// `kflag`) checked as `btf_struct_resolve` does, on top of a stack
+    /// of `depth` types.
+    fn members_ok(&mut self, size: u32, kflag: bool, members: &[BtfMember], depth: usize) -> bool {
         for m in members {
             let (mt_id, raw) = (m.type_.get_in::<O>(), m.offset.get_in::<O>());
             if !kflag && self.member_quick(size, mt_id, raw) {
@@ -748,35 +774,31 @@ impl<'a, O: Order> Fast<'_, 'a, '_, O> {
 
     /// `btf_func_proto_check` of FUNC_PROTO `id`; marks it [`NAMED`] when
     /// every parameter with a type has a name.
-    fn proto_ok(&mut self, id: u32) -> bool {
-        let Some(t) = self.rec(id) else {
+    fn proto_ok(&mut self, id: u32, s: Slot) -> bool {
+        let Some((_, params)) = self.own_elements::<BtfParam>(id) else {
             return false;
         };
         let no_source_only = self.ctx.no_source_only;
-        let ret_id = t.st();
+        // The return type: the record's `size_or_type`, the payload.
+        let ret_id = s.payload();
         if ret_id != 0 {
             let Some(ret) = self.slot(ret_id) else {
                 return false;
             };
-            if !self.sized_param(ret_id, ret, no_source_only) {
+            // A type with SIZED is never source-only.
+            if ret.0 & SIZED == 0 && !self.sized_param(ret_id, ret, no_source_only) {
                 return false;
             }
         }
-        let mut nr = t.vlen() as usize;
-        let params = t.elements::<BtfParam>(nr);
-        if params.len() != nr {
-            return false;
-        }
-        if let Some(last) = params.last()
+        let mut params = params;
+        if let Some((last, rest)) = params.split_last()
             && last.type_.get_in::<O>() == 0
         {
-            let last_name = last.name_off.get_in::<O>();
-            if last_name != 0 {
+            if last.name_off.get_in::<O>() != 0 {
                 return false;
             }
-            nr -= 1;
+            params = rest;
         }
-        let params = params.get(..nr).unwrap_or_default();
         // Most prototypes: every parameter's type needs nothing more and
         // every name is a known identifier (or none), told without a
         // branch per parameter so that the reads overlap.
@@ -796,7 +818,7 @@ impl<'a, O: Order> Fast<'_, 'a, '_, O> {
         }
         let mut named = true;
         for p in params {
-            let (name, ty) = (p.name_off.get(t.e), p.type_.get(t.e));
+            let (name, ty) = (p.name_off.get_in::<O>(), p.type_.get_in::<O>());
             let Some(at) = self.slot(ty) else {
                 return false;
             };
@@ -928,7 +950,7 @@ fn all_resolve_in<O: Order>(ctx: &Ctx<'_, '_>, slots: &mut [Slot]) -> bool {
         }
         let id = i as u32 + 1;
         let ok = match s.kind() {
-            Kind::FUNC_PROTO => f.proto_ok(id),
+            Kind::FUNC_PROTO => f.proto_ok(id, s),
             k if is_struct(k) => f.struct_root(id, s),
             k if k == Kind::PTR || is_modifier(k) => {
                 let direct = match f.ptr_to_sink(s) {
