@@ -106,22 +106,32 @@ impl Slot {
     /// The slot of record `t`, not resolved.
     #[inline]
     pub(crate) fn of(t: Rec<'_>) -> Slot {
-        let kind = u32::from(t.kind());
-        let st = t.st();
-        if kind >= ODD || st > PAYLOAD_MAX {
-            return Slot(ODD);
-        }
-        let payload = if kind == u32::from(Kind::INT.get()) {
-            if st > 0xff {
-                return Slot(ODD);
+        /// The low byte of each 7-bit kind's slot: the kind, with
+        /// [`SIZED`] for [`SIZED_KINDS`]; [`ODD`] past the 5 bits.
+        #[allow(clippy::indexing_slicing)] // evaluated at compile time, k < 31
+        const LOW: [u8; 128] = {
+            let mut low = [ODD as u8; 128];
+            let mut k = 0;
+            while k < ODD {
+                low[k as usize] = (k | (SIZED_KINDS >> k & 1) << 6) as u8;
+                k += 1;
             }
+            low
+        };
+        let low = LOW.get(usize::from(t.kind())).copied().unwrap_or(ODD as u8);
+        let st = t.st();
+        let payload = if t.kind() == Kind::INT.get() {
             let word = IntWord::decode(t.int_word());
-            u32::from(word.bits) | u32::from(word.offset) << 8 | st << 16
+            // Past a byte of size: PAYLOAD_MAX + 1, which is ODD below.
+            let size = st.min(0x100);
+            u32::from(word.bits) | u32::from(word.offset) << 8 | size << 16
         } else {
             st
         };
-        let sized = (SIZED_KINDS >> kind & 1) << 6;
-        Slot(kind | sized | payload << SHIFT)
+        if payload > PAYLOAD_MAX {
+            return Slot(ODD);
+        }
+        Slot(u32::from(low) | payload << SHIFT)
     }
 
     /// void (id 0).
@@ -837,15 +847,38 @@ impl<'a, O: Order> Fast<'_, 'a, '_, O> {
         true
     }
 
+    /// For a type the main loop passes over at index `i` (slot `s`): when
+    /// it is a FUNC whose prototype came before, whether that fails
+    /// [`Fast::funcs_ok`]'s test; whether it is a FUNC whose prototype
+    /// comes later (not checked yet). Without a branch.
+    #[inline(always)]
+    fn func_seen(&self, i: usize, s: Slot) -> (bool, bool) {
+        const FUNC: u32 = Kind::FUNC.get() as u32;
+        const PROTO: u32 = Kind::FUNC_PROTO.get() as u32;
+        let func = s.0 & KIND == FUNC;
+        let at = if func {
+            s.payload().wrapping_sub(1) as usize
+        } else {
+            i
+        };
+        // Past the last type: no prototype (ODD fails the test).
+        let p = self.slots.get(at).copied().unwrap_or(Slot(ODD));
+        let late = func & (at > i);
+        let good = p.0 & (KIND | NAMED) == PROTO | NAMED;
+        (func & !late & !good, late)
+    }
+
     /// Every FUNC's `btf_func_check` (its type a FUNC_PROTO whose
-    /// parameters are named), after every other type: a FUNC's root
-    /// resolution pushes nothing and reads only its prototype, checked by
-    /// then ([`NAMED`] when its parameters are named), so the order does
-    /// not change the verdict; and what a FUNC's resolution changes, the
-    /// types that refer to it read only through [`Fast::need`], which
-    /// resolves it when the walk would find it resolved (a DECL_TAG), or
-    /// give up (a PTR to a FUNC, which the walk resolves to the
-    /// prototype). One pass without a branch per type.
+    /// parameters are named), after every other type, for a blob with a
+    /// FUNC before its prototype ([`Fast::func_seen`] checks the others as
+    /// the main loop passes them). FUNCs are not resolved in id order: a
+    /// FUNC's root resolution pushes nothing and reads only its
+    /// prototype, checked by the time it is tested ([`NAMED`] when its
+    /// parameters are named), so the order does not change the verdict;
+    /// and the types that refer to a FUNC read its state only through
+    /// [`Fast::need`], which resolves it where the walk would find it
+    /// resolved (a DECL_TAG), or give up (a PTR to a FUNC, which the walk
+    /// resolves to the prototype). One pass without a branch per type.
     fn funcs_ok(&self) -> bool {
         const FUNC: u32 = Kind::FUNC.get() as u32;
         const PROTO: u32 = Kind::FUNC_PROTO.get() as u32;
@@ -938,14 +971,19 @@ fn all_resolve_in<O: Order>(ctx: &Ctx<'_, '_>, slots: &mut [Slot]) -> bool {
         order: PhantomData,
     };
     let n = f.slots.len();
+    // FUNCs are checked as the loop passes them when their prototype came
+    // before (as in every real blob), else in one last sweep.
+    let (mut bad_func, mut late_func) = (false, false);
     for i in 0..n {
         let Some(s) = f.slots.get(i).copied() else {
             return false;
         };
         let k = s.0 & KIND;
-        // Most types are FUNCs, left to the last sweep, or need nothing:
-        // one test.
+        // Most types are FUNCs or need nothing: one test.
         if IN_ORDER >> k & 1 == 0 || s.ready() {
+            let (bad, late) = f.func_seen(i, s);
+            bad_func |= bad;
+            late_func |= late;
             continue;
         }
         let id = i as u32 + 1;
@@ -973,7 +1011,7 @@ fn all_resolve_in<O: Order>(ctx: &Ctx<'_, '_>, slots: &mut [Slot]) -> bool {
             return false;
         }
     }
-    f.funcs_ok()
+    !bad_func && (!late_func || f.funcs_ok())
 }
 
 /// The kinds [`all_resolve`] visits in id order: those resolved as roots
