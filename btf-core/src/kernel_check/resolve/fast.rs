@@ -627,10 +627,14 @@ impl<'a, O: Order> Fast<'_, 'a, '_, O> {
         let Some(s) = self.own_slot(mt_id) else {
             return false;
         };
-        let k = s.0 & KIND;
-        if PUSHED_IN_AGGREGATE >> k & 1 != 0 && !s.ready() {
+        // Resolved, or of a kind not pushed: the kind and READY bits
+        // index one mask.
+        const NOT_PUSHED: u64 = !(PUSHED_IN_AGGREGATE as u64) & 0xffff_ffff | 0xffff_ffff << 32;
+        const _: () = assert!(READY == 1 << 5);
+        if NOT_PUSHED >> (s.0 & (KIND | READY)) & 1 == 0 {
             return false;
         }
+        let k = s.0 & KIND;
         // A modifier (resolved) stands for the type it resolved to;
         // `btf_type_id_size` sizes that.
         let sized_id = if MODIFIERS >> k & 1 != 0 {
@@ -646,24 +650,27 @@ impl<'a, O: Order> Fast<'_, 'a, '_, O> {
             return false;
         }
         let p = t.payload();
-        if tk == u32::from(Kind::INT.get()) {
-            // `btf_int_check_member`: bit count, bit offset and size
-            // are the payload's three bytes.
-            let (bits, int_off) = (p & 0xff, p >> 8 & 0xff);
-            let Some(off) = bits_off.checked_add(int_off) else {
-                return false;
-            };
-            let (bytes_off, nr_copy) = (off / 8, bits + off % 8);
-            nr_copy <= 128
-                && struct_size >= bytes_off
-                && struct_size - bytes_off >= nr_copy.div_ceil(8)
+        // Both rules, without a branch on the kind (INT and other members
+        // follow no pattern). `btf_int_check_member`: bit count, bit
+        // offset and size are the payload's three bytes; the sum of the
+        // offsets must not pass 32 bits.
+        let off = u64::from(bits_off) + u64::from(p >> 8 & 0xff);
+        let nr_copy = (p & 0xff) + (off as u32 & 7);
+        let int_ok = (off >> 32 == 0)
+            & (nr_copy <= 128)
+            & (off / 8 + u64::from(nr_copy.div_ceil(8)) <= u64::from(struct_size));
+        // `btf_generic_check_member`, in the kernel's u32 arithmetic.
+        let size = if tk == u32::from(Kind::PTR.get()) {
+            self.ctx.p.pointer_size
         } else {
-            let size = if tk == u32::from(Kind::PTR.get()) {
-                self.ctx.p.pointer_size
-            } else {
-                p
-            };
-            bits_off.is_multiple_of(8) && struct_size.wrapping_sub(bits_off / 8) >= size
+            p
+        };
+        let generic_ok =
+            bits_off.is_multiple_of(8) & (struct_size.wrapping_sub(bits_off / 8) >= size);
+        if tk == u32::from(Kind::INT.get()) {
+            int_ok
+        } else {
+            generic_ok
         }
     }
 
@@ -958,6 +965,7 @@ pub(super) fn all_resolve(ctx: &Ctx<'_, '_>, slots: &mut [Slot], sink: &Sink) ->
 }
 
 /// [`all_resolve`] of a base blob, its records read in order `O`.
+#[inline(never)]
 fn all_resolve_in<O: Order>(ctx: &Ctx<'_, '_>, slots: &mut [Slot]) -> bool {
     // Past 16 MiB of strings (which the header check refuses) a name
     // found in them could still be out of range: not here.
