@@ -1092,6 +1092,51 @@ mod tests {
         assert_eq!(check(&b.build()), (None, true));
     }
 
+    /// A FUNC before its prototype (the last sweep) and after it (tested
+    /// as the main loop passes it), with the prototype's parameter named
+    /// or not; and a PTR to a resolved TYPEDEF of a PTR (resolved in
+    /// place): the fast path answers exactly when the walk finds
+    /// nothing.
+    #[test]
+    fn funcs_either_side_of_their_prototypes() {
+        let late = |param_name: bool| {
+            let mut b = RawBlob::new(Endian::Little);
+            let (f, x) = (b.str("f"), b.str("x"));
+            b.ty(f, FUNC, false, 0, 3); // [1] f: [3]
+            b.ty(0, INT, false, 0, 4).word(32); // [2] int
+            let name = if param_name { x } else { 0 };
+            b.ty(0, PROTO, false, 1, 2).words(&[name, 2]); // [3] int (int x)
+            check(&b.build())
+        };
+        assert_eq!(late(true), (None, true));
+        assert_eq!(
+            late(false),
+            (Some((Rule::InvalidArg, Errno::Inval, Some(1))), false)
+        );
+        let early = |param_name: bool| {
+            let mut b = RawBlob::new(Endian::Little);
+            let (f, x) = (b.str("f"), b.str("x"));
+            b.ty(0, INT, false, 0, 4).word(32); // [1] int
+            let name = if param_name { x } else { 0 };
+            b.ty(0, PROTO, false, 1, 1).words(&[name, 1]); // [2] int (int x)
+            b.ty(f, FUNC, false, 0, 2); // [3] f: [2]
+            check(&b.build())
+        };
+        assert_eq!(early(true), (None, true));
+        assert_eq!(
+            early(false),
+            (Some((Rule::InvalidArg, Errno::Inval, Some(3))), false)
+        );
+        let mut b = RawBlob::new(Endian::Little);
+        let t = b.str("t");
+        b.ty(0, INT, false, 0, 4).word(32); // [1] int
+        b.ty(0, PTR, false, 0, 1); // [2] int *
+        b.ty(t, TYPEDEF, false, 0, 2); // [3] typedef int *t
+        b.ty(0, PTR, false, 0, 3); // [4] t *
+        b.ty(0, CONST, false, 0, 3); // [5] const t
+        assert_eq!(check(&b.build()), (None, true));
+    }
+
     /// A push the walk refuses (33 deep, a loop) and a fault: the fast path
     /// gives up, and the walk reports as the kernel does.
     #[test]
