@@ -854,12 +854,21 @@ impl<'a, O: Order> Fast<'_, 'a, '_, O> {
         true
     }
 
-    /// For a type the main loop passes over at index `i` (slot `s`): when
-    /// it is a FUNC whose prototype came before, whether that fails
-    /// [`Fast::funcs_ok`]'s test; whether it is a FUNC whose prototype
-    /// comes later (not checked yet). Without a branch.
+    /// Whether a type the main loop passes over at index `i` (slot `s`)
+    /// is a FUNC that fails `btf_func_check` as far as the fast path can
+    /// tell: its type is not a FUNC_PROTO checked before it with every
+    /// parameter named ([`NAMED`]). Without a branch.
+    ///
+    /// FUNCs are tested here rather than resolved in id order: a FUNC's
+    /// root resolution pushes nothing and reads only its prototype, so
+    /// the order does not change the verdict, and the types that refer to
+    /// a FUNC read its state only through [`Fast::need`], which resolves
+    /// it where the walk would find it resolved (a DECL_TAG), or give up
+    /// (a PTR to a FUNC, which the walk resolves to the prototype). A
+    /// FUNC before its prototype (never seen in real BTF) fails the test,
+    /// and the walk decides.
     #[inline(always)]
-    fn func_seen(&self, i: usize, s: Slot) -> (bool, bool) {
+    fn func_fails(&self, i: usize, s: Slot) -> bool {
         const FUNC: u32 = Kind::FUNC.get() as u32;
         const PROTO: u32 = Kind::FUNC_PROTO.get() as u32;
         let func = s.0 & KIND == FUNC;
@@ -870,40 +879,7 @@ impl<'a, O: Order> Fast<'_, 'a, '_, O> {
         };
         // Past the last type: no prototype (ODD fails the test).
         let p = self.slots.get(at).copied().unwrap_or(Slot(ODD));
-        let late = func & (at > i);
-        let good = p.0 & (KIND | NAMED) == PROTO | NAMED;
-        (func & !late & !good, late)
-    }
-
-    /// Every FUNC's `btf_func_check` (its type a FUNC_PROTO whose
-    /// parameters are named), after every other type, for a blob with a
-    /// FUNC before its prototype ([`Fast::func_seen`] checks the others as
-    /// the main loop passes them). FUNCs are not resolved in id order: a
-    /// FUNC's root resolution pushes nothing and reads only its
-    /// prototype, checked by the time it is tested ([`NAMED`] when its
-    /// parameters are named), so the order does not change the verdict;
-    /// and the types that refer to a FUNC read its state only through
-    /// [`Fast::need`], which resolves it where the walk would find it
-    /// resolved (a DECL_TAG), or give up (a PTR to a FUNC, which the walk
-    /// resolves to the prototype). One pass without a branch per type.
-    fn funcs_ok(&self) -> bool {
-        const FUNC: u32 = Kind::FUNC.get() as u32;
-        const PROTO: u32 = Kind::FUNC_PROTO.get() as u32;
-        let mut ok = true;
-        for (i, s) in self.slots.iter().enumerate() {
-            let func = s.0 & KIND == FUNC;
-            // A FUNC's prototype, or the type itself.
-            let at = if func {
-                s.payload().wrapping_sub(1) as usize
-            } else {
-                i
-            };
-            let Some(p) = self.slots.get(at) else {
-                return false;
-            };
-            ok &= !func | (p.0 & KIND == PROTO && p.0 & NAMED != 0);
-        }
-        ok
+        func & (p.0 & (KIND | NAMED) != PROTO | NAMED)
     }
 
     /// Marks FUNC_PROTO `id` [`NAMED`].
@@ -979,19 +955,16 @@ fn all_resolve_in<O: Order>(ctx: &Ctx<'_, '_>, slots: &mut [Slot]) -> bool {
         order: PhantomData,
     };
     let n = f.slots.len();
-    // FUNCs are checked as the loop passes them when their prototype came
-    // before (as in every real blob), else in one last sweep.
-    let (mut bad_func, mut late_func) = (false, false);
+    let mut bad_func = false;
     for i in 0..n {
         let Some(s) = f.slots.get(i).copied() else {
             return false;
         };
-        let k = s.0 & KIND;
-        // Most types are FUNCs or need nothing: one test.
-        if IN_ORDER >> k & 1 == 0 || s.ready() {
-            let (bad, late) = f.func_seen(i, s);
-            bad_func |= bad;
-            late_func |= late;
+        // Most types are FUNCs (tested as they are passed) or need
+        // nothing: one test of the kind and READY bits.
+        const VISIT: u64 = IN_ORDER as u64;
+        if VISIT >> (s.0 & (KIND | READY)) & 1 == 0 {
+            bad_func |= f.func_fails(i, s);
             continue;
         }
         let id = i as u32 + 1;
@@ -1019,7 +992,7 @@ fn all_resolve_in<O: Order>(ctx: &Ctx<'_, '_>, slots: &mut [Slot]) -> bool {
             return false;
         }
     }
-    !bad_func && (!late_func || f.funcs_ok())
+    !bad_func
 }
 
 /// The kinds [`all_resolve`] visits in id order: those resolved as roots
@@ -1092,11 +1065,10 @@ mod tests {
         assert_eq!(check(&b.build()), (None, true));
     }
 
-    /// A FUNC before its prototype (the last sweep) and after it (tested
-    /// as the main loop passes it), with the prototype's parameter named
-    /// or not; and a PTR to a resolved TYPEDEF of a PTR (resolved in
-    /// place): the fast path answers exactly when the walk finds
-    /// nothing.
+    /// A FUNC after its prototype (tested as the main loop passes it) and
+    /// before it (the fast path gives up: the walk decides), with the
+    /// prototype's parameter named or not; and a PTR to a resolved
+    /// TYPEDEF of a PTR (resolved in place).
     #[test]
     fn funcs_either_side_of_their_prototypes() {
         let late = |param_name: bool| {
@@ -1108,7 +1080,7 @@ mod tests {
             b.ty(0, PROTO, false, 1, 2).words(&[name, 2]); // [3] int (int x)
             check(&b.build())
         };
-        assert_eq!(late(true), (None, true));
+        assert_eq!(late(true), (None, false));
         assert_eq!(
             late(false),
             (Some((Rule::InvalidArg, Errno::Inval, Some(1))), false)
