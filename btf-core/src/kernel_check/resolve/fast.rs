@@ -587,6 +587,7 @@ impl<'a, O: Order> Fast<'_, 'a, '_, O> {
     /// Every member of an aggregate of `size` bytes (with the kind flag
     /// `kflag`) checked as `btf_struct_resolve` does, on top of a stack
     /// of `depth` types.
+    #[inline(always)]
     fn members_ok(&mut self, size: u32, kflag: bool, members: &[BtfMember], depth: usize) -> bool {
         for m in members {
             let (mt_id, raw) = (m.type_.get_in::<O>(), m.offset.get_in::<O>());
