@@ -412,6 +412,16 @@ impl<'a> Ctx<'a, '_> {
         self.name_valid(off, false)
     }
 
+    /// Whether the string at `off` (a valid offset) is not empty:
+    /// `!str_at(off).is_empty()` with one load for an own string.
+    #[inline(always)]
+    fn nonempty(&self, off: u32) -> bool {
+        match off.checked_sub(self.str_start) {
+            Some(rel) => self.strings.get(rel as usize).is_some_and(|&c| c != 0),
+            None => !self.str_at(off).is_empty(),
+        }
+    }
+
     /// A DATASEC name (`btf_name_valid_section`): since 6.12 (see
     /// [`KernelProfile::printable_section_names`]), non-empty printable
     /// text; before, an identifier that may hold '.'.
