@@ -8,7 +8,7 @@ use super::reject::{Errno, Rule};
 use super::{Ctx, Fault, Rec, Sink, Stop};
 use crate::endian::{Be, Endian, Le, Order, U32};
 use crate::id::Kind;
-use crate::record::{self, Info, IntWord, MemberOffset};
+use crate::record::{self, Head, Info, IntWord, MemberOffset};
 use crate::wire::{BtfEnum, BtfEnum64, BtfMember, BtfVar, BtfVarSecinfo};
 use quick::{Quick, quick};
 
@@ -67,22 +67,19 @@ fn walk<O: Order, const SLOTS: bool>(
     if SLOTS {
         let _ = slots.try_reserve(types.len() / 24 + 16);
     }
-    // `btf_add_type` fails with E2BIG once a base blob holds
-    // `BTF_MAX_TYPE` entries (void included), and the caller ignores
-    // the failure: later records are checked but not registered, so
-    // no id reaches them and the resolve pass never sees them.
-    let last_registered = if ctx.base.is_some() {
-        u32::MAX
-    } else {
-        MAX_TYPE_ID - 1
-    };
     let mut cur = 0usize;
     let mut id = ctx.first_id;
     let mut flow = Ok(());
     while let Some(rest) = types.get(cur..).filter(|r| !r.is_empty()) {
         // The record's offset is needed only for a fault: `slow` makes
-        // its own `Rec`.
-        let rec = Rec::new(rest, O::ENDIAN, 0);
+        // its own `Rec`. A record cut short reads as zeros (as with
+        // `Rec::new`), which `quick` does not pass.
+        let rec = Rec {
+            bytes: rest,
+            e: O::ENDIAN,
+            at: 0,
+            head: Head::read::<O>(rest).unwrap_or(Head::ZERO),
+        };
         let size = match quick(ctx, &q, rec) {
             Some(size) => size,
             None => match slow(ctx, id, cur, sink) {
@@ -93,20 +90,30 @@ fn walk<O: Order, const SLOTS: bool>(
                 }
             },
         };
-        if id <= last_registered {
-            offs.push(cur as u32);
-            if is_modifier(rec.kind()) {
-                modifiers.push(id);
-            }
-            if SLOTS {
-                let at = ctx.types_at.saturating_add(cur);
-                let rec = Rec { at, ..rec };
-                slots.push(super::resolve::Slot::of(rec.truncated(size)));
-            }
+        offs.push(cur as u32);
+        if is_modifier(rec.kind()) {
+            modifiers.push(id);
+        }
+        if SLOTS {
+            let at = ctx.types_at.saturating_add(cur);
+            let rec = Rec { at, ..rec };
+            slots.push(super::resolve::Slot::of(rec.truncated(size)));
         }
         // `size` is at most `rest.len()`.
         cur += size;
         id = id.saturating_add(1);
+    }
+    // `btf_add_type` fails with E2BIG once a base blob holds
+    // `BTF_MAX_TYPE` entries (void included), and the caller ignores
+    // the failure: later records are checked but not registered, so no
+    // id reaches them and the resolve pass never sees them. The loop
+    // registered every record; those are dropped here.
+    if ctx.base.is_none() {
+        // A base's ids start at 1.
+        let last = MAX_TYPE_ID - 1;
+        offs.truncate(last as usize);
+        slots.truncate(last as usize);
+        modifiers.truncate(modifiers.partition_point(|&id| id <= last));
     }
     index.offs = offs;
     index.modifiers = modifiers;

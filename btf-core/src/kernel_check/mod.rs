@@ -383,18 +383,17 @@ impl<'a> Ctx<'a, '_> {
     /// `dot_ok` allows '.' (always since 6.1).
     #[inline(always)]
     fn name_valid(&self, off: u32, dot_ok: bool) -> bool {
-        match off.checked_sub(self.str_start) {
-            Some(rel) if self.idents.known(rel as usize) => true,
-            _ => self.name_valid_slow(off, dot_ok || self.dots),
-        }
+        // Below `str_start` (a base's string), the offset wraps past the
+        // own strings, where `known` says `false`.
+        self.idents.known(off.wrapping_sub(self.str_start) as usize)
+            || self.name_valid_slow(off, dot_ok || self.dots)
     }
 
     /// Whether own string `off` is known to be a C identifier (a cheap
     /// [`Ctx::identifier`] that may say `false` of one).
     #[inline(always)]
     fn known_identifier(&self, off: u32) -> bool {
-        off.checked_sub(self.str_start)
-            .is_some_and(|rel| self.idents.known(rel as usize))
+        self.idents.known(off.wrapping_sub(self.str_start) as usize)
     }
 
     /// [`Ctx::name_valid`] of a name not known valid.

@@ -101,6 +101,8 @@ const BLOCK: usize = 64;
 /// that starts inside a string is scanned at each lookup.
 pub(super) struct Identifiers<'a> {
     strings: &'a [u8],
+    /// `strings`' full blocks.
+    blocks: &'a [[u8; BLOCK]],
     /// Per block: 1 when it and the next block are plain.
     plain: Vec<u8>,
     /// For each block outside plain pairs (in order): its index and a bit
@@ -108,8 +110,6 @@ pub(super) struct Identifiers<'a> {
     exact: Vec<(usize, u64)>,
     /// Whether `exact` holds every such block (it could be allocated).
     exact_complete: bool,
-    /// The classes that may start an identifier.
-    first: u8,
     dot: bool,
     limit: usize,
 }
@@ -173,10 +173,10 @@ impl<'a> Identifiers<'a> {
         }
         Identifiers {
             strings,
+            blocks: strings.as_chunks::<BLOCK>().0,
             plain,
             exact,
             exact_complete,
-            first: if dot { FIRST | DOT } else { FIRST },
             dot,
             limit,
         }
@@ -189,18 +189,22 @@ impl<'a> Identifiers<'a> {
     /// exact.
     #[inline(always)]
     pub(super) fn known(&self, off: usize) -> bool {
-        if self.plain.get(off / BLOCK).is_none_or(|&p| p == 0) {
+        let b = off / BLOCK;
+        let (Some(&pair), Some(block)) = (self.plain.get(b), self.blocks.get(b)) else {
             return false;
-        }
-        let starts = match off.checked_sub(1) {
-            Some(prev) => self.strings.get(prev) == Some(&0),
-            None => true,
         };
-        starts
-            && self
-                .strings
-                .get(off)
-                .is_some_and(|&c| class(c) & self.first != 0)
+        let i = off % BLOCK;
+        // The byte before; at offset 0 a string starts.
+        let prev = match i.checked_sub(1) {
+            Some(p) => block.get(p).copied(),
+            None => b.checked_sub(1).map_or(Some(0), |p| {
+                self.blocks.get(p).and_then(|before| before.last().copied())
+            }),
+        };
+        // In a plain pair every byte is a NUL or may follow in an
+        // identifier ('.' only when allowed), so a string that starts
+        // there is one when its first byte may start one.
+        pair != 0 && prev == Some(0) && block.get(i).is_some_and(|&c| class(c) & (FIRST | DOT) != 0)
     }
 
     /// Whether the string at `off`, outside plain pairs of blocks, was

@@ -19,8 +19,12 @@ use crate::wire::{BtfEnum, BtfEnum64, BtfMember, BtfVar, INFO_KFLAG, INFO_VLEN_M
 pub(super) struct Quick {
     /// The `info` bits the profile leaves undefined.
     bad_info: u32,
-    /// [`KernelProfile::max_kind`](super::super::KernelProfile::max_kind).
-    max_kind: u8,
+    /// Per kind number: 0 for a kind the profile does not know (void
+    /// included), else [`KNOWN`], the record's fixed size and its bytes
+    /// per `vlen` element (`size`, by [`KernelProfile::max_kind`]).
+    ///
+    /// [`KernelProfile::max_kind`]: super::super::KernelProfile::max_kind
+    layout: [u32; 128],
     /// Name offsets below this are valid (`btf_name_offset_valid`).
     name_end: u32,
     /// The kind flag bit where TYPE_TAG and DECL_TAG may not set it (0
@@ -33,9 +37,20 @@ pub(super) struct Quick {
 impl Quick {
     pub(super) fn new(ctx: &Ctx<'_, '_>) -> Quick {
         let forbid = |allowed: bool| if allowed { 0 } else { INFO_KFLAG };
+        let mut layout = [0u32; 128];
+        for (kind, entry) in (0u8..).zip(&mut layout) {
+            let known = kind != 0 && kind <= ctx.max_kind;
+            let sizes =
+                record::size(Kind::new(kind), 0, &[]).zip(record::size(Kind::new(kind), 1, &[]));
+            if let (true, Some((fixed, one))) = (known, sizes) {
+                // Both below 256: a common part, a fixed part of at most
+                // 16 bytes, elements of at most 16.
+                *entry = KNOWN | fixed as u32 | ((one - fixed) as u32) << 8;
+            }
+        }
         Quick {
             bad_info: !ctx.info_mask,
-            max_kind: ctx.max_kind,
+            layout,
             // Both bounds below 2^32: MAX_NAME_OFFSET + 1 is.
             name_end: ctx.str_end.min(u64::from(MAX_NAME_OFFSET) + 1) as u32,
             tag_kflag: forbid(ctx.p.decl_tag_kflag()),
@@ -43,6 +58,9 @@ impl Quick {
         }
     }
 }
+
+/// In [`Quick::layout`]: the profile knows the kind.
+const KNOWN: u32 = 1 << 16;
 
 /// `vlen` and the kind flag, both of which most kinds want zero.
 const VLEN_KFLAG: u32 = INFO_VLEN_MASK | INFO_KFLAG;
@@ -64,16 +82,17 @@ pub(super) fn quick(ctx: &Ctx<'_, '_>, q: &Quick, t: Rec<'_>) -> Option<usize> {
     let name = t.name_off();
     let st = t.st();
     // A record shorter than the common part reads as zeros: kind 0 fails.
-    let common =
-        (info & q.bad_info == 0) & (kind.wrapping_sub(1) < q.max_kind) & (name < q.name_end);
+    let layout = q.layout.get(usize::from(kind)).copied().unwrap_or(0);
+    // At most 28 + 16 * (2^24 - 1): no overflow.
+    let size = (layout & 0xff) as usize + t.vlen() as usize * (layout >> 8 & 0xff) as usize;
+    let common = (info & q.bad_info == 0)
+        & (layout & KNOWN != 0)
+        & (name < q.name_end)
+        & (size <= t.bytes.len());
     if !common {
         return None;
     }
     let k = Kind::new(kind);
-    let size = usize::try_from(record::size(k, t.vlen(), &[])?).ok()?;
-    if size > t.bytes.len() {
-        return None;
-    }
     let known = |off: u32| ctx.identifier(off);
     let ok = match k {
         Kind::INT => {
