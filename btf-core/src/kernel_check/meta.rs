@@ -8,7 +8,7 @@ use super::reject::{Errno, Rule};
 use super::{Ctx, Fault, Rec, Sink, Stop};
 use crate::endian::{Be, Endian, Le, Order, U32};
 use crate::id::Kind;
-use crate::record::{self, Head, Info, IntWord, MemberOffset};
+use crate::record::{self, Info, IntWord, MemberOffset};
 use crate::wire::{BtfEnum, BtfEnum64, BtfMember, BtfVar, BtfVarSecinfo};
 use quick::{Quick, quick};
 
@@ -71,19 +71,10 @@ fn walk<O: Order, const SLOTS: bool>(
     let mut id = ctx.first_id;
     let mut flow = Ok(());
     while let Some(rest) = types.get(cur..).filter(|r| !r.is_empty()) {
-        // The record's offset is needed only for a fault: `slow` makes
-        // its own `Rec`. A record cut short reads as zeros (as with
-        // `Rec::new`), which `quick` does not pass.
-        let rec = Rec {
-            bytes: rest,
-            e: O::ENDIAN,
-            at: 0,
-            head: Head::read::<O>(rest).unwrap_or(Head::ZERO),
-        };
-        let size = match quick(ctx, &q, rec) {
-            Some(size) => size,
+        let (size, modifier) = match quick::<O>(ctx, &q, rest) {
+            Some(passed) => (passed.size, passed.modifier),
             None => match slow(ctx, id, cur, sink) {
-                Ok(size) => size,
+                Ok(told) => told,
                 Err(stop) => {
                     flow = Err(stop);
                     break;
@@ -91,12 +82,11 @@ fn walk<O: Order, const SLOTS: bool>(
             },
         };
         offs.push(cur as u32);
-        if is_modifier(rec.kind()) {
+        if modifier {
             modifiers.push(id);
         }
         if SLOTS {
-            let at = ctx.types_at.saturating_add(cur);
-            let rec = Rec { at, ..rec };
+            let rec = Rec::new(rest, O::ENDIAN, ctx.types_at.saturating_add(cur));
             slots.push(super::resolve::Slot::of(rec.truncated(size)));
         }
         // `size` is at most `rest.len()`.
@@ -139,21 +129,23 @@ fn is_modifier(kind: u8) -> bool {
 
 /// The record at `cur` in the type section, which [`quick`] did not
 /// pass: [`check_meta`] judges it, its fault goes to `sink`, and the walk
-/// goes on when the record's size can be told.
+/// goes on when the record's size can be told; the size, and whether the
+/// record is a modifier.
 #[cold]
 #[inline(never)]
-fn slow(ctx: &Ctx<'_, '_>, id: u32, cur: usize, sink: &mut Sink) -> Result<usize, Stop> {
+fn slow(ctx: &Ctx<'_, '_>, id: u32, cur: usize, sink: &mut Sink) -> Result<(usize, bool), Stop> {
     let rest = ctx.types.get(cur..).unwrap_or_default();
     let rec = Rec::new(rest, ctx.p.endian, ctx.types_at.saturating_add(cur));
     let left = rest.len();
-    match check_meta(ctx, id, rec, left) {
-        Ok(size) => Ok(size),
+    let size = match check_meta(ctx, id, rec, left) {
+        Ok(size) => size,
         Err(mut fault) => {
             fault.record = Some(rec.at);
             sink.report(fault)?;
-            plain_size(ctx, rec).filter(|&n| n <= left).ok_or(Stop)
+            plain_size(ctx, rec).filter(|&n| n <= left).ok_or(Stop)?
         }
-    }
+    };
+    Ok((size, is_modifier(rec.kind())))
 }
 
 /// The size of a record of a kind this kernel knows, from its kind and

@@ -3,7 +3,8 @@
 //! and no fault built.
 //!
 //! [`quick`] is the conjunction of [`check_meta`](super::check_meta)'s
-//! checks, each written as a flag, in no particular order. It says `None`
+//! checks, each written as a flag, in no particular order, the kind's
+//! size and rules found in tables built once per walk. It says `None`
 //! when a check fails, and for DATASEC (a few per blob), so that
 //! [`check_meta`](super::check_meta), the definition, tells the kernel's
 //! first fault; `Some` means the record passes, with the size `check_meta`
@@ -11,20 +12,23 @@
 
 use super::super::limits::{MAX_NAME_OFFSET, MAX_TYPE_ID};
 use super::super::{Ctx, Rec};
+use crate::endian::Order;
 use crate::id::Kind;
-use crate::record::{self, IntWord};
+use crate::record::{self, Head, IntWord};
 use crate::wire::{BtfEnum, BtfEnum64, BtfMember, BtfVar, INFO_KFLAG, INFO_VLEN_MASK};
 
 /// The profile's limits as the checks use them, computed once per walk.
 pub(super) struct Quick {
     /// The `info` bits the profile leaves undefined.
     bad_info: u32,
-    /// Per kind number: 0 for a kind the profile does not know (void
-    /// included), else [`KNOWN`], the record's fixed size and its bytes
-    /// per `vlen` element (`size`, by [`KernelProfile::max_kind`]).
+    /// Per kind number: the record's fixed size and its bytes per `vlen`
+    /// element (`record::size`), 0 for unknown kinds.
+    layout: [u16; 128],
+    /// Per kind number: the rules of a kind the profile knows
+    /// ([`KernelProfile::max_kind`]), else [`Rules::Judge`].
     ///
     /// [`KernelProfile::max_kind`]: super::super::KernelProfile::max_kind
-    layout: [u32; 128],
+    rules: [Rules; 128],
     /// Name offsets below this are valid (`btf_name_offset_valid`).
     name_end: u32,
     /// The kind flag bit where TYPE_TAG and DECL_TAG may not set it (0
@@ -34,23 +38,75 @@ pub(super) struct Quick {
     enum_kflag: u32,
 }
 
+/// Which kind's checks a record gets (a kind or a few alike), numbered
+/// densely so that the compiler dispatches on it without a range check.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Rules {
+    /// A kind the profile does not know (void included), or DATASEC (a
+    /// few per blob): `check_meta` judges it.
+    Judge,
+    Int,
+    Ptr,
+    /// VOLATILE, CONST, RESTRICT.
+    Modifier,
+    Typedef,
+    TypeTag,
+    Fwd,
+    Array,
+    Struct,
+    Union,
+    Enum,
+    Enum64,
+    FuncProto,
+    Func,
+    Var,
+    Float,
+    DeclTag,
+}
+
+impl Rules {
+    fn of(k: Kind) -> Rules {
+        match k {
+            Kind::INT => Rules::Int,
+            Kind::PTR => Rules::Ptr,
+            Kind::VOLATILE | Kind::CONST | Kind::RESTRICT => Rules::Modifier,
+            Kind::TYPEDEF => Rules::Typedef,
+            Kind::TYPE_TAG => Rules::TypeTag,
+            Kind::FWD => Rules::Fwd,
+            Kind::ARRAY => Rules::Array,
+            Kind::STRUCT => Rules::Struct,
+            Kind::UNION => Rules::Union,
+            Kind::ENUM => Rules::Enum,
+            Kind::ENUM64 => Rules::Enum64,
+            Kind::FUNC_PROTO => Rules::FuncProto,
+            Kind::FUNC => Rules::Func,
+            Kind::VAR => Rules::Var,
+            Kind::FLOAT => Rules::Float,
+            Kind::DECL_TAG => Rules::DeclTag,
+            _ => Rules::Judge,
+        }
+    }
+}
+
 impl Quick {
     pub(super) fn new(ctx: &Ctx<'_, '_>) -> Quick {
         let forbid = |allowed: bool| if allowed { 0 } else { INFO_KFLAG };
-        let mut layout = [0u32; 128];
-        for (kind, entry) in (0u8..).zip(&mut layout) {
-            let known = kind != 0 && kind <= ctx.max_kind;
-            let sizes =
-                record::size(Kind::new(kind), 0, &[]).zip(record::size(Kind::new(kind), 1, &[]));
-            if let (true, Some((fixed, one))) = (known, sizes) {
+        let mut layout = [0u16; 128];
+        let mut rules = [Rules::Judge; 128];
+        for ((kind, size), rules) in (0u8..).zip(&mut layout).zip(&mut rules) {
+            let k = Kind::new(kind);
+            let sizes = record::size(k, 0, &[]).zip(record::size(k, 1, &[]));
+            if let (true, Some((fixed, one))) = (kind != 0 && kind <= ctx.max_kind, sizes) {
                 // Both below 256: a common part, a fixed part of at most
                 // 16 bytes, elements of at most 16.
-                *entry = KNOWN | fixed as u32 | ((one - fixed) as u32) << 8;
+                *size = fixed as u16 | ((one - fixed) as u16) << 8;
+                *rules = Rules::of(k);
             }
         }
         Quick {
             bad_info: !ctx.info_mask,
             layout,
+            rules,
             // Both bounds below 2^32: MAX_NAME_OFFSET + 1 is.
             name_end: ctx.str_end.min(u64::from(MAX_NAME_OFFSET) + 1) as u32,
             tag_kflag: forbid(ctx.p.decl_tag_kflag()),
@@ -58,9 +114,6 @@ impl Quick {
         }
     }
 }
-
-/// In [`Quick::layout`]: the profile knows the kind.
-const KNOWN: u32 = 1 << 16;
 
 /// `vlen` and the kind flag, both of which most kinds want zero.
 const VLEN_KFLAG: u32 = INFO_VLEN_MASK | INFO_KFLAG;
@@ -72,82 +125,108 @@ fn type_id(id: u32) -> bool {
     id.wrapping_sub(1) < MAX_TYPE_ID
 }
 
-/// The size of record `t` (`t.bytes` running to the end of the type
-/// section) when it passes the meta pass's checks; `None` when it fails
-/// or this cannot tell.
+/// A record [`quick`] passed.
+#[derive(Clone, Copy)]
+pub(super) struct Passed {
+    /// Its size in bytes.
+    pub(super) size: usize,
+    /// Whether it is a modifier ([`super::super::resolve::is_modifier`]).
+    pub(super) modifier: bool,
+}
+
+/// The record starting `rest` (which runs to the end of the type
+/// section), in byte order `O`, when it passes the meta pass's checks;
+/// `None` when it fails or this cannot tell.
 #[inline(always)]
-pub(super) fn quick(ctx: &Ctx<'_, '_>, q: &Quick, t: Rec<'_>) -> Option<usize> {
+pub(super) fn quick<O: Order>(ctx: &Ctx<'_, '_>, q: &Quick, rest: &[u8]) -> Option<Passed> {
+    // The offset is for faults, which this does not build.
+    let t = Rec {
+        bytes: rest,
+        e: O::ENDIAN,
+        at: 0,
+        head: Head::read::<O>(rest)?,
+    };
     let info = t.info().raw();
-    let kind = t.kind();
+    let kind = usize::from(t.kind());
     let name = t.name_off();
     let st = t.st();
-    // A record shorter than the common part reads as zeros: kind 0 fails.
-    let layout = q.layout.get(usize::from(kind)).copied().unwrap_or(0);
+    let layout = q.layout.get(kind).copied().unwrap_or(0);
     // At most 28 + 16 * (2^24 - 1): no overflow.
-    let size = (layout & 0xff) as usize + t.vlen() as usize * (layout >> 8 & 0xff) as usize;
-    let common = (info & q.bad_info == 0)
-        & (layout & KNOWN != 0)
-        & (name < q.name_end)
-        & (size <= t.bytes.len());
+    let size = usize::from(layout & 0xff) + t.vlen() as usize * usize::from(layout >> 8);
+    let common = (info & q.bad_info == 0) & (name < q.name_end) & (size <= t.bytes.len());
     if !common {
         return None;
     }
-    let k = Kind::new(kind);
     let known = |off: u32| ctx.identifier(off);
-    let ok = match k {
-        Kind::INT => {
+    let passed = |ok: bool| {
+        ok.then_some(Passed {
+            size,
+            modifier: false,
+        })
+    };
+    let modifier = |ok: bool| {
+        ok.then_some(Passed {
+            size,
+            modifier: true,
+        })
+    };
+    match q.rules.get(kind).copied().unwrap_or(Rules::Judge) {
+        Rules::Judge => None,
+        Rules::Int => {
             let word = t.int_word();
             let w = IntWord::decode(word);
             let nr_bits = u32::from(w.bits) + u32::from(w.offset);
-            (info & VLEN_KFLAG == 0)
-                & (word & IntWord::RESERVED == 0)
-                & (nr_bits <= 128)
-                & (nr_bits.div_ceil(8) <= st)
-                & matches!(w.encoding, 0 | 1 | 2 | 4)
+            passed(
+                (info & VLEN_KFLAG == 0)
+                    & (word & IntWord::RESERVED == 0)
+                    & (nr_bits <= 128)
+                    & (nr_bits.div_ceil(8) <= st)
+                    & matches!(w.encoding, 0 | 1 | 2 | 4),
+            )
         }
-        Kind::PTR | Kind::VOLATILE | Kind::CONST | Kind::RESTRICT => {
-            (info & VLEN_KFLAG == 0) & (st <= MAX_TYPE_ID) & (name == 0)
+        Rules::Ptr => passed((info & VLEN_KFLAG == 0) & (st <= MAX_TYPE_ID) & (name == 0)),
+        Rules::Modifier => modifier((info & VLEN_KFLAG == 0) & (st <= MAX_TYPE_ID) & (name == 0)),
+        Rules::Typedef => {
+            modifier((info & VLEN_KFLAG == 0) & (st <= MAX_TYPE_ID) && name != 0 && known(name))
         }
-        Kind::TYPEDEF => (info & VLEN_KFLAG == 0) & (st <= MAX_TYPE_ID) && name != 0 && known(name),
-        Kind::TYPE_TAG => {
-            (info & (INFO_VLEN_MASK | q.tag_kflag) == 0) & (st <= MAX_TYPE_ID) & ctx.nonempty(name)
-        }
-        Kind::FWD => (info & INFO_VLEN_MASK == 0) & (st == 0) && name != 0 && known(name),
-        Kind::ARRAY => {
+        Rules::TypeTag => modifier(
+            (info & (INFO_VLEN_MASK | q.tag_kflag) == 0) & (st <= MAX_TYPE_ID) & ctx.nonempty(name),
+        ),
+        Rules::Fwd => passed((info & INFO_VLEN_MASK == 0) & (st == 0) && name != 0 && known(name)),
+        Rules::Array => {
             let (elem, index, _) = t.array();
-            (info & VLEN_KFLAG == 0) & (name == 0) & (st == 0) & type_id(elem) & type_id(index)
+            passed(
+                (info & VLEN_KFLAG == 0) & (name == 0) & (st == 0) & type_id(elem) & type_id(index),
+            )
         }
-        Kind::STRUCT | Kind::UNION => {
-            (name == 0 || known(name)) && members(ctx, q, t, k == Kind::UNION)
-        }
-        Kind::ENUM => {
+        Rules::Struct => passed((name == 0 || known(name)) && members(ctx, q, t, false)),
+        Rules::Union => passed((name == 0 || known(name)) && members(ctx, q, t, true)),
+        Rules::Enum => {
             let names = t.elements::<BtfEnum>(t.vlen() as usize).iter();
-            enumeration(ctx, q, t, names.map(|e| e.name_off.get(t.e)))
+            passed(enumeration(ctx, q, t, names.map(|e| e.name_off.get(t.e))))
         }
-        Kind::ENUM64 => {
+        Rules::Enum64 => {
             let names = t.elements::<BtfEnum64>(t.vlen() as usize).iter();
-            enumeration(ctx, q, t, names.map(|e| e.name_off.get(t.e)))
+            passed(enumeration(ctx, q, t, names.map(|e| e.name_off.get(t.e))))
         }
-        Kind::FUNC_PROTO => (info & INFO_KFLAG == 0) & (name == 0),
+        Rules::FuncProto => passed((info & INFO_KFLAG == 0) & (name == 0)),
         // `vlen` (the linkage) at most 1.
-        Kind::FUNC => (info & (VLEN_KFLAG & !1) == 0) && name != 0 && known(name),
-        Kind::VAR => {
+        Rules::Func => passed((info & (VLEN_KFLAG & !1) == 0) && name != 0 && known(name)),
+        Rules::Var => {
             let linkage = t.part::<BtfVar>().linkage.get(t.e);
-            (info & VLEN_KFLAG == 0) & type_id(st) & (linkage <= 1)
-                && name != 0
-                && ctx.name_valid(name, true)
+            passed(
+                (info & VLEN_KFLAG == 0) & type_id(st) & (linkage <= 1)
+                    && name != 0
+                    && ctx.name_valid(name, true),
+            )
         }
-        Kind::FLOAT => (info & VLEN_KFLAG == 0) & matches!(st, 2 | 4 | 8 | 12 | 16),
-        Kind::DECL_TAG => {
+        Rules::Float => passed((info & VLEN_KFLAG == 0) & matches!(st, 2 | 4 | 8 | 12 | 16)),
+        Rules::DeclTag => passed(
             (info & (INFO_VLEN_MASK | q.tag_kflag) == 0)
                 & (t.component_idx() >= -1)
-                & ctx.nonempty(name)
-        }
-        // DATASEC (one or a few per blob), and kinds the profile does not
-        // know.
-        _ => false,
-    };
-    ok.then_some(size)
+                & ctx.nonempty(name),
+        ),
+    }
 }
 
 /// A STRUCT's or UNION's members.
