@@ -89,9 +89,10 @@ fn walk<O: Order, const SLOTS: bool>(
             let rec = Rec::new(rest, O::ENDIAN, ctx.types_at.saturating_add(cur));
             slots.push(super::resolve::Slot::of(rec.truncated(size)));
         }
-        // `size` is at most `rest.len()`.
+        // `size` is at most `rest.len()`; ids do not wrap (a blob and its
+        // bases hold far fewer than 2^32 records).
         cur += size;
-        id = id.saturating_add(1);
+        id = id.wrapping_add(1);
     }
     // `btf_add_type` fails with E2BIG once a base blob holds
     // `BTF_MAX_TYPE` entries (void included), and the caller ignores

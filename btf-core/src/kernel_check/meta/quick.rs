@@ -232,22 +232,24 @@ pub(super) fn quick<O: Order>(ctx: &Ctx<'_, '_>, q: &Quick, rest: &[u8]) -> Opti
 /// A STRUCT's or UNION's members.
 #[inline(always)]
 fn members(ctx: &Ctx<'_, '_>, q: &Quick, t: Rec<'_>, union: bool) -> bool {
-    let size = t.st();
+    // `off.div_ceil(8) <= size` is `off <= 8 * size`.
+    let size_bits = u64::from(t.st()) * 8;
     let offset_mask = if t.kflag() { 0x00ff_ffff } else { u32::MAX };
     let mut last = 0u32;
-    let mut ok = true;
     for member in t.elements::<BtfMember>(t.vlen() as usize) {
         let (name, ty) = (member.name_off.get(t.e), member.type_.get(t.e));
         let off = member.offset.get(t.e) & offset_mask;
-        ok &= (name < q.name_end)
+        let ok = (name < q.name_end)
             & type_id(ty)
             & !(union & (off != 0))
             & (last <= off)
-            & (off.div_ceil(8) <= size);
-        ok = ok && (name == 0 || ctx.identifier(name));
+            & (u64::from(off) <= size_bits);
+        if !ok || (name != 0 && !ctx.identifier(name)) {
+            return false;
+        }
         last = off;
     }
-    ok
+    true
 }
 
 /// An ENUM's or ENUM64's size, flag, name and enumerators' names.
@@ -255,10 +257,15 @@ fn members(ctx: &Ctx<'_, '_>, q: &Quick, t: Rec<'_>, union: bool) -> bool {
 fn enumeration(ctx: &Ctx<'_, '_>, q: &Quick, t: Rec<'_>, names: impl Iterator<Item = u32>) -> bool {
     let size = t.st();
     let name = t.name_off();
-    let mut ok = (size <= 8) & size.is_power_of_two() & (t.info().raw() & q.enum_kflag == 0)
+    let ok = (size <= 8) & size.is_power_of_two() & (t.info().raw() & q.enum_kflag == 0)
         && (name == 0 || ctx.identifier(name));
-    for name in names {
-        ok = ok && name < q.name_end && name != 0 && ctx.identifier(name);
+    if !ok {
+        return false;
     }
-    ok
+    for name in names {
+        if !(name < q.name_end && name != 0 && ctx.identifier(name)) {
+            return false;
+        }
+    }
+    true
 }
