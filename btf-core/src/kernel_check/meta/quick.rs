@@ -21,9 +21,11 @@ use crate::wire::{BtfEnum, BtfEnum64, BtfMember, BtfVar, INFO_KFLAG, INFO_VLEN_M
 pub(super) struct Quick {
     /// The `info` bits the profile leaves undefined.
     bad_info: u32,
-    /// Per kind number: the record's fixed size and its bytes per `vlen`
-    /// element (`record::size`), 0 for unknown kinds.
-    layout: [u16; 128],
+    /// Per kind number: the record's fixed size (`record::size` with no
+    /// elements), 0 for unknown kinds.
+    fixed: [u8; 128],
+    /// Per kind number: the bytes per `vlen` element, 0 for unknown kinds.
+    element: [u8; 128],
     /// Per kind number: the rules of a kind the profile knows
     /// ([`KernelProfile::max_kind`]), else [`Rules::Judge`].
     ///
@@ -91,21 +93,25 @@ impl Rules {
 impl Quick {
     pub(super) fn new(ctx: &Ctx<'_, '_>) -> Quick {
         let forbid = |allowed: bool| if allowed { 0 } else { INFO_KFLAG };
-        let mut layout = [0u16; 128];
+        let mut fixed = [0u8; 128];
+        let mut element = [0u8; 128];
         let mut rules = [Rules::Judge; 128];
-        for ((kind, size), rules) in (0u8..).zip(&mut layout).zip(&mut rules) {
+        let entries = fixed.iter_mut().zip(&mut element).zip(&mut rules);
+        for (kind, ((fixed, element), rules)) in (0u8..).zip(entries) {
             let k = Kind::new(kind);
             let sizes = record::size(k, 0, &[]).zip(record::size(k, 1, &[]));
-            if let (true, Some((fixed, one))) = (kind != 0 && kind <= ctx.max_kind, sizes) {
+            if let (true, Some((bare, one))) = (kind != 0 && kind <= ctx.max_kind, sizes) {
                 // Both below 256: a common part, a fixed part of at most
                 // 16 bytes, elements of at most 16.
-                *size = fixed as u16 | ((one - fixed) as u16) << 8;
+                *fixed = bare as u8;
+                *element = (one - bare) as u8;
                 *rules = Rules::of(k);
             }
         }
         Quick {
             bad_info: !ctx.info_mask,
-            layout,
+            fixed,
+            element,
             rules,
             // Both bounds below 2^32: MAX_NAME_OFFSET + 1 is.
             name_end: ctx.str_end.min(u64::from(MAX_NAME_OFFSET) + 1) as u32,
@@ -150,9 +156,10 @@ pub(super) fn quick<O: Order>(ctx: &Ctx<'_, '_>, q: &Quick, rest: &[u8]) -> Opti
     let kind = usize::from(t.kind());
     let name = t.name_off();
     let st = t.st();
-    let layout = q.layout.get(kind).copied().unwrap_or(0);
+    let fixed = q.fixed.get(kind).copied().unwrap_or(0);
+    let element = q.element.get(kind).copied().unwrap_or(0);
     // At most 28 + 16 * (2^24 - 1): no overflow.
-    let size = usize::from(layout & 0xff) + t.vlen() as usize * usize::from(layout >> 8);
+    let size = usize::from(fixed) + t.vlen() as usize * usize::from(element);
     let common = (info & q.bad_info == 0) & (name < q.name_end) & (size <= t.bytes.len());
     if !common {
         return None;
