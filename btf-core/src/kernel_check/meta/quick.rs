@@ -276,3 +276,24 @@ fn enumeration(ctx: &Ctx<'_, '_>, q: &Quick, t: Rec<'_>, names: impl Iterator<It
     }
     true
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn modifiers_are_the_resolve_pass_s() {
+        // `quick` says which records are modifiers by their rules, and
+        // `slow` by `is_modifier`: both as the type tag pass counts them.
+        for k in 0..=u8::MAX {
+            let kind = Kind::new(k);
+            let by_rules = matches!(
+                Rules::of(kind),
+                Rules::Modifier | Rules::Typedef | Rules::TypeTag
+            );
+            let modifier = super::super::super::resolve::is_modifier(kind);
+            assert_eq!(by_rules, modifier, "kind {k}");
+            assert_eq!(super::super::is_modifier(k), modifier, "kind {k}");
+        }
+    }
+}
