@@ -83,6 +83,20 @@ fn plain_block<const DOT: bool>(block: &[u8; BLOCK]) -> bool {
     all & nul
 }
 
+/// Sets `plain`'s entry for each block that is [`plain_block`] and followed
+/// by one that is (compiled per `DOT`, so that the block test is inlined
+/// with its constants loaded once).
+fn judge_pairs<const DOT: bool>(plain: &mut [u8], blocks: &[[u8; BLOCK]]) {
+    let mut next = false;
+    // Backwards, so that each block's entry includes the next's; the last
+    // full block has no next (the tail is not judged).
+    for (dst, block) in plain.iter_mut().zip(blocks).rev() {
+        let here = plain_block::<DOT>(block);
+        *dst = u8::from(here & next);
+        next = here;
+    }
+}
+
 /// The bytes of the string section judged at once.
 const BLOCK: usize = 64;
 
@@ -123,19 +137,11 @@ impl<'a> Identifiers<'a> {
         // Two plain blocks bound a string to 127 bytes: the limit must
         // allow that, else every string is judged by the scan.
         if limit >= 2 * BLOCK - 1 && plain.try_reserve_exact(blocks.len()).is_ok() {
-            let judge = if dot {
-                plain_block::<true>
-            } else {
-                plain_block::<false>
-            };
-            let mut next = false;
-            // Backwards, so that each block's entry includes the next's;
-            // the last full block has no next (the tail is not judged).
             plain.resize(blocks.len(), 0);
-            for (dst, block) in plain.iter_mut().zip(blocks).rev() {
-                let here = judge(block);
-                *dst = u8::from(here & next);
-                next = here;
+            if dot {
+                judge_pairs::<true>(&mut plain, blocks);
+            } else {
+                judge_pairs::<false>(&mut plain, blocks);
             }
         }
         // Each string starting in a block the pass above left unjudged,
