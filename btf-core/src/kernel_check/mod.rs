@@ -67,14 +67,17 @@
 //! allocation per type, and no recursion deeper than the kernel's resolve
 //! stack (32). The string section is judged once, 64 bytes at a time, so
 //! that most names cost three loads and every string start O(1) however
-//! often it is named (`names`). The type tag pass visits only the
-//! modifiers. The resolve pass first runs a fast path over the 4-byte slots
+//! often it is named (`names`). The meta pass passes most records with
+//! one conjunction of their kind's checks, dispatched through tables built
+//! once per walk (`meta::quick`), and runs the kernel's checks in order
+//! only on a record that does not pass it. The type tag pass visits only
+//! the modifiers. The resolve pass first runs a fast path over the 4-byte slots
 //! that does what the kernel's walk does, in its order, and only says
 //! "nothing to report"; at anything else (a fault, a push the walk would
 //! refuse) it changes nothing the walk reads, and the walk then runs from
 //! the start and reports as the kernel does. On the running kernel's
-//! vmlinux (126K types) that is about 26 million instructions with the
-//! kernel's rules for its own BTF ([`Loader::Kernel`]) and 54 million with
+//! vmlinux (126K types) that is about 16 million instructions with the
+//! kernel's rules for its own BTF ([`Loader::Kernel`]) and 45 million with
 //! the resolve pass (callgrind), against 30 million for libbpf's
 //! `btf__new`, which checks far less. In time, the kernel's rules check
 //! vmlinux 1.7–2× faster than `btf__new` parses it; the resolve pass still
