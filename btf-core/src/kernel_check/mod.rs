@@ -71,8 +71,8 @@
 //! one conjunction of their kind's checks, dispatched through tables built
 //! once per walk (`meta::quick`), and runs the kernel's checks in order
 //! only on a record that does not pass it. The type tag pass visits only
-//! the modifiers. The resolve pass first runs a fast path over the 4-byte slots
-//! that does what the kernel's walk does, in its order, and only says
+//! the modifiers. The resolve pass first runs a fast path over the 4-byte
+//! slots that does what the kernel's walk does, in its order, and only says
 //! "nothing to report"; at anything else (a fault, a push the walk would
 //! refuse) it changes nothing the walk reads, and the walk then runs from
 //! the start and reports as the kernel does. On the running kernel's
