@@ -8,9 +8,9 @@
 
 mod common;
 
-use btf_core::Btf;
-use btf_core::kernel_check::{KernelProfile, Loader};
+use btf_core::kernel_check::{KernelProfile, Loader, check_bytes_all};
 use btf_core::testing::kernel_check_fast_path;
+use btf_core::{Btf, Endian};
 use std::time::Instant;
 
 #[test]
@@ -42,6 +42,45 @@ fn running_vmlinux_passes() {
         kernel_check_fast_path(&bytes, None, &user),
         "the resolve pass's fast path answers for vmlinux"
     );
+}
+
+#[test]
+fn both_byte_orders_report_alike() {
+    // The check is compiled once per byte order: the running kernel's
+    // vmlinux, and copies of it with one bit of the type section flipped,
+    // get the same reports in its order and byte-swapped into the other.
+    let path = "/sys/kernel/btf/vmlinux";
+    let Ok(bytes) = std::fs::read(path) else {
+        common::require(false, path);
+        return;
+    };
+    let hdr = btf_core::Header::parse(&bytes).expect("vmlinux header");
+    let types_at = hdr.hdr_len as usize + hdr.type_off as usize;
+    let types_len = hdr.type_len as usize;
+    let release = std::fs::read_to_string("/proc/sys/kernel/osrelease").unwrap_or_default();
+    let profile = KernelProfile::from_release(&release).unwrap_or_default();
+    let other = match hdr.endian {
+        Endian::Little => Endian::Big,
+        Endian::Big => Endian::Little,
+    };
+    let mut faulty = 0;
+    for m in 0..40u64 {
+        let mut blob = bytes.clone();
+        if m > 0 {
+            let at = types_at + (m.wrapping_mul(0x9e37_79b9_7f4a_7c15) >> 20) as usize % types_len;
+            blob[at] ^= 1 << (m % 8);
+        }
+        let swapped = common::swap_blob(&blob);
+        for loader in [Loader::User, Loader::Kernel] {
+            let p = profile.with_loader(loader);
+            let here = check_bytes_all(&blob, None, &p.with_endian(hdr.endian), 4);
+            let there = check_bytes_all(&swapped, None, &p.with_endian(other), 4);
+            assert_eq!(here, there, "flip {m}, {loader:?}");
+            faulty += usize::from(!here.is_empty());
+        }
+    }
+    // Most flips break a rule.
+    assert!(faulty > 20, "{faulty} faulty checks");
 }
 
 #[test]

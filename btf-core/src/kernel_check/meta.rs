@@ -1,29 +1,40 @@
 //! The meta pass: `btf_check_all_metas`, `btf_check_meta` and each kind's
 //! `check_meta`, record by record in id order.
 
+mod quick;
+
 use super::limits::MAX_TYPE_ID;
 use super::reject::{Errno, Rule};
 use super::{Ctx, Fault, Rec, Sink, Stop};
-use crate::endian::U32;
+use crate::endian::{Be, Endian, Le, Order, U32};
 use crate::id::Kind;
 use crate::record::{self, Info, IntWord, MemberOffset};
 use crate::wire::{BtfEnum, BtfEnum64, BtfMember, BtfVar, BtfVarSecinfo};
+use quick::{Quick, quick};
 
 /// Walks the type section, checking each record and filling `ctx.offs`
 /// and `ctx.modifiers`, and `ctx.slots` when `slots` (the resolve pass
 /// needs them).
+///
+/// The walk is compiled once per byte order and per need of slots, so
+/// that neither is asked again for every record.
 pub(super) fn check_all(ctx: &mut Ctx<'_, '_>, slots: bool, sink: &mut Sink) -> Result<(), Stop> {
     // The lists are filled through locals and the walk reads `ctx`
     // shared, so that the compiler keeps its fields in registers rather
     // than reloading them after every push.
     let mut index = Index {
         offs: core::mem::take(&mut ctx.offs),
-        slots: slots.then(|| core::mem::take(&mut ctx.slots)),
+        slots: core::mem::take(&mut ctx.slots),
         modifiers: core::mem::take(&mut ctx.modifiers),
     };
-    let flow = walk(ctx, &mut index, sink);
+    let flow = match (ctx.p.endian, slots) {
+        (Endian::Little, false) => walk::<Le, false>(ctx, &mut index, sink),
+        (Endian::Little, true) => walk::<Le, true>(ctx, &mut index, sink),
+        (Endian::Big, false) => walk::<Be, false>(ctx, &mut index, sink),
+        (Endian::Big, true) => walk::<Be, true>(ctx, &mut index, sink),
+    };
     ctx.offs = index.offs;
-    ctx.slots = index.slots.unwrap_or_default();
+    ctx.slots = index.slots;
     ctx.modifiers = index.modifiers;
     flow
 }
@@ -31,56 +42,111 @@ pub(super) fn check_all(ctx: &mut Ctx<'_, '_>, slots: bool, sink: &mut Sink) -> 
 /// What the meta pass records of each registered type.
 struct Index {
     offs: alloc::vec::Vec<u32>,
-    slots: Option<alloc::vec::Vec<super::resolve::Slot>>,
+    /// Empty unless the walk fills slots.
+    slots: alloc::vec::Vec<super::resolve::Slot>,
     modifiers: alloc::vec::Vec<u32>,
 }
 
-/// [`check_all`]'s loop.
-fn walk(ctx: &Ctx<'_, '_>, index: &mut Index, sink: &mut Sink) -> Result<(), Stop> {
+/// [`check_all`]'s loop, in byte order `O`, filling slots when `SLOTS`.
+///
+/// Each record is first judged by [`quick`], which only says "passes";
+/// anything else goes to [`slow`] and [`check_meta`], the definition,
+/// which says what fails first.
+fn walk<O: Order, const SLOTS: bool>(
+    ctx: &Ctx<'_, '_>,
+    index: &mut Index,
+    sink: &mut Sink,
+) -> Result<(), Stop> {
     let types = ctx.types;
-    let _ = index.offs.try_reserve(types.len() / 24 + 16);
-    if let Some(slots) = &mut index.slots {
+    let q = Quick::new(ctx);
+    // Locals, so that their lengths stay in registers.
+    let mut offs = core::mem::take(&mut index.offs);
+    let mut modifiers = core::mem::take(&mut index.modifiers);
+    let mut slots = core::mem::take(&mut index.slots);
+    let _ = offs.try_reserve(types.len() / 24 + 16);
+    if SLOTS {
         let _ = slots.try_reserve(types.len() / 24 + 16);
     }
-    let register_all = ctx.base.is_some();
     let mut cur = 0usize;
     let mut id = ctx.first_id;
-    while cur < types.len() {
-        let left = types.len() - cur;
-        let rec = Rec::new(
-            types.get(cur..).unwrap_or_default(),
-            ctx.p.endian,
-            ctx.types_at.saturating_add(cur),
-        );
-        let size = match check_meta(ctx, id, rec, left) {
-            Ok(size) => size,
-            Err(mut fault) => {
-                fault.record = Some(rec.at);
-                sink.report(fault)?;
-                // Go on only when the record's size can be told.
-                match plain_size(ctx, rec).filter(|&n| n <= left) {
-                    Some(n) => n,
-                    None => return Err(Stop),
+    let mut flow = Ok(());
+    while let Some(rest) = types.get(cur..).filter(|r| !r.is_empty()) {
+        let (size, modifier) = match quick::<O>(ctx, &q, rest) {
+            Some(passed) => (passed.size, passed.modifier),
+            None => match slow(ctx, id, cur, sink) {
+                Ok(told) => told,
+                Err(stop) => {
+                    flow = Err(stop);
+                    break;
                 }
-            }
+            },
         };
-        // `btf_add_type` fails with E2BIG once a base blob holds
-        // `BTF_MAX_TYPE` entries (void included), and the caller ignores
-        // the failure: later records are checked but not registered, so
-        // no id reaches them and the resolve pass never sees them.
-        if register_all || id < MAX_TYPE_ID {
-            index.offs.push(cur as u32);
-            if super::resolve::is_modifier(Kind::new(rec.kind())) {
-                index.modifiers.push(id);
-            }
-            if let Some(slots) = &mut index.slots {
-                slots.push(super::resolve::Slot::of(rec.truncated(size)));
-            }
+        offs.push(cur as u32);
+        if modifier {
+            modifiers.push(id);
         }
-        cur = cur.saturating_add(size);
-        id = id.saturating_add(1);
+        if SLOTS {
+            let rec = Rec::new(rest, O::ENDIAN, ctx.types_at.saturating_add(cur));
+            slots.push(super::resolve::Slot::of(rec.truncated(size)));
+        }
+        // `size` is at most `rest.len()`; ids do not wrap (a blob and its
+        // bases hold far fewer than 2^32 records).
+        cur += size;
+        id = id.wrapping_add(1);
     }
-    Ok(())
+    // `btf_add_type` fails with E2BIG once a base blob holds
+    // `BTF_MAX_TYPE` entries (void included), and the caller ignores
+    // the failure: later records are checked but not registered, so no
+    // id reaches them and the resolve pass never sees them. The loop
+    // registered every record; those are dropped here.
+    if ctx.base.is_none() {
+        // A base's ids start at 1.
+        let last = MAX_TYPE_ID - 1;
+        offs.truncate(last as usize);
+        slots.truncate(last as usize);
+        modifiers.truncate(modifiers.partition_point(|&id| id <= last));
+    }
+    index.offs = offs;
+    index.modifiers = modifiers;
+    index.slots = slots;
+    flow
+}
+
+/// The kinds [`super::resolve::is_modifier`] names (a test holds them
+/// to it), a bit per kind number.
+const MODIFIERS: u32 = 1 << Kind::TYPEDEF.get()
+    | 1 << Kind::VOLATILE.get()
+    | 1 << Kind::CONST.get()
+    | 1 << Kind::RESTRICT.get()
+    | 1 << Kind::TYPE_TAG.get();
+
+/// [`super::resolve::is_modifier`] of kind number `kind`.
+#[inline(always)]
+fn is_modifier(kind: u8) -> bool {
+    MODIFIERS
+        .checked_shr(u32::from(kind))
+        .is_some_and(|bits| bits & 1 != 0)
+}
+
+/// The record at `cur` in the type section, which [`quick`] did not
+/// pass: [`check_meta`] judges it, its fault goes to `sink`, and the walk
+/// goes on when the record's size can be told; the size, and whether the
+/// record is a modifier.
+#[cold]
+#[inline(never)]
+fn slow(ctx: &Ctx<'_, '_>, id: u32, cur: usize, sink: &mut Sink) -> Result<(usize, bool), Stop> {
+    let rest = ctx.types.get(cur..).unwrap_or_default();
+    let rec = Rec::new(rest, ctx.p.endian, ctx.types_at.saturating_add(cur));
+    let left = rest.len();
+    let size = match check_meta(ctx, id, rec, left) {
+        Ok(size) => size,
+        Err(mut fault) => {
+            fault.record = Some(rec.at);
+            sink.report(fault)?;
+            plain_size(ctx, rec).filter(|&n| n <= left).ok_or(Stop)?
+        }
+    };
+    Ok((size, is_modifier(rec.kind())))
 }
 
 /// The size of a record of a kind this kernel knows, from its kind and

@@ -67,14 +67,17 @@
 //! allocation per type, and no recursion deeper than the kernel's resolve
 //! stack (32). The string section is judged once, 64 bytes at a time, so
 //! that most names cost three loads and every string start O(1) however
-//! often it is named (`names`). The type tag pass visits only the
-//! modifiers. The resolve pass first runs a fast path over the 4-byte slots
-//! that does what the kernel's walk does, in its order, and only says
+//! often it is named (`names`). The meta pass passes most records with
+//! one conjunction of their kind's checks, dispatched through tables built
+//! once per walk (`meta::quick`), and runs the kernel's checks in order
+//! only on a record that does not pass it. The type tag pass visits only
+//! the modifiers. The resolve pass first runs a fast path over the 4-byte
+//! slots that does what the kernel's walk does, in its order, and only says
 //! "nothing to report"; at anything else (a fault, a push the walk would
 //! refuse) it changes nothing the walk reads, and the walk then runs from
 //! the start and reports as the kernel does. On the running kernel's
-//! vmlinux (126K types) that is about 26 million instructions with the
-//! kernel's rules for its own BTF ([`Loader::Kernel`]) and 54 million with
+//! vmlinux (126K types) that is about 16 million instructions with the
+//! kernel's rules for its own BTF ([`Loader::Kernel`]) and 45 million with
 //! the resolve pass (callgrind), against 30 million for libbpf's
 //! `btf__new`, which checks far less. In time, the kernel's rules check
 //! vmlinux 1.7–2× faster than `btf__new` parses it; the resolve pass still
@@ -383,10 +386,10 @@ impl<'a> Ctx<'a, '_> {
     /// `dot_ok` allows '.' (always since 6.1).
     #[inline(always)]
     fn name_valid(&self, off: u32, dot_ok: bool) -> bool {
-        match off.checked_sub(self.str_start) {
-            Some(rel) if self.idents.known(rel as usize) => true,
-            _ => self.name_valid_slow(off, dot_ok || self.dots),
-        }
+        // Below `str_start` (a base's string), the offset wraps past the
+        // own strings, where `known` says `false`.
+        self.idents.known(off.wrapping_sub(self.str_start) as usize)
+            || self.name_valid_slow(off, dot_ok || self.dots)
     }
 
     /// [`Ctx::name_valid`] of a name not known valid.
@@ -402,6 +405,16 @@ impl<'a> Ctx<'a, '_> {
     #[inline(always)]
     fn identifier(&self, off: u32) -> bool {
         self.name_valid(off, false)
+    }
+
+    /// Whether the string at `off` (a valid offset) is not empty:
+    /// `!str_at(off).is_empty()` with one load for an own string.
+    #[inline(always)]
+    fn nonempty(&self, off: u32) -> bool {
+        match off.checked_sub(self.str_start) {
+            Some(rel) => self.strings.get(rel as usize).is_some_and(|&c| c != 0),
+            None => !self.str_at(off).is_empty(),
+        }
     }
 
     /// A DATASEC name (`btf_name_valid_section`): since 6.12 (see

@@ -83,6 +83,20 @@ fn plain_block<const DOT: bool>(block: &[u8; BLOCK]) -> bool {
     all & nul
 }
 
+/// Sets `plain`'s entry for each block that is [`plain_block`] and followed
+/// by one that is (compiled per `DOT`, so that the block test is inlined
+/// with its constants loaded once).
+fn judge_pairs<const DOT: bool>(plain: &mut [u8], blocks: &[[u8; BLOCK]]) {
+    let mut next = false;
+    // Backwards, so that each block's entry includes the next's; the last
+    // full block has no next (the tail is not judged).
+    for (dst, block) in plain.iter_mut().zip(blocks).rev() {
+        let here = plain_block::<DOT>(block);
+        *dst = u8::from(here & next);
+        next = here;
+    }
+}
+
 /// The bytes of the string section judged at once.
 const BLOCK: usize = 64;
 
@@ -101,6 +115,8 @@ const BLOCK: usize = 64;
 /// that starts inside a string is scanned at each lookup.
 pub(super) struct Identifiers<'a> {
     strings: &'a [u8],
+    /// `strings`' full blocks.
+    blocks: &'a [[u8; BLOCK]],
     /// Per block: 1 when it and the next block are plain.
     plain: Vec<u8>,
     /// For each block outside plain pairs (in order): its index and a bit
@@ -108,8 +124,6 @@ pub(super) struct Identifiers<'a> {
     exact: Vec<(usize, u64)>,
     /// Whether `exact` holds every such block (it could be allocated).
     exact_complete: bool,
-    /// The classes that may start an identifier.
-    first: u8,
     dot: bool,
     limit: usize,
 }
@@ -123,19 +137,11 @@ impl<'a> Identifiers<'a> {
         // Two plain blocks bound a string to 127 bytes: the limit must
         // allow that, else every string is judged by the scan.
         if limit >= 2 * BLOCK - 1 && plain.try_reserve_exact(blocks.len()).is_ok() {
-            let judge = if dot {
-                plain_block::<true>
-            } else {
-                plain_block::<false>
-            };
-            let mut next = false;
-            // Backwards, so that each block's entry includes the next's;
-            // the last full block has no next (the tail is not judged).
             plain.resize(blocks.len(), 0);
-            for (dst, block) in plain.iter_mut().zip(blocks).rev() {
-                let here = judge(block);
-                *dst = u8::from(here & next);
-                next = here;
+            if dot {
+                judge_pairs::<true>(&mut plain, blocks);
+            } else {
+                judge_pairs::<false>(&mut plain, blocks);
             }
         }
         // Each string starting in a block the pass above left unjudged,
@@ -173,10 +179,10 @@ impl<'a> Identifiers<'a> {
         }
         Identifiers {
             strings,
+            blocks: strings.as_chunks::<BLOCK>().0,
             plain,
             exact,
             exact_complete,
-            first: if dot { FIRST | DOT } else { FIRST },
             dot,
             limit,
         }
@@ -189,18 +195,22 @@ impl<'a> Identifiers<'a> {
     /// exact.
     #[inline(always)]
     pub(super) fn known(&self, off: usize) -> bool {
-        if self.plain.get(off / BLOCK).is_none_or(|&p| p == 0) {
+        let b = off / BLOCK;
+        let (Some(&pair), Some(block)) = (self.plain.get(b), self.blocks.get(b)) else {
             return false;
-        }
-        let starts = match off.checked_sub(1) {
-            Some(prev) => self.strings.get(prev) == Some(&0),
-            None => true,
         };
-        starts
-            && self
-                .strings
-                .get(off)
-                .is_some_and(|&c| class(c) & self.first != 0)
+        let i = off % BLOCK;
+        // The byte before; at offset 0 a string starts.
+        let prev = match i.checked_sub(1) {
+            Some(p) => block.get(p).copied(),
+            None => b.checked_sub(1).map_or(Some(0), |p| {
+                self.blocks.get(p).and_then(|before| before.last().copied())
+            }),
+        };
+        // In a plain pair every byte is a NUL or may follow in an
+        // identifier ('.' only when allowed), so a string that starts
+        // there is one when its first byte may start one.
+        pair != 0 && prev == Some(0) && block.get(i).is_some_and(|&c| class(c) & (FIRST | DOT) != 0)
     }
 
     /// Whether the string at `off`, outside plain pairs of blocks, was
