@@ -5,6 +5,7 @@ mod quick;
 
 use super::limits::MAX_TYPE_ID;
 use super::reject::{Errno, Rule};
+use super::resolve::Slot;
 use super::{Ctx, Fault, Rec, Sink, Stop};
 use crate::endian::{Be, Endian, Le, Order, U32};
 use crate::id::Kind;
@@ -43,7 +44,7 @@ pub(super) fn check_all(ctx: &mut Ctx<'_, '_>, slots: bool, sink: &mut Sink) -> 
 struct Index {
     offs: alloc::vec::Vec<u32>,
     /// Empty unless the walk fills slots.
-    slots: alloc::vec::Vec<super::resolve::Slot>,
+    slots: alloc::vec::Vec<Slot>,
     modifiers: alloc::vec::Vec<u32>,
 }
 
@@ -71,10 +72,14 @@ fn walk<O: Order, const SLOTS: bool>(
     let mut id = ctx.first_id;
     let mut flow = Ok(());
     while let Some(rest) = types.get(cur..).filter(|r| !r.is_empty()) {
-        let (size, modifier) = match quick::<O>(ctx, &q, rest) {
-            Some(passed) => (passed.size, passed.modifier),
+        let (size, modifier, slot) = match quick::<O>(ctx, &q, rest) {
+            Some(passed) => (passed.size, passed.modifier, passed.slot),
             None => match slow(ctx, id, cur, sink) {
-                Ok(told) => told,
+                Ok((size, modifier)) => {
+                    // Read again: rare (every DATASEC, every fault).
+                    let rec = Rec::new(rest, O::ENDIAN, ctx.types_at.saturating_add(cur));
+                    (size, modifier, Slot::of(rec.truncated(size)))
+                }
                 Err(stop) => {
                     flow = Err(stop);
                     break;
@@ -86,8 +91,7 @@ fn walk<O: Order, const SLOTS: bool>(
             modifiers.push(id);
         }
         if SLOTS {
-            let rec = Rec::new(rest, O::ENDIAN, ctx.types_at.saturating_add(cur));
-            slots.push(super::resolve::Slot::of(rec.truncated(size)));
+            slots.push(slot);
         }
         // `size` is at most `rest.len()`; ids do not wrap (a blob and its
         // bases hold far fewer than 2^32 records).

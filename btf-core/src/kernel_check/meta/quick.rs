@@ -11,6 +11,7 @@
 //! gives.
 
 use super::super::limits::{MAX_NAME_OFFSET, MAX_TYPE_ID};
+use super::super::resolve::Slot;
 use super::super::{Ctx, Rec};
 use crate::endian::Order;
 use crate::id::Kind;
@@ -138,6 +139,9 @@ pub(super) struct Passed {
     pub(super) size: usize,
     /// Whether it is a modifier ([`super::super::resolve::is_modifier`]).
     pub(super) modifier: bool,
+    /// Its slot for the resolve pass, from the words in hand (unused,
+    /// and so not computed, for the kernel's own BTF).
+    pub(super) slot: Slot,
 }
 
 /// The record starting `rest` (which runs to the end of the type
@@ -165,15 +169,18 @@ pub(super) fn quick<O: Order>(ctx: &Ctx<'_, '_>, q: &Quick, rest: &[u8]) -> Opti
         return None;
     }
     let known = |off: u32| ctx.identifier(off);
+    let slot = Slot::from_parts(kind as u32, st, 0);
     let passed = |ok: bool| {
         ok.then_some(Passed {
             size,
             modifier: false,
+            slot,
         })
     };
     let modifier = |ok: bool| {
         ok.then_some(Passed {
             size,
+            slot,
             modifier: true,
         })
     };
@@ -183,13 +190,16 @@ pub(super) fn quick<O: Order>(ctx: &Ctx<'_, '_>, q: &Quick, rest: &[u8]) -> Opti
             let word = t.int_word();
             let w = IntWord::decode(word);
             let nr_bits = u32::from(w.bits) + u32::from(w.offset);
-            passed(
-                (info & VLEN_KFLAG == 0)
-                    & (word & IntWord::RESERVED == 0)
-                    & (nr_bits <= 128)
-                    & (nr_bits.div_ceil(8) <= st)
-                    & matches!(w.encoding, 0 | 1 | 2 | 4),
-            )
+            let ok = (info & VLEN_KFLAG == 0)
+                & (word & IntWord::RESERVED == 0)
+                & (nr_bits <= 128)
+                & (nr_bits.div_ceil(8) <= st)
+                & matches!(w.encoding, 0 | 1 | 2 | 4);
+            ok.then_some(Passed {
+                size,
+                modifier: false,
+                slot: Slot::from_parts(kind as u32, st, word),
+            })
         }
         Rules::Ptr => passed((info & VLEN_KFLAG == 0) & (st <= MAX_TYPE_ID) & (name == 0)),
         Rules::Modifier => modifier((info & VLEN_KFLAG == 0) & (st <= MAX_TYPE_ID) & (name == 0)),

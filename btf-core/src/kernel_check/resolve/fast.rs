@@ -106,6 +106,18 @@ impl Slot {
     /// The slot of record `t`, not resolved.
     #[inline]
     pub(crate) fn of(t: Rec<'_>) -> Slot {
+        let word = if t.kind() == Kind::INT.get() {
+            t.int_word()
+        } else {
+            0
+        };
+        Slot::from_parts(u32::from(t.kind()), t.st(), word)
+    }
+
+    /// The slot, not resolved, of a record of 7-bit kind `kind` with
+    /// `size_or_type` `st` and, for an INT, the encoding word `int_word`.
+    #[inline(always)]
+    pub(crate) fn from_parts(kind: u32, st: u32, int_word: u32) -> Slot {
         /// The low byte of each 7-bit kind's slot: the kind, with
         /// [`SIZED`] for [`SIZED_KINDS`]; [`ODD`] past the 5 bits.
         #[allow(clippy::indexing_slicing)] // evaluated at compile time, k < 31
@@ -118,10 +130,9 @@ impl Slot {
             }
             low
         };
-        let low = LOW.get(usize::from(t.kind())).copied().unwrap_or(ODD as u8);
-        let st = t.st();
-        let payload = if t.kind() == Kind::INT.get() {
-            let word = IntWord::decode(t.int_word());
+        let low = LOW.get(kind as usize).copied().unwrap_or(ODD as u8);
+        let payload = if kind == u32::from(Kind::INT.get()) {
+            let word = IntWord::decode(int_word);
             // Past a byte of size: PAYLOAD_MAX + 1, which is ODD below.
             let size = st.min(0x100);
             u32::from(word.bits) | u32::from(word.offset) << 8 | size << 16
