@@ -50,7 +50,7 @@ struct Index {
 
 /// [`check_all`]'s loop, in byte order `O`, filling slots when `SLOTS`.
 ///
-/// Each record is first judged by [`quick`], which only says "passes";
+/// Each record is first judged by [`quick()`], which only says "passes";
 /// anything else goes to [`slow`] and [`check_meta`], the definition,
 /// which says what fails first.
 fn walk<O: Order, const SLOTS: bool>(
@@ -132,7 +132,7 @@ fn is_modifier(kind: u8) -> bool {
         .is_some_and(|bits| bits & 1 != 0)
 }
 
-/// The record at `cur` in the type section, which [`quick`] did not
+/// The record at `cur` in the type section, which [`quick()`] did not
 /// pass: [`check_meta`] judges it, its fault goes to `sink`, and the walk
 /// goes on when the record's size can be told; the size, and whether the
 /// record is a modifier.

@@ -6,19 +6,28 @@
 //! ([`super::Env`]) does, in the walk's order: every type in id order, a
 //! FUNC_PROTO's return and parameter types when it is checked, and where
 //! the walk pushes a type (not resolved, not a sink of the walk's mode),
-//! that type first, depth-first, in the mode the push sets. Anything
-//! else gives up: a fault of any kind, a push the walk would refuse (a
-//! loop, or a stack of [`MAX_RESOLVE_DEPTH`] full), the last-resolved-ptr
-//! push, a base, a fault reported before the pass, a value that does not
-//! fit a slot. The walk then runs from the start and reports as the
-//! kernel does.
+//! that type first, depth-first, in the mode the push sets. The one
+//! exception is a FUNC root, whose resolution pushes nothing and reads
+//! only its prototype: it is tested as the sweep passes it, once its
+//! prototype was checked (see [`Fast::func_fails`]). Anything else gives
+//! up: a fault of any kind, a push the walk would refuse (a loop, or a
+//! stack of [`MAX_RESOLVE_DEPTH`] full), the last-resolved-ptr push, a
+//! base, a fault reported before the pass, a value that does not fit a
+//! slot, a FUNC before its prototype. The walk then runs from the start
+//! and reports as the kernel does.
 //!
 //! So when the fast path finishes, the walk would have pushed the same
-//! types in the same order and modes, seen the same resolved ids and
-//! sizes, run the same per-member, per-entry and per-parameter checks on
-//! them, and found nothing; the one place the fast path checks more (the
-//! size of a DATASEC entry whose VAR was pushed) can only make it give
-//! up.
+//! types in the same order and modes (FUNCs aside, which push nothing
+//! and which nothing reads before the walk would have resolved them but
+//! through [`Fast::need`]), seen the same resolved ids and sizes, run the
+//! same per-member, per-entry and per-parameter checks on them, and found
+//! nothing; the one place the fast path checks more (the size of a
+//! DATASEC entry whose VAR was pushed) can only make it give up. The
+//! common cases take shortcuts that do exactly what the general code
+//! would, without its calls: a member whose type needs nothing pushed
+//! ([`Fast::member_quick`]), a PTR or modifier root whose target needs
+//! nothing pushed ([`Fast::ptr_to_sink`], [`Fast::ref_root_direct`]), a
+//! struct root ([`Fast::struct_root`]).
 
 use super::super::limits::MAX_NAME_OFFSET;
 use super::{
@@ -390,7 +399,7 @@ impl<'a, O: Order> Fast<'_, 'a, '_, O> {
             Kind::FLOAT,
             Kind::ENUM64,
         ]);
-        const SIZED_KINDS: u32 = kinds(&[
+        const SIZED_TARGETS: u32 = kinds(&[
             Kind::INT,
             Kind::PTR,
             Kind::ARRAY,
@@ -421,7 +430,7 @@ impl<'a, O: Order> Fast<'_, 'a, '_, O> {
         if via_modifier && rk == u32::from(Kind::PTR.get()) && !r.ready() {
             return None;
         }
-        if SIZED_KINDS >> rk & 1 != 0 {
+        if SIZED_TARGETS >> rk & 1 != 0 {
             s.resolved(rid, true)
         } else if UNSIZED_TARGETS >> rk & 1 != 0 && (rk != 0 || rid == 0) {
             s.resolved(rid, false)
@@ -662,10 +671,10 @@ impl<'a, O: Order> Fast<'_, 'a, '_, O> {
             return false;
         }
         let p = t.payload();
-        // Both rules, without a branch on the kind (INT and other members
-        // follow no pattern). `btf_int_check_member`: bit count, bit
-        // offset and size are the payload's three bytes; the sum of the
-        // offsets must not pass 32 bits.
+        // Both rules are worked out and the kind picks one.
+        // `btf_int_check_member`: bit count, bit offset and size are the
+        // payload's three bytes; the sum of the offsets must not pass 32
+        // bits.
         let off = u64::from(bits_off) + u64::from(p >> 8 & 0xff);
         let nr_copy = (p & 0xff) + (off as u32 & 7);
         let int_ok = (off >> 32 == 0)
