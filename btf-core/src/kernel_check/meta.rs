@@ -537,3 +537,133 @@ fn decl_tag(ctx: &Ctx<'_, '_>, t: Rec<'_>, bad: impl Fn(Rule) -> Fault) -> Resul
     }
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::quick::{Quick, quick};
+    use super::{check_meta, is_modifier};
+    use crate::Endian;
+    use crate::endian::{Be, Le};
+    use crate::kernel_check::{Ctx, KernelProfile, Loader, Rec, names};
+    use alloc::vec::Vec;
+
+    /// Strings with identifiers, a dotted name, a name with a byte the
+    /// kernel refuses, one starting with a digit, and an empty one at 0.
+    const STRINGS: &[u8] = b"\0int\0x\0a.b\0.x\0\xff\0_t\09z\0long_name_here\0";
+    /// Name offsets: none, each string's start, one inside a string, and
+    /// past the end.
+    const NAMES: [u32; 10] = [0, 1, 5, 7, 11, 14, 16, 19, 2, 400];
+    /// Words for `size_or_type` and the tail: type ids, sizes, encodings,
+    /// bit counts and offsets, and values past every limit.
+    const WORDS: [u32; 16] = [
+        0,
+        1,
+        2,
+        3,
+        4,
+        7,
+        8,
+        16,
+        32,
+        64,
+        0x0100_0020,
+        0x0000_0081,
+        0x0100_0000,
+        0x000f_ffff,
+        0xffff_ffff,
+        0x2000_0008,
+    ];
+
+    /// [`quick`] passes a record only where [`check_meta`] passes it, with
+    /// the same size and the modifiers marked, for records of every kind
+    /// number (and a few past them) built from words that sit on each
+    /// check's edges, under profiles that differ in their rules, in both
+    /// byte orders. The report harness compares whole blobs; this holds
+    /// the per-record shortcut to its definition directly.
+    #[test]
+    fn quick_passes_only_what_check_meta_passes() {
+        let mut x = 0x9e37_79b9_7f4a_7c15u64;
+        let mut next = move || {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            x
+        };
+        let mut passed = 0u32;
+        for (major, minor) in [(5, 10), (6, 1), (6, 12), (6, 18), (7, 1)] {
+            for endian in [Endian::Little, Endian::Big] {
+                let p = KernelProfile::new(major, minor)
+                    .with_endian(endian)
+                    .with_loader(Loader::User);
+                let ctx = Ctx {
+                    strings: STRINGS,
+                    str_end: STRINGS.len() as u64,
+                    idents: names::Identifiers::new(STRINGS, p.relaxed_names(), p.ksym_name_len()),
+                    ..Ctx::empty(&p)
+                };
+                let q = Quick::new(&ctx);
+                for _ in 0..40_000 {
+                    let r = next();
+                    let kind = (r % 23) as u32;
+                    let vlen = ((r >> 8) % 4) as u32;
+                    let kflag = (r >> 12) & 7 == 0;
+                    let info = kind << 24 | vlen | u32::from(kflag) << 31;
+                    let pick = |r: u64, at: u32| {
+                        let words = (r >> at) as usize;
+                        WORDS.get(words % WORDS.len()).copied().unwrap_or(0)
+                    };
+                    let mut words = alloc::vec![
+                        NAMES
+                            .get((r >> 16) as usize % NAMES.len())
+                            .copied()
+                            .unwrap_or(0),
+                        info,
+                        pick(r, 20),
+                    ];
+                    let tail = next();
+                    for i in 0..12 {
+                        // Element names from the names, the rest from the words.
+                        let w = if i % 3 == 0 && tail >> (i + 40) & 1 == 0 {
+                            NAMES
+                                .get((tail >> (i * 4)) as usize % NAMES.len())
+                                .copied()
+                                .unwrap_or(0)
+                        } else {
+                            pick(tail, i * 5 % 60)
+                        };
+                        words.push(w);
+                    }
+                    // Sometimes cut short.
+                    let len = if r >> 60 == 0 {
+                        (r >> 56 & 0xf) as usize * 4
+                    } else {
+                        60
+                    };
+                    let mut bytes: Vec<u8> = words
+                        .iter()
+                        .flat_map(|&w| match endian {
+                            Endian::Little => w.to_le_bytes(),
+                            Endian::Big => w.to_be_bytes(),
+                        })
+                        .collect();
+                    bytes.truncate(len);
+                    let quick = match endian {
+                        Endian::Little => quick::<Le>(&ctx, &q, &bytes),
+                        Endian::Big => quick::<Be>(&ctx, &q, &bytes),
+                    };
+                    let Some(quick) = quick else { continue };
+                    passed += 1;
+                    let rec = Rec::new(&bytes, endian, 0);
+                    assert_eq!(
+                        check_meta(&ctx, 1, rec, bytes.len()).ok(),
+                        Some(quick.size),
+                        "{major}.{minor} {endian:?}: quick passed {words:08x?} (cut to {len})"
+                    );
+                    assert_eq!(quick.modifier, is_modifier(kind as u8));
+                }
+            }
+        }
+        // The words reach the pass side of every kind's checks often.
+        assert!(passed > 20_000, "only {passed} records passed");
+    }
+}
