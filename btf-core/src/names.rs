@@ -365,13 +365,7 @@ mod tests {
     /// as `strcmp` orders them.
     #[test]
     fn cmp_name_orders_as_strcmp() {
-        let mut state = 0x2545_f491_4f6c_dd1du64;
-        let mut next = move || {
-            state ^= state << 13;
-            state ^= state >> 7;
-            state ^= state << 17;
-            state
-        };
+        let mut next = crate::testing::xorshift(0x2545_f491_4f6c_dd1d);
         let alphabet = [0u8, b'a', b'b', 0xff];
         let word = |next: &mut dyn FnMut() -> u64, len: usize, nul: bool| -> Vec<u8> {
             (0..len)
@@ -389,7 +383,7 @@ mod tests {
                 0 => word(&mut next, len, true),
                 _ => name.clone(),
             };
-            if !tail.is_empty() && next() % 2 == 0 {
+            if !tail.is_empty() && next().is_multiple_of(2) {
                 let at = (next() as usize) % tail.len();
                 tail[at] = alphabet[(next() % 4) as usize];
             }

@@ -334,3 +334,16 @@ pub fn kernel_check_fast_path(
 ) -> bool {
     crate::kernel_check::accepted_by_fast_path(data, base, p)
 }
+
+/// A xorshift64 sequence from `seed` (not 0): many cheap, repeatable
+/// inputs for the unit tests that draw them.
+#[cfg(test)]
+pub(crate) fn xorshift(seed: u64) -> impl FnMut() -> u64 {
+    let mut x = seed;
+    move || {
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        x
+    }
+}

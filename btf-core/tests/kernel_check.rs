@@ -13,15 +13,26 @@ use btf_core::testing::kernel_check_fast_path;
 use btf_core::{Btf, Endian};
 use std::time::Instant;
 
-#[test]
-fn running_vmlinux_passes() {
+/// The running kernel's vmlinux and its profile; `None` (recorded as a
+/// skip) where there is no /sys/kernel/btf.
+fn running_vmlinux() -> Option<(Vec<u8>, KernelProfile)> {
     let path = "/sys/kernel/btf/vmlinux";
     let Ok(bytes) = std::fs::read(path) else {
         common::require(false, path);
-        return;
+        return None;
     };
     let release = std::fs::read_to_string("/proc/sys/kernel/osrelease").unwrap_or_default();
-    let profile = KernelProfile::from_release(&release).unwrap_or_default();
+    Some((
+        bytes,
+        KernelProfile::from_release(&release).unwrap_or_default(),
+    ))
+}
+
+#[test]
+fn running_vmlinux_passes() {
+    let Some((bytes, profile)) = running_vmlinux() else {
+        return;
+    };
     let btf = Btf::parse(&bytes).expect("parse vmlinux");
     for loader in [Loader::User, Loader::Kernel] {
         let p = profile.with_loader(loader);
@@ -49,16 +60,12 @@ fn both_byte_orders_report_alike() {
     // The check is compiled once per byte order: the running kernel's
     // vmlinux, and copies of it with one bit of the type section flipped,
     // get the same reports in its order and byte-swapped into the other.
-    let path = "/sys/kernel/btf/vmlinux";
-    let Ok(bytes) = std::fs::read(path) else {
-        common::require(false, path);
+    let Some((bytes, profile)) = running_vmlinux() else {
         return;
     };
     let hdr = btf_core::Header::parse(&bytes).expect("vmlinux header");
     let types_at = hdr.hdr_len as usize + hdr.type_off as usize;
     let types_len = hdr.type_len as usize;
-    let release = std::fs::read_to_string("/proc/sys/kernel/osrelease").unwrap_or_default();
-    let profile = KernelProfile::from_release(&release).unwrap_or_default();
     let other = match hdr.endian {
         Endian::Little => Endian::Big,
         Endian::Big => Endian::Little,

@@ -582,13 +582,7 @@ mod tests {
     /// the per-record shortcut to its definition directly.
     #[test]
     fn quick_passes_only_what_check_meta_passes() {
-        let mut x = 0x9e37_79b9_7f4a_7c15u64;
-        let mut next = move || {
-            x ^= x << 13;
-            x ^= x >> 7;
-            x ^= x << 17;
-            x
-        };
+        let mut next = crate::testing::xorshift(0x9e37_79b9_7f4a_7c15);
         let mut passed = 0u32;
         for (major, minor) in [(5, 10), (6, 1), (6, 12), (6, 18), (7, 1)] {
             for endian in [Endian::Little, Endian::Big] {

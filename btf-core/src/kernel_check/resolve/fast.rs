@@ -60,7 +60,7 @@ const SIZED: u32 = 1 << 6;
 const NAMED: u32 = 1 << 7;
 const VISITED: u32 = 1 << 7;
 /// The kinds with [`SIZED`] from the start: INT, ENUM, FLOAT, ENUM64.
-const SIZED_KINDS: u32 = 1 << 1 | 1 << 6 | 1 << 16 | 1 << 19;
+const SIZED_KINDS: u32 = kinds(&[Kind::INT, Kind::ENUM, Kind::FLOAT, Kind::ENUM64]);
 /// The payload: bits 8 to 31.
 const SHIFT: u32 = 8;
 const PAYLOAD_MAX: u32 = (1 << 24) - 1;
@@ -87,6 +87,17 @@ const MODIFIERS: u32 = kinds(&[
 /// The kinds the walk pushes, when not resolved, in the struct-or-array
 /// mode (the mode of every member's and element's type).
 const PUSHED_IN_AGGREGATE: u32 = MODIFIERS | kinds(&[Kind::ARRAY, Kind::STRUCT, Kind::UNION]);
+/// The kinds no mode of the walk pushes: void, the sized kinds with no
+/// reference (INT, ENUM, FLOAT, ENUM64), FWD and FUNC_PROTO.
+const NEVER_PUSHED: u32 = kinds(&[
+    Kind::VOID,
+    Kind::INT,
+    Kind::ENUM,
+    Kind::FWD,
+    Kind::FUNC_PROTO,
+    Kind::FLOAT,
+    Kind::ENUM64,
+]);
 /// The sized kinds whose `check_member` [`Fast::member_quick`] does: INT,
 /// and the kinds checked by `btf_generic_check_member`.
 const QUICK_MEMBER: u32 = kinds(&[
@@ -361,16 +372,7 @@ impl<'a, O: Order> Fast<'_, 'a, '_, O> {
     /// without its calls; `None` for any other target.
     #[inline(always)]
     fn ptr_to_sink(&self, s: Slot) -> Option<Slot> {
-        const DIRECT: u32 = 1 << Kind::VOID.get()
-            | 1 << Kind::INT.get()
-            | 1 << Kind::ARRAY.get()
-            | 1 << Kind::STRUCT.get()
-            | 1 << Kind::UNION.get()
-            | 1 << Kind::ENUM.get()
-            | 1 << Kind::FWD.get()
-            | 1 << Kind::FUNC_PROTO.get()
-            | 1 << Kind::FLOAT.get()
-            | 1 << Kind::ENUM64.get();
+        const DIRECT: u32 = NEVER_PUSHED | kinds(&[Kind::ARRAY, Kind::STRUCT, Kind::UNION]);
         let target = s.payload();
         let t = self.slot(target)?;
         // Kind 0 is void's alone: a record of kind 0 is a meta fault, and
@@ -390,25 +392,9 @@ impl<'a, O: Order> Fast<'_, 'a, '_, O> {
     /// simple, which [`Fast::resolve_root`] then decides.
     #[inline(always)]
     fn ref_root_direct(&self, s: Slot) -> Option<Slot> {
-        const NEVER_PUSHED: u32 = kinds(&[
-            Kind::VOID,
-            Kind::INT,
-            Kind::ENUM,
-            Kind::FWD,
-            Kind::FUNC_PROTO,
-            Kind::FLOAT,
-            Kind::ENUM64,
-        ]);
-        const SIZED_TARGETS: u32 = kinds(&[
-            Kind::INT,
-            Kind::PTR,
-            Kind::ARRAY,
-            Kind::STRUCT,
-            Kind::UNION,
-            Kind::ENUM,
-            Kind::ENUM64,
-            Kind::FLOAT,
-        ]);
+        // What `btf_type_id_size` gives a size: the kinds a member may
+        // have (`QUICK_MEMBER`) and FLOAT.
+        const SIZED_TARGETS: u32 = QUICK_MEMBER | kinds(&[Kind::FLOAT]);
         const UNSIZED_TARGETS: u32 = kinds(&[Kind::VOID, Kind::FWD, Kind::FUNC_PROTO]);
         let target = s.payload();
         let t = self.slot(target)?;
