@@ -387,10 +387,19 @@ impl<'a> Ctx<'a, '_> {
     /// `dot_ok` allows '.' (always since 6.1).
     #[inline(always)]
     fn name_valid(&self, off: u32, dot_ok: bool) -> bool {
+        self.name_known(off) || self.name_valid_slow(off, dot_ok || self.dots)
+    }
+
+    /// Whether the string at `off` is known to be an identifier (with
+    /// '.' where the profile allows it): [`Ctx::name_valid`]'s few loads,
+    /// which the per-record checks make before they branch, so that the
+    /// string's bytes are on their way while the branches settle. `false`
+    /// says nothing; [`Ctx::name_valid_slow`] then decides.
+    #[inline(always)]
+    fn name_known(&self, off: u32) -> bool {
         // Below `str_start` (a base's string), the offset wraps past the
         // own strings, where `known` says `false`.
         self.idents.known(off.wrapping_sub(self.str_start) as usize)
-            || self.name_valid_slow(off, dot_ok || self.dots)
     }
 
     /// [`Ctx::name_valid`] of a name not known valid.

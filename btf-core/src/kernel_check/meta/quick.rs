@@ -168,7 +168,10 @@ pub(super) fn quick<O: Order>(ctx: &Ctx<'_, '_>, q: &Quick, rest: &[u8]) -> Opti
     if !common {
         return None;
     }
-    let known = |off: u32| ctx.identifier(off);
+    // The record's name, read before the kind's branch (see
+    // `Ctx::name_known`): an identifier, or under the '.' rule of VAR.
+    let name_known = ctx.name_known(name);
+    let identifier = || name_known || ctx.name_valid_slow(name, ctx.dots);
     let slot = Slot::from_parts(kind as u32, st, 0);
     let passed = |ok: bool| {
         ok.then_some(Passed {
@@ -204,37 +207,49 @@ pub(super) fn quick<O: Order>(ctx: &Ctx<'_, '_>, q: &Quick, rest: &[u8]) -> Opti
         Rules::Ptr => passed((info & VLEN_KFLAG == 0) & (st <= MAX_TYPE_ID) & (name == 0)),
         Rules::Modifier => modifier((info & VLEN_KFLAG == 0) & (st <= MAX_TYPE_ID) & (name == 0)),
         Rules::Typedef => {
-            modifier((info & VLEN_KFLAG == 0) & (st <= MAX_TYPE_ID) && name != 0 && known(name))
+            modifier((info & VLEN_KFLAG == 0) & (st <= MAX_TYPE_ID) && name != 0 && identifier())
         }
         Rules::TypeTag => modifier(
             (info & (INFO_VLEN_MASK | q.tag_kflag) == 0) & (st <= MAX_TYPE_ID) & ctx.nonempty(name),
         ),
-        Rules::Fwd => passed((info & INFO_VLEN_MASK == 0) & (st == 0) && name != 0 && known(name)),
+        Rules::Fwd => passed((info & INFO_VLEN_MASK == 0) & (st == 0) && name != 0 && identifier()),
         Rules::Array => {
             let (elem, index, _) = t.array();
             passed(
                 (info & VLEN_KFLAG == 0) & (name == 0) & (st == 0) & type_id(elem) & type_id(index),
             )
         }
-        Rules::Struct => passed((name == 0 || known(name)) && members(ctx, q, t, false)),
-        Rules::Union => passed((name == 0 || known(name)) && members(ctx, q, t, true)),
+        Rules::Struct => passed((name == 0 || identifier()) && members(ctx, q, t, false)),
+        Rules::Union => passed((name == 0 || identifier()) && members(ctx, q, t, true)),
         Rules::Enum => {
             let names = t.elements::<BtfEnum>(t.vlen() as usize).iter();
-            passed(enumeration(ctx, q, t, names.map(|e| e.name_off.get(t.e))))
+            passed(enumeration(
+                ctx,
+                q,
+                t,
+                identifier,
+                names.map(|e| e.name_off.get(t.e)),
+            ))
         }
         Rules::Enum64 => {
             let names = t.elements::<BtfEnum64>(t.vlen() as usize).iter();
-            passed(enumeration(ctx, q, t, names.map(|e| e.name_off.get(t.e))))
+            passed(enumeration(
+                ctx,
+                q,
+                t,
+                identifier,
+                names.map(|e| e.name_off.get(t.e)),
+            ))
         }
         Rules::FuncProto => passed((info & INFO_KFLAG == 0) & (name == 0)),
         // `vlen` (the linkage) at most 1.
-        Rules::Func => passed((info & (VLEN_KFLAG & !1) == 0) && name != 0 && known(name)),
+        Rules::Func => passed((info & (VLEN_KFLAG & !1) == 0) && name != 0 && identifier()),
         Rules::Var => {
             let linkage = t.part::<BtfVar>().linkage.get(t.e);
             passed(
                 (info & VLEN_KFLAG == 0) & type_id(st) & (linkage <= 1)
                     && name != 0
-                    && ctx.name_valid(name, true),
+                    && (name_known || ctx.name_valid_slow(name, true)),
             )
         }
         Rules::Float => passed((info & VLEN_KFLAG == 0) & matches!(st, 2 | 4 | 8 | 12 | 16)),
@@ -261,7 +276,9 @@ fn members(ctx: &Ctx<'_, '_>, q: &Quick, t: Rec<'_>, union: bool) -> bool {
             & !(union & (off != 0))
             & (last <= off)
             & (u64::from(off) <= size_bits);
-        if !ok || (name != 0 && !ctx.identifier(name)) {
+        // The name is read whatever `ok` says (see `Ctx::name_known`).
+        let known = ctx.name_known(name);
+        if !ok || (name != 0 && !known && !ctx.name_valid_slow(name, ctx.dots)) {
             return false;
         }
         last = off;
@@ -271,16 +288,24 @@ fn members(ctx: &Ctx<'_, '_>, q: &Quick, t: Rec<'_>, union: bool) -> bool {
 
 /// An ENUM's or ENUM64's size, flag, name and enumerators' names.
 #[inline(always)]
-fn enumeration(ctx: &Ctx<'_, '_>, q: &Quick, t: Rec<'_>, names: impl Iterator<Item = u32>) -> bool {
+fn enumeration(
+    ctx: &Ctx<'_, '_>,
+    q: &Quick,
+    t: Rec<'_>,
+    name_ok: impl FnOnce() -> bool,
+    names: impl Iterator<Item = u32>,
+) -> bool {
     let size = t.st();
     let name = t.name_off();
     let ok = (size <= 8) & size.is_power_of_two() & (t.info().raw() & q.enum_kflag == 0)
-        && (name == 0 || ctx.identifier(name));
+        && (name == 0 || name_ok());
     if !ok {
         return false;
     }
     for name in names {
-        if !(name < q.name_end && name != 0 && ctx.identifier(name)) {
+        // Read first (see `Ctx::name_known`).
+        let known = ctx.name_known(name);
+        if !(name < q.name_end && name != 0 && (known || ctx.name_valid_slow(name, ctx.dots))) {
             return false;
         }
     }

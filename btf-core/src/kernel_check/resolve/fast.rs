@@ -831,7 +831,7 @@ impl<'a, O: Order> Fast<'_, 'a, '_, O> {
         for p in params {
             let (name, ty) = (p.name_off.get_in::<O>(), p.type_.get_in::<O>());
             let sized = self.slot(ty).is_some_and(|s| s.0 & SIZED != 0);
-            simple &= sized & (name == 0 || self.known_name(name));
+            simple &= sized & ((name == 0) | self.known_name(name));
             named &= name != 0;
         }
         if simple {
