@@ -548,11 +548,23 @@ mod tests {
     use alloc::vec::Vec;
 
     /// Strings with identifiers, a dotted name, a name with a byte the
-    /// kernel refuses, one starting with a digit, and an empty one at 0.
-    const STRINGS: &[u8] = b"\0int\0x\0a.b\0.x\0\xff\0_t\09z\0long_name_here\0";
-    /// Name offsets: none, each string's start, one inside a string, and
-    /// past the end.
-    const NAMES: [u32; 10] = [0, 1, 5, 7, 11, 14, 16, 19, 2, 400];
+    /// kernel refuses, one starting with a digit, and an empty one at 0;
+    /// then, from offset 64, three 64-byte blocks of plain names (letters,
+    /// digits, '_'; a dotted name and one starting with a digit in the
+    /// first), where the blocks tell most names without reading them
+    /// ([`names::Identifiers::known`]).
+    const STRINGS: &[u8] = b"\0int\0x\0a.b\0.x\0\xff\0_t\09z\0long_name_here\0\
+        pad_pad_pad_pad_pad_pad_pa\0\
+        alpha\0beta_2\0gamma\0d.e\0x9\x000abc\0epsilon_zeta_eta_theta\0iota\0kappa\0\
+        lambda_mu\0nu\0xi_omicron_pi_rho_sigma\0tau\0upsilon\0phi\0chi_psi\0omega_\0\
+        one\0two\0three_four\0five\0six\0seven_eight_nine_ten\0eleven\0twelve\0z\0";
+    /// Name offsets: none, each short string's start, one inside a
+    /// string, past the end; in the plain blocks, names (one dotted, one
+    /// starting with a digit), an offset inside a name, and two empty
+    /// strings just before known names.
+    const NAMES: [u32; 20] = [
+        0, 1, 5, 7, 11, 14, 16, 19, 2, 400, 64, 70, 83, 87, 90, 129, 65, 190, 128, 63,
+    ];
     /// Words for `size_or_type` and the tail: type ids, sizes, encodings,
     /// bit counts and offsets, and values past every limit.
     const WORDS: [u32; 16] = [
@@ -595,6 +607,11 @@ mod tests {
                     idents: names::Identifiers::new(STRINGS, p.relaxed_names(), p.ksym_name_len()),
                     ..Ctx::empty(&p)
                 };
+                // Names in the plain blocks take the quick answer.
+                assert!(ctx.name_known(129), "{major}.{minor}: 'lambda_mu' known");
+                assert!(!ctx.name_known(90), "{major}.{minor}: '0abc' not known");
+                // The block of 'alpha' holds 'd.e': plain where dots are.
+                assert_eq!(ctx.name_known(64), p.relaxed_names(), "{major}.{minor}");
                 let q = Quick::new(&ctx);
                 for _ in 0..40_000 {
                     let r = next();
