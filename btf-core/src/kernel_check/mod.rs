@@ -347,16 +347,24 @@ impl<'a> Ctx<'a, '_> {
     /// The own record at index `idx`.
     #[inline(always)]
     fn own(&self, idx: usize) -> Option<Rec<'a>> {
+        let (start, bytes) = self.own_bytes(idx)?;
+        Some(Rec::new(
+            bytes,
+            self.p.endian,
+            self.types_at.saturating_add(start),
+        ))
+    }
+
+    /// The bytes of the own record at index `idx` and their offset in
+    /// the type section.
+    #[inline(always)]
+    fn own_bytes(&self, idx: usize) -> Option<(usize, &'a [u8])> {
         let start = *self.offs.get(idx)? as usize;
         let end = self
             .offs
             .get(idx + 1)
             .map_or(self.types.len(), |&o| o as usize);
-        Some(Rec::new(
-            self.types.get(start..end)?,
-            self.p.endian,
-            self.types_at.saturating_add(start),
-        ))
+        Some((start, self.types.get(start..end)?))
     }
 
     /// `btf_name_offset_valid`.
@@ -387,7 +395,14 @@ impl<'a> Ctx<'a, '_> {
     /// `dot_ok` allows '.' (always since 6.1).
     #[inline(always)]
     fn name_valid(&self, off: u32, dot_ok: bool) -> bool {
-        self.name_known(off) || self.name_valid_slow(off, dot_ok || self.dots)
+        self.name_valid_given(off, self.name_known(off), dot_ok)
+    }
+
+    /// [`Ctx::name_valid`] of the name at `off` whose
+    /// [`Ctx::name_known`] answer, `known`, the caller read earlier.
+    #[inline(always)]
+    fn name_valid_given(&self, off: u32, known: bool, dot_ok: bool) -> bool {
+        known || self.name_valid_slow(off, dot_ok || self.dots)
     }
 
     /// Whether the string at `off` is known to be an identifier (with

@@ -177,7 +177,7 @@ pub(super) fn quick<O: Order>(ctx: &Ctx<'_, '_>, q: &Quick, rest: &[u8]) -> Opti
     // The record's name, read before the kind's branch (see
     // `Ctx::name_known`): an identifier, or under the '.' rule of VAR.
     let name_known = ctx.name_known(name);
-    let identifier = || name_known || ctx.name_valid_slow(name, ctx.dots);
+    let identifier = || ctx.name_valid_given(name, name_known, false);
     let slot = Slot::from_parts(kind as u32, st, 0);
     let passed = |ok: bool| {
         ok.then_some(Passed {
@@ -255,7 +255,7 @@ pub(super) fn quick<O: Order>(ctx: &Ctx<'_, '_>, q: &Quick, rest: &[u8]) -> Opti
             passed(
                 (info & VLEN_KFLAG == 0) & type_id(st) & (linkage <= 1)
                     && name != 0
-                    && (name_known || ctx.name_valid_slow(name, true)),
+                    && ctx.name_valid_given(name, name_known, true),
             )
         }
         Rules::Float => passed((info & VLEN_KFLAG == 0) & matches!(st, 2 | 4 | 8 | 12 | 16)),
@@ -284,7 +284,7 @@ fn members(ctx: &Ctx<'_, '_>, q: &Quick, t: Rec<'_>, union: bool) -> bool {
             & (u64::from(off) <= size_bits);
         // The name is read whatever `ok` says (see `Ctx::name_known`).
         let known = ctx.name_known(name);
-        if !ok || (name != 0 && !known && !ctx.name_valid_slow(name, ctx.dots)) {
+        if !ok || (name != 0 && !ctx.name_valid_given(name, known, false)) {
             return false;
         }
         last = off;
@@ -311,7 +311,7 @@ fn enumeration(
     for name in names {
         // Read first (see `Ctx::name_known`).
         let known = ctx.name_known(name);
-        if !(name < q.name_end && name != 0 && (known || ctx.name_valid_slow(name, ctx.dots))) {
+        if !(name < q.name_end && name != 0 && ctx.name_valid_given(name, known, false)) {
             return false;
         }
     }

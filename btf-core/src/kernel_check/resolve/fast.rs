@@ -219,12 +219,15 @@ impl<'a, O: Order> Fast<'_, 'a, '_, O> {
 
     #[inline(always)]
     fn set(&mut self, id: u32, s: Slot) {
-        if let Some(d) = id
-            .checked_sub(1)
-            .and_then(|i| self.slots.get_mut(i as usize))
-        {
+        if let Some(d) = self.slot_mut(id) {
             *d = s;
         }
+    }
+
+    /// The slot of own type `id`; `None` for void and past the last type.
+    #[inline(always)]
+    fn slot_mut(&mut self, id: u32) -> Option<&mut Slot> {
+        self.slots.get_mut(id.checked_sub(1)? as usize)
     }
 
     /// The record of own type `id`.
@@ -241,14 +244,7 @@ impl<'a, O: Order> Fast<'_, 'a, '_, O> {
         &self,
         id: u32,
     ) -> Option<(Info, &'a [E])> {
-        let i = id.wrapping_sub(1) as usize;
-        let start = *self.ctx.offs.get(i)? as usize;
-        let end = self
-            .ctx
-            .offs
-            .get(i + 1)
-            .map_or(self.ctx.types.len(), |&o| o as usize);
-        let r = self.ctx.types.get(start..end)?;
+        let (_, r) = self.ctx.own_bytes(id.wrapping_sub(1) as usize)?;
         let info = Info::new(walk::word::<O>(r, 4));
         <[E]>::ref_from_prefix_with_elems(record::tail(r), info.vlen() as usize)
             .ok()
@@ -892,10 +888,7 @@ impl<'a, O: Order> Fast<'_, 'a, '_, O> {
     /// Marks FUNC_PROTO `id` [`NAMED`].
     #[inline(always)]
     fn mark_named(&mut self, id: u32) {
-        if let Some(d) = id
-            .checked_sub(1)
-            .and_then(|i| self.slots.get_mut(i as usize))
-        {
+        if let Some(d) = self.slot_mut(id) {
             d.0 |= NAMED;
         }
     }
