@@ -31,7 +31,14 @@ PKG=${1:-$(apt-cache search --names-only '^linux-image-6\.1[.0-9-]*-cloud-amd64-
 WORK=$REPO_ROOT/target/vm-kcheck/$PKG
 mkdir -p "$WORK"
 if [[ ! -d $WORK/kpkg/boot ]]; then
-    (cd "$WORK" && apt-get download "$PKG" >/dev/null 2>&1 && dpkg-deb -x ./*.deb kpkg)
+    # Unpacked beside, then moved: a run cut short (a full disk) leaves no
+    # half-unpacked kernel that a later run would take as complete.
+    rm -rf "$WORK"/*.deb "$WORK/kpkg" "$WORK/kpkg.part"
+    (cd "$WORK" && apt-get download -qq -o APT::Sandbox::User=root "$PKG" >/dev/null) \
+        || { echo "apt-get download $PKG failed" >&2; exit 1; }
+    dpkg-deb -x "$WORK"/*.deb "$WORK/kpkg.part" \
+        || { echo "dpkg-deb -x of $PKG failed" >&2; exit 1; }
+    mv "$WORK/kpkg.part" "$WORK/kpkg"
 fi
 KERNEL=$(ls "$WORK"/kpkg/boot/vmlinuz-* | head -1)
 
