@@ -322,9 +322,20 @@ mod tests {
         }
         // A last string without its NUL, and odd bytes.
         section.extend_from_slice(b"tail");
-        // And the same without the first NUL, as a split blob's may be.
+        // And the same without the first NUL, as a split blob's may be;
+        // and a split blob's section of plain names, the first at offset 0.
         let split = section.get(1..).unwrap_or_default().to_vec();
-        for (section, dot) in [(&section, false), (&section, true), (&split, true)] {
+        let names_first: Vec<u8> = (0..40)
+            .flat_map(|i| b"kmalloc_cache"[i % 5..].iter().copied().chain([0]))
+            .collect();
+        let sections = [
+            (&section, false),
+            (&section, true),
+            (&split, true),
+            (&names_first, false),
+            (&names_first, true),
+        ];
+        for (section, dot) in sections {
             for limit in [0usize, 1, 15, 16, 63, 64, 65, 100, 128, 512] {
                 let ids = Identifiers::new(section, dot, limit);
                 for off in 0..section.len() + 2 {
