@@ -43,7 +43,8 @@ pub(super) fn check_all(ctx: &mut Ctx<'_, '_>, slots: bool, sink: &mut Sink) -> 
 /// What the meta pass records of each registered type.
 struct Index {
     offs: alloc::vec::Vec<u32>,
-    /// Empty unless the walk fills slots.
+    /// Empty unless the walk fills slots: then void's, then one per
+    /// record.
     slots: alloc::vec::Vec<Slot>,
     modifiers: alloc::vec::Vec<u32>,
 }
@@ -67,6 +68,8 @@ fn walk<O: Order, const SLOTS: bool>(
     let _ = offs.try_reserve(types.len() / 24 + 16);
     if SLOTS {
         let _ = slots.try_reserve(types.len() / 24 + 16);
+        // Indexed by id: slot 0 is void's.
+        slots.push(Slot::VOID);
     }
     let mut cur = 0usize;
     let mut id = ctx.first_id;
@@ -107,7 +110,7 @@ fn walk<O: Order, const SLOTS: bool>(
         // A base's ids start at 1.
         let last = MAX_TYPE_ID - 1;
         offs.truncate(last as usize);
-        slots.truncate(last as usize);
+        slots.truncate(last as usize + 1);
         modifiers.truncate(modifiers.partition_point(|&id| id <= last));
     }
     index.offs = offs;

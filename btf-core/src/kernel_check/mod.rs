@@ -315,7 +315,8 @@ pub(crate) struct Ctx<'a, 'p> {
     no_source_only: bool,
     /// Each own record's offset in the type section.
     offs: Vec<u32>,
-    /// Each own record's slot for the resolve pass.
+    /// Void's slot for the resolve pass, then each own record's (a base
+    /// blob's slots are indexed by type id).
     slots: Vec<resolve::Slot>,
     /// The own modifiers' ids, in order (for the type tag pass).
     modifiers: Vec<u32>,

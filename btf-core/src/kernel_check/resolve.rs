@@ -1059,8 +1059,8 @@ fn enum_kflag_member(raw: u32, struct_size: u32, m: impl Fn(Rule) -> Fault) -> R
 }
 
 /// `btf_check_all_types`: resolves every own type that needs it and checks
-/// every FUNC_PROTO. `slots` are the meta pass's, one per own type; the
-/// fast path spends them.
+/// every FUNC_PROTO. `slots` are the meta pass's, void's and one per own
+/// type; the fast path spends them.
 pub(super) fn check_all(
     ctx: &Ctx<'_, '_>,
     slots: &mut [Slot],
@@ -1070,7 +1070,8 @@ pub(super) fn check_all(
         sink.fast_path = true;
         return Ok(());
     }
-    let mut walk: alloc::vec::Vec<WalkSlot> = (0..slots.len())
+    // The slots are indexed by id, void's first.
+    let mut walk: alloc::vec::Vec<WalkSlot> = (0..slots.len().saturating_sub(1))
         .map(|i| ctx.own(i).map_or(WalkSlot::of(Rec::VOID), WalkSlot::of))
         .collect();
     walk_all(ctx, &mut walk, sink)

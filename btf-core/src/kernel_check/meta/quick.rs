@@ -178,7 +178,7 @@ pub(super) fn quick<O: Order>(ctx: &Ctx<'_, '_>, q: &Quick, rest: &[u8]) -> Opti
     // `Ctx::name_known`): an identifier, or under the '.' rule of VAR.
     let name_known = ctx.name_known(name);
     let identifier = || ctx.name_valid_given(name, name_known, false);
-    let slot = Slot::from_parts(kind as u32, st, 0);
+    let slot = Slot::unsized_parts(kind as u32, st);
     let passed = |ok: bool| {
         ok.then_some(Passed {
             size,

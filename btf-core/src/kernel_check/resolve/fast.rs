@@ -138,6 +138,21 @@ impl Slot {
     /// `size_or_type` `st` and, for an INT, the encoding word `int_word`.
     #[inline(always)]
     pub(crate) fn from_parts(kind: u32, st: u32, int_word: u32) -> Slot {
+        if kind == u32::from(Kind::INT.get()) {
+            let word = IntWord::decode(int_word);
+            // Past a byte of size: PAYLOAD_MAX + 1, which is ODD below.
+            let size = st.min(0x100);
+            let payload = u32::from(word.bits) | u32::from(word.offset) << 8 | size << 16;
+            Slot::unsized_parts(kind, payload)
+        } else {
+            Slot::unsized_parts(kind, st)
+        }
+    }
+
+    /// The slot, not resolved, of a record of 7-bit kind `kind` but INT
+    /// with `size_or_type` `st` (or, for an INT, `st` its payload).
+    #[inline(always)]
+    pub(crate) fn unsized_parts(kind: u32, st: u32) -> Slot {
         /// The low byte of each 7-bit kind's slot: the kind, with
         /// [`SIZED`] for [`SIZED_KINDS`]; [`ODD`] past the 5 bits.
         #[allow(clippy::indexing_slicing)] // evaluated at compile time, k < 31
@@ -150,23 +165,17 @@ impl Slot {
             }
             low
         };
-        let low = LOW.get(kind as usize).copied().unwrap_or(ODD as u8);
-        let payload = if kind == u32::from(Kind::INT.get()) {
-            let word = IntWord::decode(int_word);
-            // Past a byte of size: PAYLOAD_MAX + 1, which is ODD below.
-            let size = st.min(0x100);
-            u32::from(word.bits) | u32::from(word.offset) << 8 | size << 16
-        } else {
-            st
-        };
-        if payload > PAYLOAD_MAX {
-            return Slot(ODD);
-        }
-        Slot(u32::from(low) | payload << SHIFT)
+        // A 7-bit kind indexes the table.
+        let low = LOW
+            .get((kind & 0x7f) as usize)
+            .copied()
+            .unwrap_or(ODD as u8);
+        let slot = u32::from(low) | st << SHIFT;
+        Slot(if st > PAYLOAD_MAX { ODD } else { slot })
     }
 
     /// void (id 0).
-    const VOID: Slot = Slot(0);
+    pub(crate) const VOID: Slot = Slot(0);
 
     #[inline(always)]
     fn kind(self) -> Kind {
@@ -208,13 +217,11 @@ struct Fast<'c, 'a, 'p, O> {
 }
 
 impl<'a, O: Order> Fast<'_, 'a, '_, O> {
-    /// The slot of `id`; void for 0; `None` when there is no such type.
+    /// The slot of `id` (void's for 0); `None` when there is no such
+    /// type.
     #[inline(always)]
     fn slot(&self, id: u32) -> Option<Slot> {
-        match id.checked_sub(1) {
-            Some(i) => self.slots.get(i as usize).copied(),
-            None => Some(Slot::VOID),
-        }
+        self.slots.get(id as usize).copied()
     }
 
     #[inline(always)]
@@ -227,7 +234,7 @@ impl<'a, O: Order> Fast<'_, 'a, '_, O> {
     /// The slot of own type `id`; `None` for void and past the last type.
     #[inline(always)]
     fn slot_mut(&mut self, id: u32) -> Option<&mut Slot> {
-        self.slots.get_mut(id.checked_sub(1)? as usize)
+        self.slots.get_mut(id as usize).filter(|_| id != 0)
     }
 
     /// The record of own type `id`.
@@ -612,12 +619,6 @@ impl<'a, O: Order> Fast<'_, 'a, '_, O> {
         true
     }
 
-    /// The slot of own type `id`; `None` for void and past the last type.
-    #[inline(always)]
-    fn own_slot(&self, id: u32) -> Option<Slot> {
-        self.slots.get(id.wrapping_sub(1) as usize).copied()
-    }
-
     /// Whether a member of type `mt_id` at bit offset `bits_off` (of an
     /// aggregate of `struct_size` bytes without the kind flag) needs
     /// nothing pushed and passes its `check_member`, as
@@ -627,7 +628,7 @@ impl<'a, O: Order> Fast<'_, 'a, '_, O> {
     /// nothing (those two then decide); it changes no state.
     #[inline(always)]
     fn member_quick(&self, struct_size: u32, mt_id: u32, bits_off: u32) -> bool {
-        let Some(s) = self.own_slot(mt_id) else {
+        let Some(s) = self.slot(mt_id) else {
             return false;
         };
         // Resolved, or of a kind not pushed: the kind and READY bits
@@ -645,7 +646,7 @@ impl<'a, O: Order> Fast<'_, 'a, '_, O> {
         } else {
             mt_id
         };
-        let Some(t) = self.own_slot(sized_id) else {
+        let Some(t) = self.slot(sized_id) else {
             return false;
         };
         let tk = t.0 & KIND;
@@ -875,11 +876,7 @@ impl<'a, O: Order> Fast<'_, 'a, '_, O> {
         const FUNC: u32 = Kind::FUNC.get() as u32;
         const PROTO: u32 = Kind::FUNC_PROTO.get() as u32;
         let func = s.0 & KIND == FUNC;
-        let at = if func {
-            s.payload().wrapping_sub(1) as usize
-        } else {
-            i
-        };
+        let at = if func { s.payload() as usize } else { i };
         // Past the last type: no prototype (ODD fails the test).
         let p = self.slots.get(at).copied().unwrap_or(Slot(ODD));
         func & (p.0 & (KIND | NAMED) != PROTO | NAMED)
@@ -956,7 +953,8 @@ fn all_resolve_in<O: Order>(ctx: &Ctx<'_, '_>, slots: &mut [Slot]) -> bool {
     };
     let n = f.slots.len();
     let mut bad_func = false;
-    for i in 0..n {
+    // Slot 0 is void's.
+    for i in 1..n {
         let Some(s) = f.slots.get(i).copied() else {
             return false;
         };
@@ -967,7 +965,7 @@ fn all_resolve_in<O: Order>(ctx: &Ctx<'_, '_>, slots: &mut [Slot]) -> bool {
             bad_func |= f.func_fails(i, s);
             continue;
         }
-        let id = i as u32 + 1;
+        let id = i as u32;
         let ok = match s.kind() {
             Kind::FUNC_PROTO => f.proto_ok(id, s),
             k if is_struct(k) => f.struct_root(id, s),
