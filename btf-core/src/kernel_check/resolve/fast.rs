@@ -966,23 +966,39 @@ fn all_resolve_in<O: Order>(ctx: &Ctx<'_, '_>, slots: &mut [Slot]) -> bool {
             continue;
         }
         let id = i as u32;
-        let ok = match s.kind() {
-            Kind::FUNC_PROTO => f.proto_ok(id, s),
-            k if is_struct(k) => f.struct_root(id, s),
-            k if k == Kind::PTR || is_modifier(k) => {
-                let direct = match f.ptr_to_sink(s) {
-                    Some(r) if k == Kind::PTR => Some(r),
-                    _ => f.ref_root_direct(s),
-                };
-                match direct {
-                    Some(r) => {
-                        f.set(id, r);
-                        true
-                    }
-                    None => f.resolve_root(id, s),
-                }
+        // One jump on the kind number.
+        const PROTO: u32 = Kind::FUNC_PROTO.get() as u32;
+        const STRUCT: u32 = Kind::STRUCT.get() as u32;
+        const UNION: u32 = Kind::UNION.get() as u32;
+        const PTR: u32 = Kind::PTR.get() as u32;
+        const TYPEDEF: u32 = Kind::TYPEDEF.get() as u32;
+        const VOLATILE: u32 = Kind::VOLATILE.get() as u32;
+        const CONST: u32 = Kind::CONST.get() as u32;
+        const RESTRICT: u32 = Kind::RESTRICT.get() as u32;
+        const TYPE_TAG: u32 = Kind::TYPE_TAG.get() as u32;
+        const ARRAY: u32 = Kind::ARRAY.get() as u32;
+        const VAR: u32 = Kind::VAR.get() as u32;
+        const DATASEC: u32 = Kind::DATASEC.get() as u32;
+        const DECL_TAG: u32 = Kind::DECL_TAG.get() as u32;
+        let direct = |f: &mut Fast<'_, '_, '_, O>, r: Option<Slot>| match r {
+            Some(r) => {
+                f.set(id, r);
+                true
             }
-            k if needs_resolve(k) => f.resolve_root(id, s),
+            None => f.resolve_root(id, s),
+        };
+        let ok = match s.0 & KIND {
+            PROTO => f.proto_ok(id, s),
+            STRUCT | UNION => f.struct_root(id, s),
+            PTR => {
+                let r = f.ptr_to_sink(s).or_else(|| f.ref_root_direct(s));
+                direct(&mut f, r)
+            }
+            TYPEDEF | VOLATILE | CONST | RESTRICT | TYPE_TAG => {
+                let r = f.ref_root_direct(s);
+                direct(&mut f, r)
+            }
+            ARRAY | VAR | DATASEC | DECL_TAG => f.resolve_root(id, s),
             // ODD.
             _ => false,
         };
