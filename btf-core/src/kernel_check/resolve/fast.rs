@@ -858,7 +858,7 @@ impl<'a, O: Order> Fast<'_, 'a, '_, O> {
         true
     }
 
-    /// Whether a type the main loop passes over at index `i` (slot `s`)
+    /// Whether the type the main loop passes over at id `i` (slot `s`)
     /// is a FUNC that fails `btf_func_check` as far as the fast path can
     /// tell: its type is not a FUNC_PROTO checked before it with every
     /// parameter named ([`NAMED`]). Without a branch.
