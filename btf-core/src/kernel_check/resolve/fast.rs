@@ -428,6 +428,19 @@ impl<'a, O: Order> Fast<'_, 'a, '_, O> {
         }
     }
 
+    /// Root `id` (slot `s`, not resolved) as a shortcut resolved it
+    /// (`r`), or, where none did, by [`Fast::resolve_root`].
+    #[inline(always)]
+    fn set_or_resolve(&mut self, id: u32, s: Slot, r: Option<Slot>) -> bool {
+        match r {
+            Some(r) => {
+                self.set(id, r);
+                true
+            }
+            None => self.resolve_root(id, s),
+        }
+    }
+
     /// `btf_resolve` of `id` (slot `s`, not resolved), then
     /// `btf_resolve_valid`.
     fn resolve_root(&mut self, id: u32, s: Slot) -> bool {
@@ -967,38 +980,18 @@ fn all_resolve_in<O: Order>(ctx: &Ctx<'_, '_>, slots: &mut [Slot]) -> bool {
         }
         let id = i as u32;
         // One jump on the kind number.
-        const PROTO: u32 = Kind::FUNC_PROTO.get() as u32;
-        const STRUCT: u32 = Kind::STRUCT.get() as u32;
-        const UNION: u32 = Kind::UNION.get() as u32;
-        const PTR: u32 = Kind::PTR.get() as u32;
-        const TYPEDEF: u32 = Kind::TYPEDEF.get() as u32;
-        const VOLATILE: u32 = Kind::VOLATILE.get() as u32;
-        const CONST: u32 = Kind::CONST.get() as u32;
-        const RESTRICT: u32 = Kind::RESTRICT.get() as u32;
-        const TYPE_TAG: u32 = Kind::TYPE_TAG.get() as u32;
-        const ARRAY: u32 = Kind::ARRAY.get() as u32;
-        const VAR: u32 = Kind::VAR.get() as u32;
-        const DATASEC: u32 = Kind::DATASEC.get() as u32;
-        const DECL_TAG: u32 = Kind::DECL_TAG.get() as u32;
-        let direct = |f: &mut Fast<'_, '_, '_, O>, r: Option<Slot>| match r {
-            Some(r) => {
-                f.set(id, r);
-                true
-            }
-            None => f.resolve_root(id, s),
-        };
-        let ok = match s.0 & KIND {
-            PROTO => f.proto_ok(id, s),
-            STRUCT | UNION => f.struct_root(id, s),
-            PTR => {
+        let ok = match s.kind() {
+            Kind::FUNC_PROTO => f.proto_ok(id, s),
+            Kind::STRUCT | Kind::UNION => f.struct_root(id, s),
+            Kind::PTR => {
                 let r = f.ptr_to_sink(s).or_else(|| f.ref_root_direct(s));
-                direct(&mut f, r)
+                f.set_or_resolve(id, s, r)
             }
-            TYPEDEF | VOLATILE | CONST | RESTRICT | TYPE_TAG => {
+            Kind::TYPEDEF | Kind::VOLATILE | Kind::CONST | Kind::RESTRICT | Kind::TYPE_TAG => {
                 let r = f.ref_root_direct(s);
-                direct(&mut f, r)
+                f.set_or_resolve(id, s, r)
             }
-            ARRAY | VAR | DATASEC | DECL_TAG => f.resolve_root(id, s),
+            Kind::ARRAY | Kind::VAR | Kind::DATASEC | Kind::DECL_TAG => f.resolve_root(id, s),
             // ODD.
             _ => false,
         };
