@@ -40,7 +40,7 @@ use crate::endian::{Be, Endian, Le, Order};
 use crate::id::Kind;
 use crate::kernel_check::reject::{Errno, Rule};
 use crate::kernel_check::{Ctx, Fault, Rec, Sink};
-use crate::record::{self, Info, IntWord, MemberOffset};
+use crate::record::{COMMON, Info, IntWord, MemberOffset};
 use crate::walk;
 use crate::wire::{BtfMember, BtfParam, BtfVarSecinfo};
 use zerocopy::{FromBytes, Immutable, KnownLayout};
@@ -177,6 +177,12 @@ impl Slot {
     /// void (id 0).
     pub(crate) const VOID: Slot = Slot(0);
 
+    /// The slot's word, for tests that compare slots.
+    #[cfg(test)]
+    pub(crate) fn word(self) -> u32 {
+        self.0
+    }
+
     #[inline(always)]
     fn kind(self) -> Kind {
         Kind::new((self.0 & KIND) as u8)
@@ -244,16 +250,19 @@ impl<'a, O: Order> Fast<'_, 'a, '_, O> {
     }
 
     /// The `info` word and elements of own record `id` (1-based), read as
-    /// `E`s: its `vlen` of them, from the record's bytes alone (no decoded
-    /// head); `None` when the record is not there or does not hold them.
+    /// `E`s: its `vlen` of them, right after the record's common part (no
+    /// decoded head, no end looked up: the meta pass passed the record,
+    /// so they are its own); `None` when the type section does not hold
+    /// them.
     #[inline(always)]
     fn own_elements<E: FromBytes + KnownLayout + Immutable>(
         &self,
         id: u32,
     ) -> Option<(Info, &'a [E])> {
-        let (_, r) = self.ctx.own_bytes(id.wrapping_sub(1) as usize)?;
-        let info = Info::new(walk::word::<O>(r, 4));
-        <[E]>::ref_from_prefix_with_elems(record::tail(r), info.vlen() as usize)
+        let start = *self.ctx.offs.get(id.wrapping_sub(1) as usize)? as usize;
+        let (head, tail) = self.ctx.types.get(start..)?.split_first_chunk::<COMMON>()?;
+        let info = Info::new(walk::word::<O>(head, 4));
+        <[E]>::ref_from_prefix_with_elems(tail, info.vlen() as usize)
             .ok()
             .map(|(e, _)| (info, e))
     }
@@ -871,10 +880,10 @@ impl<'a, O: Order> Fast<'_, 'a, '_, O> {
         true
     }
 
-    /// Whether the type the main loop passes over at id `i` (slot `s`)
-    /// is a FUNC that fails `btf_func_check` as far as the fast path can
-    /// tell: its type is not a FUNC_PROTO checked before it with every
-    /// parameter named ([`NAMED`]). Without a branch.
+    /// Non-zero when FUNC `s`, which the main loop passes over, fails
+    /// `btf_func_check` as far as the fast path can tell: its type is not
+    /// a FUNC_PROTO checked before it with every parameter named
+    /// ([`NAMED`]). Without a branch.
     ///
     /// FUNCs are tested here rather than resolved in id order: a FUNC's
     /// root resolution pushes nothing and reads only its prototype, so
@@ -885,14 +894,10 @@ impl<'a, O: Order> Fast<'_, 'a, '_, O> {
     /// FUNC before its prototype (never seen in real BTF) fails the test,
     /// and the walk decides.
     #[inline(always)]
-    fn func_fails(&self, i: usize, s: Slot) -> bool {
-        const FUNC: u32 = Kind::FUNC.get() as u32;
-        const PROTO: u32 = Kind::FUNC_PROTO.get() as u32;
-        let func = s.0 & KIND == FUNC;
-        let at = if func { s.payload() as usize } else { i };
+    fn func_fails(&self, s: Slot) -> u32 {
         // Past the last type: no prototype (ODD fails the test).
-        let p = self.slots.get(at).copied().unwrap_or(Slot(ODD));
-        func & (p.0 & (KIND | NAMED) != PROTO | NAMED)
+        let p = self.slot(s.payload()).unwrap_or(Slot(ODD));
+        (p.0 & (KIND | NAMED)) ^ (PROTO | NAMED)
     }
 
     /// Marks FUNC_PROTO `id` [`NAMED`].
@@ -965,7 +970,8 @@ fn all_resolve_in<O: Order>(ctx: &Ctx<'_, '_>, slots: &mut [Slot]) -> bool {
         order: PhantomData,
     };
     let n = f.slots.len();
-    let mut bad_func = false;
+    // Non-zero once a FUNC failed its test.
+    let mut bad_func = 0u32;
     // Slot 0 is void's.
     for i in 1..n {
         let Some(s) = f.slots.get(i).copied() else {
@@ -975,7 +981,9 @@ fn all_resolve_in<O: Order>(ctx: &Ctx<'_, '_>, slots: &mut [Slot]) -> bool {
         // nothing: one test of the kind and READY bits.
         const VISIT: u64 = IN_ORDER as u64;
         if VISIT >> (s.0 & (KIND | READY)) & 1 == 0 {
-            bad_func |= f.func_fails(i, s);
+            if s.0 & KIND == FUNC {
+                bad_func |= f.func_fails(s);
+            }
             continue;
         }
         let id = i as u32;
@@ -999,8 +1007,13 @@ fn all_resolve_in<O: Order>(ctx: &Ctx<'_, '_>, slots: &mut [Slot]) -> bool {
             return false;
         }
     }
-    !bad_func
+    bad_func == 0
 }
+
+/// FUNC's kind number in a slot.
+const FUNC: u32 = Kind::FUNC.get() as u32;
+/// FUNC_PROTO's.
+const PROTO: u32 = Kind::FUNC_PROTO.get() as u32;
 
 /// The kinds [`all_resolve`] visits in id order: those resolved as roots
 /// but FUNC, the FUNC_PROTOs it checks, and [`ODD`].
