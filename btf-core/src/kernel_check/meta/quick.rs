@@ -4,7 +4,11 @@
 //!
 //! [`quick`] is the conjunction of [`check_meta`](super::check_meta)'s
 //! checks, each written as a flag, in no particular order, the kind's
-//! size and rules found in tables built once per walk. It says `None`
+//! size and rules found in tables built once per walk. Three kinds are
+//! tried first, before the tables: a FUNC, a FUNC_PROTO with no name and
+//! a PTR (on vmlinux 99,000 of 125,000 records), whose `info` word each
+//! compare checks at once; a record one of them does not pass goes on to
+//! the tables. It says `None`
 //! when a check fails, and for DATASEC (a few per blob), so that
 //! [`check_meta`](super::check_meta), the definition, tells the kernel's
 //! first fault; `Some` means the record passes, with the size `check_meta`
@@ -22,7 +26,7 @@ use super::super::{Ctx, Rec};
 use crate::endian::Order;
 use crate::id::Kind;
 use crate::record::{self, Head, IntWord};
-use crate::wire::{BtfEnum, BtfEnum64, BtfMember, BtfVar, INFO_KFLAG, INFO_VLEN_MASK};
+use crate::wire::{BtfEnum, BtfEnum64, BtfMember, BtfParam, BtfVar, INFO_KFLAG, INFO_VLEN_MASK};
 
 /// The profile's limits as the checks use them, computed once per walk.
 pub(super) struct Quick {
@@ -45,6 +49,19 @@ pub(super) struct Quick {
     tag_kflag: u32,
     /// The same for ENUM and ENUM64.
     enum_kflag: u32,
+    /// The `info` word of a FUNC with no kind flag and `vlen` (linkage)
+    /// 0, when the profile knows FUNC; else a word no record has once
+    /// bit 0 is cleared.
+    func_info: u32,
+    /// The `info` bits a FUNC_PROTO must have as [`Quick::proto_info`]
+    /// says: all but `vlen`'s, and those the profile leaves undefined.
+    proto_mask: u32,
+    /// The `info` word of a FUNC_PROTO with no kind flag, less `vlen`,
+    /// when the profile knows FUNC_PROTO; else a word no record has.
+    proto_info: u32,
+    /// The `info` word of a PTR (no kind flag, `vlen` 0), when the
+    /// profile knows PTR; else a word no record has.
+    ptr_info: u32,
 }
 
 /// Which kind's checks a record gets (a kind or a few alike), numbered
@@ -124,6 +141,22 @@ impl Quick {
             name_end: ctx.str_end.min(u64::from(MAX_NAME_OFFSET) + 1) as u32,
             tag_kflag: forbid(ctx.p.decl_tag_kflag()),
             enum_kflag: forbid(ctx.p.enum_kflag()),
+            func_info: if ctx.max_kind >= Kind::FUNC.get() {
+                u32::from(Kind::FUNC.get()) << 24
+            } else {
+                1
+            },
+            proto_mask: !INFO_VLEN_MASK | !ctx.info_mask,
+            proto_info: if ctx.max_kind >= Kind::FUNC_PROTO.get() {
+                u32::from(Kind::FUNC_PROTO.get()) << 24
+            } else {
+                1
+            },
+            ptr_info: if ctx.max_kind >= Kind::PTR.get() {
+                u32::from(Kind::PTR.get()) << 24
+            } else {
+                1
+            },
         }
     }
 }
@@ -166,6 +199,38 @@ pub(super) fn quick<O: Order>(ctx: &Ctx<'_, '_>, q: &Quick, rest: &[u8]) -> Opti
     let kind = usize::from(t.kind());
     let name = t.name_off();
     let st = t.st();
+    // A FUNC (almost half the records of vmlinux) whose name is known
+    // good, without the tables and the jump on the kind: every bit of
+    // `info` but the linkage's low one is fixed, so one compare does the
+    // checks of `info`, and the record is the 12 bytes of its head.
+    if info & !1 == q.func_info && (name != 0) & (name < q.name_end) && ctx.name_known(name) {
+        return Some(Passed {
+            size: record::COMMON,
+            modifier: false,
+            slot: Slot::unsized_parts(u32::from(Kind::FUNC.get()), st),
+        });
+    }
+    // A FUNC_PROTO (most of the rest) with no name and no kind flag: no
+    // name to read, and its size from `vlen` alone.
+    if info & q.proto_mask == q.proto_info && name == 0 {
+        // At most 12 + 8 * (2^24 - 1): no overflow.
+        let size = record::COMMON + size_of::<BtfParam>() * (info & INFO_VLEN_MASK) as usize;
+        if size <= rest.len() {
+            return Some(Passed {
+                size,
+                modifier: false,
+                slot: Slot::unsized_parts(u32::from(Kind::FUNC_PROTO.get()), st),
+            });
+        }
+    }
+    // A PTR: one compare for `info`, no name.
+    if info == q.ptr_info && name == 0 && st <= MAX_TYPE_ID {
+        return Some(Passed {
+            size: record::COMMON,
+            modifier: false,
+            slot: Slot::unsized_parts(u32::from(Kind::PTR.get()), st),
+        });
+    }
     let fixed = q.fixed.get(kind).copied().unwrap_or(0);
     let element = q.element.get(kind).copied().unwrap_or(0);
     // At most 28 + 16 * (2^24 - 1): no overflow.
