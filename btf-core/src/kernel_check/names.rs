@@ -115,8 +115,6 @@ const BLOCK: usize = 64;
 /// that starts inside a string is scanned at each lookup.
 pub(super) struct Identifiers<'a> {
     strings: &'a [u8],
-    /// `strings`' full blocks.
-    blocks: &'a [[u8; BLOCK]],
     /// Per block: 1 when it and the next block are plain.
     plain: Vec<u8>,
     /// For each block outside plain pairs (in order): its index and a bit
@@ -179,7 +177,6 @@ impl<'a> Identifiers<'a> {
         }
         Identifiers {
             strings,
-            blocks: strings.as_chunks::<BLOCK>().0,
             plain,
             exact,
             exact_complete,
@@ -190,27 +187,23 @@ impl<'a> Identifiers<'a> {
 
     /// Whether the string at `off` is known to be an identifier (under
     /// the rules given to [`Identifiers::new`]; then also with '.'
-    /// allowed) from its blocks alone: the few loads every name of real
-    /// BTF costs. `false` says nothing; [`Identifiers::identifier`] is
-    /// exact.
+    /// allowed) from its block's entry, its first byte and the byte
+    /// before: the few loads every name of real BTF costs. `false` says
+    /// nothing; [`Identifiers::identifier`] is exact.
     #[inline(always)]
     pub(super) fn known(&self, off: usize) -> bool {
-        let b = off / BLOCK;
-        let (Some(&pair), Some(block)) = (self.plain.get(b), self.blocks.get(b)) else {
+        // A block in `plain` is a full one, so both bytes below are there
+        // when its entry is; at offset 0 (no byte before) a string starts.
+        let Some(&pair) = self.plain.get(off / BLOCK) else {
             return false;
-        };
-        let i = off % BLOCK;
-        // The byte before; at offset 0 a string starts.
-        let prev = match i.checked_sub(1) {
-            Some(p) => block.get(p).copied(),
-            None => b.checked_sub(1).map_or(Some(0), |p| {
-                self.blocks.get(p).and_then(|before| before.last().copied())
-            }),
         };
         // In a plain pair every byte is a NUL or may follow in an
         // identifier ('.' only when allowed), so a string that starts
         // there is one when its first byte may start one.
-        pair != 0 && prev == Some(0) && block.get(i).is_some_and(|&c| class(c) & (FIRST | DOT) != 0)
+        let (before, first) = (self.strings.get(off.wrapping_sub(1)), self.strings.get(off));
+        pair != 0
+            && before.is_none_or(|&c| c == 0)
+            && first.is_some_and(|&c| class(c) & (FIRST | DOT) != 0)
     }
 
     /// Whether the string at `off`, outside plain pairs of blocks, was
