@@ -79,7 +79,6 @@ fn walk<O: Order, const SLOTS: bool>(
     const CHUNK: usize = 64;
     let mut chunk_offs = [0u32; CHUNK];
     let mut chunk_slots = [Slot::VOID; CHUNK];
-    let mut filled = 0usize;
     let mut cur = 0usize;
     let mut id = ctx.first_id;
     let mut flow = Ok(());
@@ -99,17 +98,16 @@ fn walk<O: Order, const SLOTS: bool>(
             },
         };
         if SLOTS {
-            let at = filled % CHUNK;
+            // The record's place in the buffers: its index in the walk.
+            let at = id.wrapping_sub(ctx.first_id) as usize % CHUNK;
             #[allow(clippy::indexing_slicing)] // `at` < CHUNK
             {
                 chunk_offs[at] = cur as u32;
                 chunk_slots[at] = slot;
             }
-            filled = at + 1;
-            if filled == CHUNK {
+            if at == CHUNK - 1 {
                 offs.extend_from_slice(&chunk_offs);
                 slots.extend_from_slice(&chunk_slots);
-                filled = 0;
             }
         } else {
             offs.push(cur as u32);
@@ -123,6 +121,8 @@ fn walk<O: Order, const SLOTS: bool>(
         id = id.wrapping_add(1);
     }
     if SLOTS {
+        // What the buffers hold past the last full CHUNK.
+        let filled = id.wrapping_sub(ctx.first_id) as usize % CHUNK;
         offs.extend_from_slice(chunk_offs.get(..filled).unwrap_or_default());
         slots.extend_from_slice(chunk_slots.get(..filled).unwrap_or_default());
     }
