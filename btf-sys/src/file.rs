@@ -20,7 +20,10 @@ use crate::sys;
 /// mask can stop, so the writer goes on only once this process is gone and
 /// the mapped bytes are never seen changing. Hold one only as long as the
 /// bytes are read (the `btf` tool holds its inputs for a few
-/// milliseconds).
+/// milliseconds). A child forked by another thread while the file is
+/// mapped shares its descriptor, and so the lease, until the child execs:
+/// a write in that window, even after the `MappedFile` is dropped, still
+/// ends this process.
 ///
 /// Mapping is refused (the caller then reads the file) when the lease is
 /// not granted — the file is open for writing somewhere, this process may
@@ -89,6 +92,17 @@ mod tests {
     use std::os::unix::process::ExitStatusExt;
     use std::process::{Command, Stdio};
 
+    /// Held by each test below for its whole run, and by the one that
+    /// starts a process only while it starts it: a child forked while
+    /// another test has a file open for writing holds that descriptor
+    /// until it execs, and a lease asked for meanwhile is refused
+    /// (`EAGAIN`), which failed `maps_a_file_as_read` once in CI.
+    static FORK: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
+    fn no_fork() -> std::sync::MutexGuard<'static, ()> {
+        FORK.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
     fn temp(name: &str, bytes: &[u8]) -> std::path::PathBuf {
         let path = std::env::temp_dir().join(format!("btf-sys-{}-{name}", std::process::id()));
         std::fs::write(&path, bytes).unwrap();
@@ -97,6 +111,7 @@ mod tests {
 
     #[test]
     fn maps_a_file_as_read() {
+        let _quiet = no_fork();
         let bytes: Vec<u8> = (0..20_000u32).map(|i| (i % 251) as u8).collect();
         let path = temp("map", &bytes);
         for populate in [false, true] {
@@ -108,6 +123,7 @@ mod tests {
 
     #[test]
     fn refuses_what_it_cannot_hold_still() {
+        let _quiet = no_fork();
         // Open for writing elsewhere: no lease, so no mapping.
         let path = temp("writer", b"abc");
         let mut writer = std::fs::OpenOptions::new()
@@ -132,6 +148,7 @@ mod tests {
 
     #[test]
     fn unmapped_at_exit_the_file_is_free() {
+        let _quiet = no_fork();
         let path = temp("at-exit", b"abc");
         let map = MappedFile::open(&path, true).unwrap();
         assert_eq!(&*map, b"abc");
@@ -157,6 +174,7 @@ mod tests {
         }
         let path = temp("holder", b"abc");
         let mapped = path.with_extension("mapped");
+        let quiet = no_fork();
         let mut holder = Command::new(std::env::current_exe().unwrap())
             .args(["--exact", "file::tests::a_writer_ends_the_holder"])
             .args(["--nocapture", "--test-threads=1"])
@@ -164,6 +182,7 @@ mod tests {
             .stdout(Stdio::null())
             .spawn()
             .unwrap();
+        drop(quiet);
         // The holder says it holds the mapping by writing its length.
         let start = std::time::Instant::now();
         while !mapped.exists() {
