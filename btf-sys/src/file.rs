@@ -21,9 +21,8 @@ use crate::sys;
 /// the mapped bytes are never seen changing. Hold one only as long as the
 /// bytes are read (the `btf` tool holds its inputs for a few
 /// milliseconds). A child forked by another thread while the file is
-/// mapped shares its descriptor, and so the lease, until the child execs:
-/// a write in that window, even after the `MappedFile` is dropped, still
-/// ends this process.
+/// mapped shares its descriptor, and so the lease, until the child execs;
+/// dropping the `MappedFile` ends the lease all the same.
 ///
 /// Mapping is refused (the caller then reads the file) when the lease is
 /// not granted — the file is open for writing somewhere, this process may
@@ -144,6 +143,25 @@ mod tests {
         std::fs::remove_file(&path).unwrap();
         let err = MappedFile::open(Path::new("/dev/null"), false).unwrap_err();
         assert!(err.raw_os_error().is_some(), "{err}");
+    }
+
+    /// Dropping a mapping ends its lease even while another process holds
+    /// the open file (as a child forked by another thread does until it
+    /// execs), played here by a second descriptor of it. Were the lease
+    /// still held, the write below would end this process with SIGKILL.
+    #[test]
+    fn dropped_the_file_is_free_though_its_open_file_is_shared() {
+        let _quiet = no_fork();
+        let path = temp("shared", b"abc");
+        let map = MappedFile::open(&path, false).unwrap();
+        // A second descriptor of the leased open file (`dup`).
+        let shared = map.0.lease_file().unwrap().try_clone().unwrap();
+        assert_eq!(&*map, b"abc");
+        drop(map);
+        std::fs::write(&path, b"changed").unwrap();
+        assert_eq!(std::fs::read(&path).unwrap(), b"changed");
+        drop(shared);
+        std::fs::remove_file(&path).unwrap();
     }
 
     #[test]

@@ -513,6 +513,12 @@ impl Mmap {
         unsafe { core::slice::from_raw_parts(self.ptr.as_ptr().cast::<u8>(), self.len) }
     }
 
+    /// The leased file, for tests that share its open file.
+    #[cfg(test)]
+    pub(crate) fn lease_file(&self) -> Option<&File> {
+        self._lease.as_ref()
+    }
+
     /// Ends the lease now and leaves the pages mapped, unreachable, until
     /// the process exits: the exit takes the whole address space down in
     /// one sweep, which costs the kernel less than `munmap` of the range
@@ -544,6 +550,15 @@ impl Drop for Mmap {
         // or `map_leased`,
         // unmapped once, here; no borrow of it outlives `self`.
         unsafe { libc::munmap(self.ptr.as_ptr(), self.len) };
+        // The lease ends here, not when its open file is last closed: a
+        // child forked by another thread shares that open file until it
+        // execs, and would keep the lease (and the SIGKILL a writer
+        // brings) past the drop. Unmapped first, so no mapped byte is
+        // left unguarded. A refusal leaves the lease to the close.
+        if let Some(file) = &self._lease {
+            // SAFETY: `file` is open for the call; F_SETLEASE takes an int.
+            unsafe { libc::fcntl(file.as_raw_fd(), libc::F_SETLEASE, libc::F_UNLCK) };
+        }
     }
 }
 
