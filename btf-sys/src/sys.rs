@@ -484,8 +484,8 @@ pub(crate) struct Mmap {
     ptr: NonNull<c_void>,
     len: usize,
     /// The file whose read lease keeps the mapped bytes unchanged (see
-    /// [`map_leased`]); closed, which ends the lease, only after `Drop`
-    /// has unmapped (fields drop after `drop` runs).
+    /// [`map_leased`]); `Drop` ends the lease once it has unmapped, and
+    /// the file is closed after (fields drop after `drop` runs).
     _lease: Option<File>,
 }
 
