@@ -59,8 +59,8 @@ pub(super) struct Quick {
     /// The `info` word of a FUNC_PROTO with no kind flag, less `vlen`,
     /// when the profile knows FUNC_PROTO; else a word no record has.
     proto_info: u32,
-    /// The `info` word of a PTR (no kind flag, `vlen` 0), when the
-    /// profile knows PTR; else a word no record has.
+    /// The `info` word of a PTR (no kind flag, `vlen` 0); every profile
+    /// knows PTR.
     ptr_info: u32,
 }
 
@@ -117,6 +117,17 @@ impl Rules {
 impl Quick {
     pub(super) fn new(ctx: &Ctx<'_, '_>) -> Quick {
         let forbid = |allowed: bool| if allowed { 0 } else { INFO_KFLAG };
+        // The `info` word of kind `k` with nothing else set, when the
+        // profile knows `k`; else 1, which the FUNC and FUNC_PROTO
+        // compares in `quick` never meet (they clear bit 0 first). Every
+        // profile knows PTR (kind 2, in BTF from the start).
+        let known_info = |k: Kind| {
+            if ctx.max_kind >= k.get() {
+                u32::from(k.get()) << 24
+            } else {
+                1
+            }
+        };
         let mut fixed = [0u8; 128];
         let mut element = [0u8; 128];
         let mut rules = [Rules::Judge; 128];
@@ -141,22 +152,10 @@ impl Quick {
             name_end: ctx.str_end.min(u64::from(MAX_NAME_OFFSET) + 1) as u32,
             tag_kflag: forbid(ctx.p.decl_tag_kflag()),
             enum_kflag: forbid(ctx.p.enum_kflag()),
-            func_info: if ctx.max_kind >= Kind::FUNC.get() {
-                u32::from(Kind::FUNC.get()) << 24
-            } else {
-                1
-            },
+            func_info: known_info(Kind::FUNC),
             proto_mask: !INFO_VLEN_MASK | !ctx.info_mask,
-            proto_info: if ctx.max_kind >= Kind::FUNC_PROTO.get() {
-                u32::from(Kind::FUNC_PROTO.get()) << 24
-            } else {
-                1
-            },
-            ptr_info: if ctx.max_kind >= Kind::PTR.get() {
-                u32::from(Kind::PTR.get()) << 24
-            } else {
-                1
-            },
+            proto_info: known_info(Kind::FUNC_PROTO),
+            ptr_info: known_info(Kind::PTR),
         }
     }
 }
