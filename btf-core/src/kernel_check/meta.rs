@@ -72,10 +72,10 @@ fn walk<O: Order, const SLOTS: bool>(
         slots.push(Slot::VOID);
     }
     // With slots, offsets and slots go through two small buffers, moved to
-    // the lists CHUNK at a time: a store each and a count per record
-    // rather than two pushes, each with its capacity check and its length
-    // kept in memory. (Offsets alone are pushed: one push costs less than
-    // the buffer.)
+    // the lists CHUNK at a time: two stores per record, placed by its index
+    // in the walk, rather than two pushes, each with its capacity check and
+    // its length kept in memory. (Offsets alone are pushed: one push costs
+    // less than the buffer.)
     const CHUNK: usize = 64;
     let mut chunk_offs = [0u32; CHUNK];
     let mut chunk_slots = [Slot::VOID; CHUNK];
@@ -616,11 +616,11 @@ mod tests {
 
     /// [`quick`] passes a record only where [`check_meta`] passes it, with
     /// the same size, the modifiers marked and the record's slot, for
-    /// records of every kind
-    /// number (and a few past them) built from words that sit on each
-    /// check's edges, under profiles that differ in their rules, in both
-    /// byte orders. The report harness compares whole blobs; this holds
-    /// the per-record shortcut to its definition directly.
+    /// records of every kind number (and a few past them) built from words
+    /// that sit on each check's edges, under profiles that differ in their
+    /// rules, in both byte orders. The report harness compares whole
+    /// blobs; this holds the per-record shortcut to its definition
+    /// directly.
     #[test]
     fn quick_passes_only_what_check_meta_passes() {
         let mut next = crate::testing::xorshift(0x9e37_79b9_7f4a_7c15);
