@@ -66,7 +66,7 @@
 //! slot per type) only when the resolve pass's fast path gives up, no
 //! allocation per type, and no recursion deeper than the kernel's resolve
 //! stack (32). The string section is judged once, 64 bytes at a time, so
-//! that most names cost three loads and every string start O(1) however
+//! that most names cost two loads and every string start O(1) however
 //! often it is named (`names`). The meta pass passes most records with
 //! one conjunction of their kind's checks, dispatched through tables built
 //! once per walk (`meta::quick`), and runs the kernel's checks in order

@@ -103,16 +103,17 @@ const BLOCK: usize = 64;
 /// The identifiers of a string section, found cheaply: the section is cut
 /// into 64-byte blocks, and a block is *plain* when each of its bytes is
 /// a NUL or an ASCII byte that may follow in an identifier, and one of
-/// them is a NUL. A string that starts in a plain block followed by a
-/// plain block ends within them, under 128 bytes, with no byte that may
-/// not follow: it is an identifier exactly when its first byte may start
-/// one. That is one byte of state per block, built in one pass with
-/// vector compares (about 1.5 instructions per byte). The strings that
-/// start anywhere else (a block with a NUL-less run, a byte from 0x80, a
-/// space; the last block) are judged once each by the byte-by-byte
-/// [`identifier`] into a bit mask per such block, so that a string start
-/// costs at most a binary search however often it is named; only a name
-/// that starts inside a string is scanned at each lookup.
+/// them is a NUL. A name that starts in a plain block followed by a
+/// plain block (at a string's start or inside one) ends within them,
+/// under 128 bytes, with no byte that may not follow: it is an identifier
+/// exactly when its first byte may start one. That is one byte of state
+/// per block, built in one pass with vector compares (about 1.5
+/// instructions per byte). The strings that start anywhere else (a block
+/// with a NUL-less run, a byte from 0x80, a space; the last block) are
+/// judged once each by the byte-by-byte [`identifier`] into a bit mask
+/// per such block, so that a string start costs at most a binary search
+/// however often it is named; only a name that starts inside a string
+/// there is scanned at each lookup.
 pub(super) struct Identifiers<'a> {
     strings: &'a [u8],
     /// Per block: 1 when it and the next block are plain.
@@ -187,23 +188,27 @@ impl<'a> Identifiers<'a> {
 
     /// Whether the string at `off` is known to be an identifier (under
     /// the rules given to [`Identifiers::new`]; then also with '.'
-    /// allowed) from its block's entry, its first byte and the byte
-    /// before: the few loads every name of real BTF costs. `false` says
-    /// nothing; [`Identifiers::identifier`] is exact.
+    /// allowed) from its block's entry and its first byte: the two loads
+    /// every name of real BTF costs. `false` says nothing;
+    /// [`Identifiers::identifier`] is exact.
     #[inline(always)]
     pub(super) fn known(&self, off: usize) -> bool {
-        // A block in `plain` is a full one, so both bytes below are there
-        // when its entry is; at offset 0 (no byte before) a string starts.
+        // A block in `plain` is a full one, so the first byte is there
+        // when its entry is.
         let Some(&pair) = self.plain.get(off / BLOCK) else {
             return false;
         };
         // In a plain pair every byte is a NUL or may follow in an
-        // identifier ('.' only when allowed), so a string that starts
-        // there is one when its first byte may start one.
-        let (before, first) = (self.strings.get(off.wrapping_sub(1)), self.strings.get(off));
+        // identifier ('.' only when allowed), and the second block holds
+        // a NUL: from any offset in the first block, the bytes up to the
+        // next NUL (under 128) may follow. So the name there, whether a
+        // string starts there or not, is an identifier when its first
+        // byte may start one.
         pair != 0
-            && before.is_none_or(|&c| c == 0)
-            && first.is_some_and(|&c| class(c) & (FIRST | DOT) != 0)
+            && self
+                .strings
+                .get(off)
+                .is_some_and(|&c| class(c) & (FIRST | DOT) != 0)
     }
 
     /// Whether the string at `off`, outside plain pairs of blocks, was
@@ -224,8 +229,8 @@ impl<'a> Identifiers<'a> {
             return true;
         }
         // Where a string starts, `known` and `judged` are exact (unless
-        // the blocks' bits could not be had); a name inside a string is
-        // scanned.
+        // the blocks' bits could not be had); a name inside a string
+        // outside plain pairs is scanned.
         let starts = off == 0 || self.strings.get(off - 1) == Some(&0);
         if starts && self.exact_complete && off < self.strings.len() {
             return false;
