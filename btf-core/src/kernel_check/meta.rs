@@ -5,7 +5,7 @@ mod quick;
 
 use super::limits::MAX_TYPE_ID;
 use super::reject::{Errno, Rule};
-use super::resolve::Slot;
+use super::resolve::{Slot, Sweep};
 use super::{Ctx, Fault, Rec, Sink, Stop};
 use crate::endian::{Be, Endian, Le, Order, U32};
 use crate::id::Kind;
@@ -26,6 +26,7 @@ pub(super) fn check_all(ctx: &mut Ctx<'_, '_>, slots: bool, sink: &mut Sink) -> 
     let mut index = Index {
         offs: core::mem::take(&mut ctx.offs),
         slots: core::mem::take(&mut ctx.slots),
+        sweep: core::mem::take(&mut ctx.sweep),
         modifiers: core::mem::take(&mut ctx.modifiers),
     };
     let flow = match (ctx.p.endian, slots) {
@@ -36,6 +37,7 @@ pub(super) fn check_all(ctx: &mut Ctx<'_, '_>, slots: bool, sink: &mut Sink) -> 
     };
     ctx.offs = index.offs;
     ctx.slots = index.slots;
+    ctx.sweep = index.sweep;
     ctx.modifiers = index.modifiers;
     flow
 }
@@ -46,6 +48,8 @@ struct Index {
     /// Empty unless the walk fills slots: then void's, then one per
     /// record.
     slots: alloc::vec::Vec<Slot>,
+    /// Empty unless the walk fills slots: then the fast path's bits.
+    sweep: Sweep,
     modifiers: alloc::vec::Vec<u32>,
 }
 
@@ -65,20 +69,28 @@ fn walk<O: Order, const SLOTS: bool>(
     let mut offs = core::mem::take(&mut index.offs);
     let mut modifiers = core::mem::take(&mut index.modifiers);
     let mut slots = core::mem::take(&mut index.slots);
+    let mut visit = core::mem::take(&mut index.sweep.visit);
+    let mut funcs = core::mem::take(&mut index.sweep.funcs);
     let _ = offs.try_reserve(types.len() / 24 + 16);
     if SLOTS {
         let _ = slots.try_reserve(types.len() / 24 + 16);
         // Indexed by id: slot 0 is void's.
         slots.push(Slot::VOID);
+        // A word per 64 records.
+        let _ = visit.try_reserve(types.len() / (24 * 64) + 16);
+        let _ = funcs.try_reserve(types.len() / (24 * 64) + 16);
     }
     // With slots, offsets and slots go through two small buffers, moved to
     // the lists CHUNK at a time: two stores per record, placed by its index
     // in the walk, rather than two pushes, each with its capacity check and
     // its length kept in memory. (Offsets alone are pushed: one push costs
     // less than the buffer.)
+    // The fast path's bits for the same CHUNK records gather in two
+    // words (no branch on the kind).
     const CHUNK: usize = 64;
     let mut chunk_offs = [0u32; CHUNK];
     let mut chunk_slots = [Slot::VOID; CHUNK];
+    let (mut chunk_visit, mut chunk_funcs) = (0u64, 0u64);
     let mut cur = 0usize;
     let mut id = ctx.first_id;
     let mut flow = Ok(());
@@ -105,9 +117,14 @@ fn walk<O: Order, const SLOTS: bool>(
                 chunk_offs[at] = cur as u32;
                 chunk_slots[at] = slot;
             }
+            chunk_visit |= slot.visit_bit() << at;
+            chunk_funcs |= slot.func_bit() << at;
             if at == CHUNK - 1 {
                 offs.extend_from_slice(&chunk_offs);
                 slots.extend_from_slice(&chunk_slots);
+                visit.push(chunk_visit);
+                funcs.push(chunk_funcs);
+                (chunk_visit, chunk_funcs) = (0, 0);
             }
         } else {
             offs.push(cur as u32);
@@ -125,22 +142,38 @@ fn walk<O: Order, const SLOTS: bool>(
         let filled = id.wrapping_sub(ctx.first_id) as usize % CHUNK;
         offs.extend_from_slice(chunk_offs.get(..filled).unwrap_or_default());
         slots.extend_from_slice(chunk_slots.get(..filled).unwrap_or_default());
+        if filled > 0 {
+            visit.push(chunk_visit);
+            funcs.push(chunk_funcs);
+        }
     }
     // `btf_add_type` fails with E2BIG once a base blob holds
     // `BTF_MAX_TYPE` entries (void included), and the caller ignores
     // the failure: later records are checked but not registered, so no
     // id reaches them and the resolve pass never sees them. The loop
     // registered every record; those are dropped here.
+    let mut complete = true;
     if ctx.base.is_none() {
         // A base's ids start at 1.
         let last = MAX_TYPE_ID - 1;
+        let cut = offs.len() > last as usize;
         offs.truncate(last as usize);
         slots.truncate(last as usize + 1);
         modifiers.truncate(modifiers.partition_point(|&id| id <= last));
+        // The fast path does not sweep a blob cut short: the walk does.
+        complete = !cut;
     }
+    // The bits cover each registered type once (a word per 64), unless
+    // the walk stopped at a fault (then the fast path does not run).
+    let words = slots.len().saturating_sub(1).div_ceil(CHUNK);
     index.offs = offs;
     index.modifiers = modifiers;
     index.slots = slots;
+    index.sweep = Sweep {
+        complete: SLOTS && complete && flow.is_ok() && visit.len() == words && funcs.len() == words,
+        visit,
+        funcs,
+    };
     flow
 }
 

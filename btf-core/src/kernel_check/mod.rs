@@ -59,11 +59,12 @@
 //! as wire structs) rather than through [`Btf::parse`], because the kernel's pass
 //! order decides which errno a blob with several faults gets, and
 //! [`Btf::parse`] refuses some blobs before the kernel's first fault. It
-//! runs in O(size of the blob) with at most five allocations (a record
+//! runs in O(size of the blob) with at most seven allocations (a record
 //! offset per type, the modifiers' ids, a byte per 64 string bytes and 16
 //! bytes for each of those 64 that are not plain ASCII names, and for
-//! [`Loader::User`] a 4-byte resolve slot per type) and a sixth (a 12-byte
-//! slot per type) only when the resolve pass's fast path gives up, no
+//! [`Loader::User`] a 4-byte resolve slot per type and two sets of a bit
+//! per type) and an eighth (a 12-byte slot per type) only when the resolve
+//! pass's fast path gives up, no
 //! allocation per type, and no recursion deeper than the kernel's resolve
 //! stack (32). The string section is judged once, 64 bytes at a time, so
 //! that most names cost two loads and every string start O(1) however
@@ -73,7 +74,7 @@
 //! only on a record that does not pass it. The type tag pass visits only
 //! the modifiers. The resolve pass first runs a fast path over the 4-byte
 //! slots that does what the kernel's walk does, in its order (a FUNC,
-//! whose resolution pushes nothing, is tested where the loop passes it),
+//! whose resolution pushes nothing, is tested after the sweep),
 //! and only says "nothing to report"; at anything else (a fault, a push
 //! the walk would refuse) it changes nothing the walk reads, and the walk
 //! then runs from the start and reports as the kernel does. On the
@@ -318,6 +319,9 @@ pub(crate) struct Ctx<'a, 'p> {
     /// Void's slot for the resolve pass, then each own record's (a base
     /// blob's slots are indexed by type id).
     slots: Vec<resolve::Slot>,
+    /// With slots: the types the resolve pass's fast path visits, and the
+    /// FUNCs' prototypes.
+    sweep: resolve::Sweep,
     /// The own modifiers' ids, in order (for the type tag pass).
     modifiers: Vec<u32>,
     /// Which own strings are identifiers, under the profile's rules.
@@ -522,6 +526,7 @@ fn run(
         no_source_only: p.func_proto_no_source_only(),
         offs: Vec::new(),
         slots: Vec::new(),
+        sweep: resolve::Sweep::default(),
         modifiers: Vec::new(),
         idents: names::Identifiers::new(strings, p.relaxed_names(), p.ksym_name_len()),
     };
@@ -560,6 +565,7 @@ impl<'a, 'p> Ctx<'a, 'p> {
             no_source_only: p.func_proto_no_source_only(),
             offs: Vec::new(),
             slots: Vec::new(),
+            sweep: resolve::Sweep::default(),
             modifiers: Vec::new(),
             idents: names::Identifiers::new(&[], false, 0),
         }

@@ -18,7 +18,7 @@
 
 mod fast;
 
-pub(crate) use fast::Slot;
+pub(crate) use fast::{Slot, Sweep};
 
 use super::limits::MAX_RESOLVE_DEPTH;
 use super::meta::member_bit_offset;

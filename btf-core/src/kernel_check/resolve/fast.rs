@@ -6,10 +6,13 @@
 //! ([`super::Env`]) does, in the walk's order: every type in id order, a
 //! FUNC_PROTO's return and parameter types when it is checked, and where
 //! the walk pushes a type (not resolved, not a sink of the walk's mode),
-//! that type first, depth-first, in the mode the push sets. The one
-//! exception is a FUNC root, whose resolution pushes nothing and reads
-//! only its prototype: it is tested as the sweep passes it, once its
-//! prototype was checked (see [`Fast::func_fails`]). Anything else gives
+//! that type first, depth-first, in the mode the push sets. The sweep
+//! steps over the kinds the walk does nothing for, a 64-bit word of the
+//! meta pass's bits at a time ([`Sweep`]). The one exception is a FUNC
+//! root, whose resolution pushes nothing and reads only its prototype:
+//! every FUNC is tested after the sweep, its prototype checked by then
+//! when it comes before the FUNC (see [`Fast::proto_fails`]). Anything
+//! else gives
 //! up: a fault of any kind, a push the walk would refuse (a loop, or a
 //! stack of [`MAX_RESOLVE_DEPTH`] full), the last-resolved-ptr push, a
 //! base, a fault reported before the pass, a value that does not fit a
@@ -177,6 +180,20 @@ impl Slot {
     /// void (id 0).
     pub(crate) const VOID: Slot = Slot(0);
 
+    /// 1 when the fast path's sweep visits a type of this slot's kind
+    /// ([`Sweep::visit`]), else 0. The kind bits never change once the
+    /// meta pass wrote the slot.
+    #[inline(always)]
+    pub(crate) fn visit_bit(self) -> u64 {
+        u64::from(IN_ORDER >> (self.0 & KIND) & 1)
+    }
+
+    /// 1 for a FUNC's slot ([`Sweep::funcs`]), else 0.
+    #[inline(always)]
+    pub(crate) fn func_bit(self) -> u64 {
+        u64::from(self.0 & KIND == FUNC)
+    }
+
     /// The slot's word, for tests that compare slots.
     #[cfg(test)]
     pub(crate) fn word(self) -> u32 {
@@ -201,6 +218,22 @@ impl Slot {
         let sized = if sized { SIZED } else { 0 };
         (payload <= PAYLOAD_MAX).then_some(Slot(self.0 & KIND | READY | sized | payload << SHIFT))
     }
+}
+
+/// What the meta pass notes, a bit per type, for the fast path's sweep:
+/// which types it visits and which are FUNCs, so that the sweep steps
+/// over the others a 64-bit word at a time and does not branch on the
+/// mix of FUNCs and prototypes that fills real BTF. Word `w` holds the
+/// types `1 + 64 * w` to `64 + 64 * w` (a base blob's ids), the first in
+/// its lowest bit.
+#[derive(Default)]
+pub(crate) struct Sweep {
+    /// The types whose kind the sweep visits ([`IN_ORDER`]).
+    pub(crate) visit: alloc::vec::Vec<u64>,
+    /// The FUNCs.
+    pub(crate) funcs: alloc::vec::Vec<u64>,
+    /// Whether the words cover every registered type and no other.
+    pub(crate) complete: bool,
 }
 
 /// The sized type a type stands for (`btf_type_id_size`): its kind, id,
@@ -822,17 +855,13 @@ impl<'a, O: Order> Fast<'_, 'a, '_, O> {
             return false;
         };
         let no_source_only = self.ctx.no_source_only;
-        // The return type: the record's `size_or_type`, the payload.
+        // The return type: the record's `size_or_type`, the payload (void,
+        // slot 0, when none). Read without a branch on it: about a third
+        // of vmlinux's prototypes return void.
         let ret_id = s.payload();
-        if ret_id != 0 {
-            let Some(ret) = self.slot(ret_id) else {
-                return false;
-            };
-            // A type with SIZED is never source-only.
-            if ret.0 & SIZED == 0 && !self.sized_param(ret_id, ret, no_source_only) {
-                return false;
-            }
-        }
+        let Some(ret) = self.slot(ret_id) else {
+            return false;
+        };
         let mut params = params;
         if let Some((last, rest)) = params.split_last()
             && last.type_.get_in::<O>() == 0
@@ -842,10 +871,11 @@ impl<'a, O: Order> Fast<'_, 'a, '_, O> {
             }
             params = rest;
         }
-        // Most prototypes: every parameter's type needs nothing more and
-        // every name is a known identifier (or none), told without a
-        // branch per parameter so that the reads overlap.
-        let mut simple = true;
+        // Most prototypes: the return type and every parameter's type need
+        // nothing more (a type with SIZED is never source-only) and every
+        // name is a known identifier (or none), told without a branch per
+        // parameter so that the reads overlap.
+        let mut simple = (ret_id == 0) | (ret.0 & SIZED != 0);
         let mut named = true;
         for p in params {
             let (name, ty) = (p.name_off.get_in::<O>(), p.type_.get_in::<O>());
@@ -858,6 +888,11 @@ impl<'a, O: Order> Fast<'_, 'a, '_, O> {
                 self.mark_named(id);
             }
             return true;
+        }
+        // The return type first, then each parameter, as the kernel
+        // checks them (resolving what needs it, in that order).
+        if ret_id != 0 && ret.0 & SIZED == 0 && !self.sized_param(ret_id, ret, no_source_only) {
+            return false;
         }
         let mut named = true;
         for p in params {
@@ -880,23 +915,25 @@ impl<'a, O: Order> Fast<'_, 'a, '_, O> {
         true
     }
 
-    /// Non-zero when FUNC `s`, which the main loop passes over, fails
-    /// `btf_func_check` as far as the fast path can tell: its type is not
-    /// a FUNC_PROTO checked before it with every parameter named
-    /// ([`NAMED`]). Without a branch.
+    /// Non-zero when a FUNC whose type is `proto` fails `btf_func_check`
+    /// as far as the fast path can tell, asked after the sweep: `proto` is
+    /// not a FUNC_PROTO the sweep checked with every parameter named
+    /// ([`NAMED`]). Without a branch. The caller passes [`NO_PROTO`] for a
+    /// prototype that does not come before its FUNC (never seen in real
+    /// BTF): the walk would find it unchecked, and decides.
     ///
-    /// FUNCs are tested here rather than resolved in id order: a FUNC's
-    /// root resolution pushes nothing and reads only its prototype, so
-    /// the order does not change the verdict, and the types that refer to
-    /// a FUNC read its state only through [`Fast::need`], which resolves
-    /// it where the walk would find it resolved (a DECL_TAG), or give up
-    /// (a PTR to a FUNC, which the walk resolves to the prototype). A
-    /// FUNC before its prototype (never seen in real BTF) fails the test,
-    /// and the walk decides.
+    /// FUNCs are tested apart rather than resolved in id order: a FUNC's
+    /// root resolution pushes nothing and reads only its prototype, whose
+    /// NAMED bit, once set, stays, so the order does not change the
+    /// verdict; and the types that refer to a FUNC read its state only
+    /// through [`Fast::need`], which resolves it where the walk would find
+    /// it resolved (a DECL_TAG), or give up (a PTR to a FUNC, which the
+    /// walk resolves to the prototype).
     #[inline(always)]
-    fn func_fails(&self, s: Slot) -> u32 {
-        // Past the last type: no prototype (ODD fails the test).
-        let p = self.slot(s.payload()).unwrap_or(Slot(ODD));
+    fn proto_fails(&self, proto: u32) -> u32 {
+        // Past the last type ([`NO_PROTO`] among them): no prototype (ODD
+        // fails the test).
+        let p = self.slot(proto).unwrap_or(Slot(ODD));
         (p.0 & (KIND | NAMED)) ^ (PROTO | NAMED)
     }
 
@@ -969,46 +1006,61 @@ fn all_resolve_in<O: Order>(ctx: &Ctx<'_, '_>, slots: &mut [Slot]) -> bool {
         mode: Mode::Tbd,
         order: PhantomData,
     };
-    let n = f.slots.len();
-    // Non-zero once a FUNC failed its test.
-    let mut bad_func = 0u32;
-    // Slot 0 is void's.
-    for i in 1..n {
-        let Some(s) = f.slots.get(i).copied() else {
-            return false;
-        };
-        // Most types are FUNCs (tested as they are passed) or need
-        // nothing: one test of the kind and READY bits.
-        const VISIT: u64 = IN_ORDER as u64;
-        if VISIT >> (s.0 & (KIND | READY)) & 1 == 0 {
-            if s.0 & KIND == FUNC {
-                bad_func |= f.func_fails(s);
+    if !ctx.sweep.complete {
+        return false;
+    }
+    // The types of the kinds the sweep visits, in id order (the meta
+    // pass noted them); those a push already resolved are passed.
+    for (first, &word) in (1u32..).step_by(64).zip(&ctx.sweep.visit) {
+        let mut bits = word;
+        while bits != 0 {
+            let id = first + bits.trailing_zeros();
+            bits &= bits - 1;
+            let Some(s) = f.slot(id) else {
+                return false;
+            };
+            if s.ready() {
+                continue;
             }
-            continue;
+            // One jump on the kind number.
+            let ok = match s.kind() {
+                Kind::FUNC_PROTO => f.proto_ok(id, s),
+                Kind::STRUCT | Kind::UNION => f.struct_root(id, s),
+                Kind::PTR => {
+                    let r = f.ptr_to_sink(s).or_else(|| f.ref_root_direct(s));
+                    f.set_or_resolve(id, s, r)
+                }
+                Kind::TYPEDEF | Kind::VOLATILE | Kind::CONST | Kind::RESTRICT | Kind::TYPE_TAG => {
+                    let r = f.ref_root_direct(s);
+                    f.set_or_resolve(id, s, r)
+                }
+                Kind::ARRAY | Kind::VAR | Kind::DATASEC | Kind::DECL_TAG => f.resolve_root(id, s),
+                // ODD.
+                _ => false,
+            };
+            if !ok {
+                return false;
+            }
         }
-        let id = i as u32;
-        // One jump on the kind number.
-        let ok = match s.kind() {
-            Kind::FUNC_PROTO => f.proto_ok(id, s),
-            Kind::STRUCT | Kind::UNION => f.struct_root(id, s),
-            Kind::PTR => {
-                let r = f.ptr_to_sink(s).or_else(|| f.ref_root_direct(s));
-                f.set_or_resolve(id, s, r)
-            }
-            Kind::TYPEDEF | Kind::VOLATILE | Kind::CONST | Kind::RESTRICT | Kind::TYPE_TAG => {
-                let r = f.ref_root_direct(s);
-                f.set_or_resolve(id, s, r)
-            }
-            Kind::ARRAY | Kind::VAR | Kind::DATASEC | Kind::DECL_TAG => f.resolve_root(id, s),
-            // ODD.
-            _ => false,
-        };
-        if !ok {
-            return false;
+    }
+    // Then every FUNC, without a branch on the test: a prototype that
+    // comes before its FUNC was checked by then, as when the walk reaches
+    // the FUNC (its NAMED bit, once set, stays); one that does not fails.
+    let mut bad_func = 0u32;
+    for (first, &word) in (1u32..).step_by(64).zip(&ctx.sweep.funcs) {
+        let mut bits = word;
+        while bits != 0 {
+            let id = first + bits.trailing_zeros();
+            bits &= bits - 1;
+            let p = f.slot(id).map_or(NO_PROTO, |s| s.payload());
+            bad_func |= f.proto_fails(if p < id { p } else { NO_PROTO });
         }
     }
     bad_func == 0
 }
+
+/// For the FUNC test: a prototype id no type has (the test fails).
+const NO_PROTO: u32 = u32::MAX;
 
 /// FUNC's kind number in a slot.
 const FUNC: u32 = Kind::FUNC.get() as u32;
@@ -1085,7 +1137,7 @@ mod tests {
         assert_eq!(check(&b.build()), (None, true));
     }
 
-    /// A FUNC after its prototype (tested as the main loop passes it) and
+    /// A FUNC after its prototype (tested after the sweep) and
     /// before it (the fast path gives up: the walk decides), with the
     /// prototype's parameter named or not; and a PTR to a resolved
     /// TYPEDEF of a PTR (resolved in place).
@@ -1127,6 +1179,60 @@ mod tests {
         b.ty(0, PTR, false, 0, 3); // [4] t *
         b.ty(0, CONST, false, 0, 3); // [5] const t
         assert_eq!(check(&b.build()), (None, true));
+    }
+
+    /// The sweep reaches a type at every place in its 64-type words, full
+    /// or last and part full: a struct whose member does not fit, or a
+    /// FUNC whose prototype leaves a parameter unnamed, placed at each id
+    /// around the words' ends, with or without types after it, is found
+    /// there (the fast path gives up and the walk reports it); the same
+    /// blob with the struct or the prototype made good passes through
+    /// the fast path.
+    #[test]
+    fn the_sweep_reaches_every_place_in_its_words() {
+        let ints = |b: &mut RawBlob, n: u32| {
+            for _ in 0..n {
+                b.ty(0, INT, false, 0, 4).word(32);
+            }
+        };
+        for at in [
+            3u32, 62, 63, 64, 65, 66, 127, 128, 129, 130, 191, 192, 193, 200,
+        ] {
+            for tail in [0, 1, 70] {
+                for good in [false, true] {
+                    // [1, at) ints; [at] struct { int m; } of 2 bytes (4
+                    // when good); then `tail` ints.
+                    let mut b = RawBlob::new(Endian::Little);
+                    let m = b.str("m");
+                    ints(&mut b, at - 1);
+                    let size = if good { 4 } else { 2 };
+                    b.ty(0, STRUCT, false, 1, size).words(&[m, 1, 0]);
+                    ints(&mut b, tail);
+                    let want = (!good).then_some((Rule::MemberExceeds, Errno::Inval, Some(at)));
+                    assert_eq!(
+                        check(&b.build()),
+                        (want, good),
+                        "struct at {at}, {tail} after"
+                    );
+                    // [1] int; [2] int (int x), x named when good; [3, at)
+                    // ints; [at] FUNC f: [2]; then `tail` ints.
+                    let mut b = RawBlob::new(Endian::Little);
+                    let (f, x) = (b.str("f"), b.str("x"));
+                    ints(&mut b, 1);
+                    let name = if good { x } else { 0 };
+                    b.ty(0, PROTO, false, 1, 1).words(&[name, 1]);
+                    ints(&mut b, at - 3);
+                    b.ty(f, FUNC, false, 0, 2);
+                    ints(&mut b, tail);
+                    let want = (!good).then_some((Rule::InvalidArg, Errno::Inval, Some(at)));
+                    assert_eq!(
+                        check(&b.build()),
+                        (want, good),
+                        "FUNC at {at}, {tail} after"
+                    );
+                }
+            }
+        }
     }
 
     /// A push the walk refuses (33 deep, a loop) and a fault: the fast path
