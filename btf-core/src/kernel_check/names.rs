@@ -204,11 +204,10 @@ impl<'a> Identifiers<'a> {
         // next NUL (under 128) may follow. So the name there, whether a
         // string starts there or not, is an identifier when its first
         // byte may start one.
-        pair != 0
-            && self
-                .strings
-                .get(off)
-                .is_some_and(|&c| class(c) & (FIRST | DOT) != 0)
+        // Both read, no branch between: whether a name is known follows
+        // no pattern a branch could learn.
+        let first = self.strings.get(off).copied().unwrap_or(0);
+        (pair != 0) & (class(first) & (FIRST | DOT) != 0)
     }
 
     /// Whether the string at `off`, outside plain pairs of blocks, was
