@@ -78,13 +78,14 @@
 //! and only says "nothing to report"; at anything else (a fault, a push
 //! the walk would refuse) it changes nothing the walk reads, and the walk
 //! then runs from the start and reports as the kernel does. On the
-//! running kernel's vmlinux (126K types) that is about 17 million
+//! running kernel's vmlinux (126K types) that is about 16 million
 //! instructions with the kernel's rules for its own BTF
-//! ([`Loader::Kernel`]) and 37 million with the resolve pass (callgrind),
-//! against 30 million for libbpf's `btf__new`, which checks far less. In
-//! time, the kernel's rules check vmlinux about 1.9× faster than
-//! `btf__new` parses it; the resolve pass still makes it take about 1.1×
-//! `btf__new`'s time (`benches/README.md`, group `kernel_check_vmlinux`).
+//! ([`Loader::Kernel`]) and 34 million with the resolve pass (callgrind),
+//! against 30 million for libbpf's `btf__new`, which checks far less; the
+//! hot loops trade instructions for branches that data cannot mispredict.
+//! In time, the kernel's rules check vmlinux about 2.3× faster than
+//! `btf__new` parses it, and with the resolve pass about 1.06× faster
+//! (`benches/README.md`, group `kernel_check_vmlinux`).
 
 mod header;
 pub mod limits;
@@ -319,8 +320,8 @@ pub(crate) struct Ctx<'a, 'p> {
     /// Void's slot for the resolve pass, then each own record's (a base
     /// blob's slots are indexed by type id).
     slots: Vec<resolve::Slot>,
-    /// With slots: the types the resolve pass's fast path visits, and the
-    /// FUNCs' prototypes.
+    /// With slots: which types the resolve pass's fast path visits, and
+    /// which are FUNCs, a bit each.
     sweep: resolve::Sweep,
     /// The own modifiers' ids, in order (for the type tag pass).
     modifiers: Vec<u32>,

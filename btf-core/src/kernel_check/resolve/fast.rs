@@ -224,8 +224,8 @@ impl Slot {
 /// which types it visits and which are FUNCs, so that the sweep steps
 /// over the others a 64-bit word at a time and does not branch on the
 /// mix of FUNCs and prototypes that fills real BTF. Word `w` holds the
-/// types `1 + 64 * w` to `64 + 64 * w` (a base blob's ids), the first in
-/// its lowest bit.
+/// own types `first + 64 * w` to `first + 63 + 64 * w`, the first in its
+/// lowest bit (`first` is 1 for the base blobs the fast path runs on).
 #[derive(Default)]
 pub(crate) struct Sweep {
     /// The types whose kind the sweep visits ([`IN_ORDER`]).
