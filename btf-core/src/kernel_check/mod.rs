@@ -84,7 +84,7 @@
 //! against 30 million for libbpf's `btf__new`, which checks far less; the
 //! hot loops trade instructions for branches that data cannot mispredict.
 //! In time, the kernel's rules check vmlinux about 2.3× faster than
-//! `btf__new` parses it, and with the resolve pass about 1.06× faster
+//! `btf__new` parses it, and with the resolve pass about 1.07× faster
 //! (`benches/README.md`, group `kernel_check_vmlinux`).
 
 mod header;
