@@ -84,9 +84,8 @@ fn walk<O: Order, const SLOTS: bool>(
     // the lists CHUNK at a time: two stores per record, placed by its index
     // in the walk, rather than two pushes, each with its capacity check and
     // its length kept in memory. (Offsets alone are pushed: one push costs
-    // less than the buffer.)
-    // The fast path's bits for the same CHUNK records gather in two
-    // words (no branch on the kind).
+    // less than the buffer.) The fast path's bits for the same records
+    // gather in two words, with no branch on the kind.
     const CHUNK: usize = 64;
     let mut chunk_offs = [0u32; CHUNK];
     let mut chunk_slots = [Slot::VOID; CHUNK];

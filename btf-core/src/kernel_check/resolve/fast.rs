@@ -1009,7 +1009,10 @@ fn all_resolve_in<O: Order>(ctx: &Ctx<'_, '_>, slots: &mut [Slot]) -> bool {
         return false;
     }
     // The types of the kinds the sweep visits, in id order (the meta
-    // pass noted them); those a push already resolved are passed.
+    // pass noted them); those a push already resolved are passed. Each
+    // word's set bits are taken lowest first, here and for the FUNCs
+    // below, in loops written out: an iterator over them measured 3%
+    // slower.
     for (first, &word) in (1u32..).step_by(64).zip(&ctx.sweep.visit) {
         let mut bits = word;
         while bits != 0 {
@@ -1199,6 +1202,12 @@ mod tests {
         ] {
             for tail in [0, 1, 70] {
                 for good in [false, true] {
+                    // Found at `at` (by the walk), or passed by the fast
+                    // path when good.
+                    let found = |bytes: Vec<u8>, rule: Rule, what: &str| {
+                        let want = (!good).then_some((rule, Errno::Inval, Some(at)));
+                        assert_eq!(check(&bytes), (want, good), "{what} at {at}, {tail} after");
+                    };
                     // [1, at) ints; [at] struct { int m; } of 2 bytes (4
                     // when good); then `tail` ints.
                     let mut b = RawBlob::new(Endian::Little);
@@ -1207,12 +1216,7 @@ mod tests {
                     let size = if good { 4 } else { 2 };
                     b.ty(0, STRUCT, false, 1, size).words(&[m, 1, 0]);
                     ints(&mut b, tail);
-                    let want = (!good).then_some((Rule::MemberExceeds, Errno::Inval, Some(at)));
-                    assert_eq!(
-                        check(&b.build()),
-                        (want, good),
-                        "struct at {at}, {tail} after"
-                    );
+                    found(b.build(), Rule::MemberExceeds, "struct");
                     // [1] int; [2] int (int x), x named when good; [3, at)
                     // ints; [at] FUNC f: [2]; then `tail` ints.
                     let mut b = RawBlob::new(Endian::Little);
@@ -1223,12 +1227,7 @@ mod tests {
                     ints(&mut b, at - 3);
                     b.ty(f, FUNC, false, 0, 2);
                     ints(&mut b, tail);
-                    let want = (!good).then_some((Rule::InvalidArg, Errno::Inval, Some(at)));
-                    assert_eq!(
-                        check(&b.build()),
-                        (want, good),
-                        "FUNC at {at}, {tail} after"
-                    );
+                    found(b.build(), Rule::InvalidArg, "FUNC");
                 }
             }
         }
